@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { isValidTimeZone } from '../accounts/time';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** Every environment variable the gateway reads, parsed once at start. README "Configuration" documents each. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  GATEWAY_DATA_DIR: z.string().trim().min(1).default('./data'),
+  GATEWAY_ADMIN_TOKEN: optionalText.pipe(
+    z.string().min(24, 'must be at least 24 characters').optional(),
+  ),
+  GATEWAY_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  GATEWAY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  GATEWAY_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+  GATEWAY_TIME_ZONE: z
+    .string()
+    .trim()
+    .default('UTC')
+    .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Riyadh'),
+  GATEWAY_SANDBOX_FAIL_NUMBERS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must list E.164 numbers such as +15550001111'))),
+  GATEWAY_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databasePath: string;
+  adminToken: string | undefined;
+  publicUrl: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  provider: 'sandbox';
+  defaultTimeZone: string;
+  sandbox: { failNumbers: string[]; failureRate: number };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  const dataDir = path.resolve(cwd, values.GATEWAY_DATA_DIR);
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    dataDir,
+    databasePath: path.join(dataDir, 'gateway.db'),
+    adminToken: values.GATEWAY_ADMIN_TOKEN,
+    publicUrl: (values.GATEWAY_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
+    logLevel: values.GATEWAY_LOG_LEVEL,
+    provider: values.GATEWAY_PROVIDER,
+    defaultTimeZone: values.GATEWAY_TIME_ZONE,
+    sandbox: {
+      failNumbers: values.GATEWAY_SANDBOX_FAIL_NUMBERS,
+      failureRate: values.GATEWAY_SANDBOX_FAILURE_RATE,
+    },
+  };
+}

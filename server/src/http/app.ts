@@ -1,0 +1,83 @@
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import type { AccountService } from '../accounts/service';
+import type { Clock } from '../clock';
+import { openApiDocument } from '../docs/openapi';
+import type { InstanceService } from '../instances/service';
+import type { Logger } from '../logger';
+import { registerMessagingRoutes } from '../messaging/routes';
+import type { SendService } from '../messaging/service';
+import { registerAccountRoutes } from '../accounts/routes';
+import { ApiError, errorBody } from './errors';
+
+export interface AppDeps {
+  clock: Clock;
+  logger: Logger;
+  version: string;
+  accounts: AccountService;
+  instances: InstanceService;
+  sends: SendService;
+}
+
+/** Maps every thrown error to `{success:false,error,message,details}`; nothing internal leaves the process. */
+function errorMiddleware(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('not_found', { path: ctx.path });
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : toApiError(error);
+      if (apiError.code === 'internal_error') {
+        logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unexpected error');
+      }
+      ctx.status = apiError.status;
+      ctx.set(apiError.headers);
+      ctx.body = errorBody(apiError);
+    }
+  };
+}
+
+function toApiError(error: unknown): ApiError {
+  const status = (error as { status?: number }).status;
+  if (status === 405) return new ApiError('method_not_allowed');
+  if (status === 404) return new ApiError('not_found');
+  return new ApiError('internal_error');
+}
+
+function accessLog(logger: Logger, clock: Clock): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = clock.now();
+    try {
+      await next();
+    } finally {
+      logger.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: clock.now() - started },
+        'request',
+      );
+    }
+  };
+}
+
+/** Builds the gateway's HTTP application; never listens (server.ts does). */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+
+  router.get('/', (ctx: Context) => {
+    ctx.body = { success: true, status: 'ok', version: deps.version };
+  });
+  router.get('/openapi.json', (ctx: Context) => {
+    ctx.body = openApiDocument;
+  });
+  registerMessagingRoutes(router, deps);
+  registerAccountRoutes(router, deps);
+
+  app.use(accessLog(deps.logger, deps.clock));
+  app.use(errorMiddleware(deps.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  // Koa's own error event: the middleware above already answered; keep it from printing stack traces.
+  app.on('error', () => undefined);
+  return app;
+}

@@ -1,0 +1,84 @@
+import type { Db } from '../db';
+
+export interface InstanceRow {
+  id: string;
+  account_id: number;
+  name: string;
+  display_name: string;
+  provider: string;
+  connection_state: string;
+  paused: 0 | 1;
+  paused_reason: string | null;
+  paused_at: number | null;
+  created_at: number;
+}
+
+export class InstanceRepository {
+  private readonly insert;
+  private readonly selectById;
+  private readonly selectByRef;
+  private readonly selectByAccount;
+  private readonly selectAll;
+  private readonly setPaused;
+  private readonly setState;
+
+  constructor(db: Db) {
+    this.insert = db.prepare<[string, number, string, string, string, string, number]>(
+      `INSERT INTO instances (id, account_id, name, display_name, provider, connection_state, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.selectById = db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE id = ?');
+    this.selectByRef = db.prepare<[{ accountId: number; ref: string }], InstanceRow>(
+      'SELECT * FROM instances WHERE account_id = @accountId AND (id = @ref OR name = @ref) ORDER BY id = @ref DESC LIMIT 1',
+    );
+    this.selectByAccount = db.prepare<[number], InstanceRow>(
+      'SELECT * FROM instances WHERE account_id = ? ORDER BY created_at, id',
+    );
+    this.selectAll = db.prepare<[], InstanceRow>('SELECT * FROM instances ORDER BY account_id, created_at, id');
+    this.setPaused = db.prepare<[0 | 1, string | null, number | null, string]>(
+      'UPDATE instances SET paused = ?, paused_reason = ?, paused_at = ? WHERE id = ?',
+    );
+    this.setState = db.prepare<[string, string]>('UPDATE instances SET connection_state = ? WHERE id = ?');
+  }
+
+  create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at'>): void {
+    this.insert.run(
+      row.id,
+      row.account_id,
+      row.name,
+      row.display_name,
+      row.provider,
+      row.connection_state,
+      row.created_at,
+    );
+  }
+
+  findById(id: string): InstanceRow | undefined {
+    return this.selectById.get(id);
+  }
+
+  /** An instance of this account whose id or name is `ref`; an id match wins over a name match. */
+  findForAccount(accountId: number, ref: string): InstanceRow | undefined {
+    return this.selectByRef.get({ accountId, ref });
+  }
+
+  listForAccount(accountId: number): InstanceRow[] {
+    return this.selectByAccount.all(accountId);
+  }
+
+  listAll(): InstanceRow[] {
+    return this.selectAll.all();
+  }
+
+  pause(id: string, reason: string, now: number): void {
+    this.setPaused.run(1, reason, now, id);
+  }
+
+  resume(id: string): void {
+    this.setPaused.run(0, null, null, id);
+  }
+
+  setConnectionState(id: string, state: string): void {
+    this.setState.run(state, id);
+  }
+}

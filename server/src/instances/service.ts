@@ -1,0 +1,124 @@
+import type { Clock } from '../clock';
+import type { Db } from '../db';
+import { randomBase62 } from '../accounts/keys';
+import { InputError } from '../input-error';
+import { InstanceRepository, type InstanceRow } from './repository';
+
+export interface Instance {
+  id: string;
+  accountId: number;
+  name: string;
+  displayName: string;
+  provider: string;
+  connectionState: string;
+  paused: boolean;
+  pausedReason: string | null;
+  pausedAt: number | null;
+  createdAt: number;
+}
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+function toInstance(row: InstanceRow): Instance {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    displayName: row.display_name,
+    provider: row.provider,
+    connectionState: row.connection_state,
+    paused: row.paused === 1,
+    pausedReason: row.paused_reason,
+    pausedAt: row.paused_at,
+    createdAt: row.created_at,
+  };
+}
+
+/** "demo-support-line" → "Demo Support Line". */
+function titleFromName(name: string): string {
+  return name
+    .split(/[-_]+/)
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+export class InstanceService {
+  private readonly repo: InstanceRepository;
+
+  constructor(
+    db: Db,
+    private readonly clock: Clock,
+  ) {
+    this.repo = new InstanceRepository(db);
+  }
+
+  create(input: { accountId: number; name: string; displayName?: string; provider: string; connectionState: string }): Instance {
+    const name = input.name.trim();
+    if (!NAME_PATTERN.test(name)) {
+      throw new InputError(
+        'instance name must be 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit',
+      );
+    }
+    if (this.repo.findForAccount(input.accountId, name)) {
+      throw new InputError(`account ${input.accountId} already has an instance named "${name}"`);
+    }
+    const id = `inst_${randomBase62(16)}`;
+    this.repo.create({
+      id,
+      account_id: input.accountId,
+      name,
+      display_name: input.displayName?.trim() || titleFromName(name),
+      provider: input.provider,
+      connection_state: input.connectionState,
+      created_at: this.clock.now(),
+    });
+    return this.get(id);
+  }
+
+  get(id: string): Instance {
+    const row = this.repo.findById(id);
+    if (!row) throw new InputError(`instance ${id} does not exist`);
+    return toInstance(row);
+  }
+
+  findForAccount(accountId: number, ref: string): Instance | undefined {
+    const row = this.repo.findForAccount(accountId, ref);
+    return row ? toInstance(row) : undefined;
+  }
+
+  /** Looks an instance up by id, or by "<account id>/<name>"-free name when only one account has it (CLI use). */
+  resolve(ref: string, accountId?: number): Instance {
+    if (accountId !== undefined) {
+      const found = this.findForAccount(accountId, ref);
+      if (!found) throw new InputError(`account ${accountId} has no instance "${ref}"`);
+      return found;
+    }
+    const byId = this.repo.findById(ref);
+    if (byId) return toInstance(byId);
+    const byName = this.repo.listAll().filter((row) => row.name === ref);
+    if (byName.length === 1) return toInstance(byName[0]);
+    if (byName.length > 1) throw new InputError(`several accounts have an instance "${ref}": pass --account`);
+    throw new InputError(`instance "${ref}" does not exist`);
+  }
+
+  list(accountId?: number): Instance[] {
+    return (accountId === undefined ? this.repo.listAll() : this.repo.listForAccount(accountId)).map(toInstance);
+  }
+
+  pause(id: string, reason: string): Instance {
+    this.get(id);
+    this.repo.pause(id, reason, this.clock.now());
+    return this.get(id);
+  }
+
+  resume(id: string): Instance {
+    this.get(id);
+    this.repo.resume(id);
+    return this.get(id);
+  }
+
+  setConnectionState(id: string, state: string): void {
+    this.repo.setConnectionState(id, state);
+  }
+}

@@ -1,0 +1,219 @@
+import type { Db } from '../db';
+
+export type MessageStatus = 'blocked' | 'sending' | 'sent' | 'failed' | 'unknown' | 'delivered' | 'read';
+
+export interface MessageLogRow {
+  id: number;
+  account_id: number;
+  api_key_id: number | null;
+  source: string;
+  instance_id: string | null;
+  instance_ref: string | null;
+  phone: string | null;
+  message_purpose: string | null;
+  message_type: string | null;
+  message_text: string | null;
+  content_hash: string | null;
+  status: MessageStatus;
+  error_code: string | null;
+  http_status: number;
+  risk_score: number | null;
+  provider_message_id: string | null;
+  idempotency_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type NewLogEntry = Omit<MessageLogRow, 'id' | 'updated_at'>;
+
+export interface StatusHistoryRow {
+  status: string;
+  detail: string | null;
+  created_at: number;
+}
+
+export interface IdempotencyRow {
+  request_hash: string;
+  state: 'in_progress' | 'completed';
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+}
+
+/** SQL for the messaging area's tables: message log, status history, quotas, velocity, idempotency. */
+export class MessagingRepository {
+  private readonly insertLog;
+  private readonly selectLog;
+  private readonly finishLog;
+  private readonly insertHistory;
+  private readonly selectHistory;
+  private readonly selectUsage;
+  private readonly addUsage;
+  private readonly selectTat;
+  private readonly upsertTat;
+  private readonly countOtherRecipients;
+  private readonly countRepeats;
+  private readonly countViolations;
+  private readonly selectIdempotency;
+  private readonly claimIdempotency;
+  private readonly completeIdempotency;
+  private readonly releaseIdempotency;
+  private readonly purgeIdempotency;
+  private readonly selectInterrupted;
+  private readonly releaseAllInProgress;
+
+  constructor(private readonly db: Db) {
+    this.insertLog = db.prepare<[NewLogEntry & { updated_at: number }]>(
+      `INSERT INTO message_log (account_id, api_key_id, source, instance_id, instance_ref, phone, message_purpose,
+         message_type, message_text, content_hash, status, error_code, http_status, risk_score, provider_message_id,
+         idempotency_key, created_at, updated_at)
+       VALUES (@account_id, @api_key_id, @source, @instance_id, @instance_ref, @phone, @message_purpose,
+         @message_type, @message_text, @content_hash, @status, @error_code, @http_status, @risk_score,
+         @provider_message_id, @idempotency_key, @created_at, @updated_at)`,
+    );
+    this.selectLog = db.prepare<[number], MessageLogRow>('SELECT * FROM message_log WHERE id = ?');
+    this.finishLog = db.prepare<[MessageStatus, string | null, number, string | null, number, number]>(
+      `UPDATE message_log SET status = ?, error_code = ?, http_status = ?, provider_message_id = ?, updated_at = ?
+       WHERE id = ?`,
+    );
+    this.insertHistory = db.prepare<[number, string, string | null, number]>(
+      'INSERT INTO message_status_history (log_id, status, detail, created_at) VALUES (?, ?, ?, ?)',
+    );
+    this.selectHistory = db.prepare<[number], StatusHistoryRow>(
+      'SELECT status, detail, created_at FROM message_status_history WHERE log_id = ? ORDER BY id',
+    );
+    this.selectUsage = db.prepare<[number, string], { used: number }>(
+      'SELECT used FROM usage_counters WHERE account_id = ? AND period = ?',
+    );
+    this.addUsage = db.prepare<[{ accountId: number; period: string; delta: number }]>(
+      `INSERT INTO usage_counters (account_id, period, used) VALUES (@accountId, @period, max(@delta, 0))
+       ON CONFLICT (account_id, period) DO UPDATE SET used = max(used + @delta, 0)`,
+    );
+    this.selectTat = db.prepare<[string], { tat: number }>('SELECT tat FROM velocity_state WHERE key = ?');
+    this.upsertTat = db.prepare<[string, number]>(
+      'INSERT INTO velocity_state (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat',
+    );
+    const counted = "status IN ('sending', 'sent', 'delivered', 'read', 'unknown')";
+    this.countOtherRecipients = db.prepare<[number, string, number, string], { n: number }>(
+      `SELECT COUNT(DISTINCT phone) AS n FROM message_log
+       WHERE account_id = ? AND content_hash = ? AND created_at >= ? AND phone <> ? AND ${counted}`,
+    );
+    this.countRepeats = db.prepare<[number, string, number, string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM message_log
+       WHERE account_id = ? AND content_hash = ? AND created_at >= ? AND phone = ? AND ${counted}`,
+    );
+    this.countViolations = db.prepare<[string, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM message_log
+       WHERE instance_id = ? AND error_code = 'policy_violation' AND created_at >= ?`,
+    );
+    this.selectIdempotency = db.prepare<[number, string], IdempotencyRow>(
+      `SELECT request_hash, state, response_status, response_body, created_at FROM idempotency_keys
+       WHERE account_id = ? AND key = ?`,
+    );
+    // A record older than the retention window is replaced as if it were not there.
+    this.claimIdempotency = db.prepare<
+      [{ accountId: number; key: string; requestHash: string; now: number; expiredBefore: number }]
+    >(
+      `INSERT INTO idempotency_keys (account_id, key, request_hash, state, created_at)
+       VALUES (@accountId, @key, @requestHash, 'in_progress', @now)
+       ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress',
+         response_status = NULL, response_body = NULL, created_at = excluded.created_at
+       WHERE idempotency_keys.created_at < @expiredBefore`,
+    );
+    this.completeIdempotency = db.prepare<[number, string, number, string]>(
+      `UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_body = ?
+       WHERE account_id = ? AND key = ?`,
+    );
+    this.releaseIdempotency = db.prepare<[number, string]>(
+      "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND state = 'in_progress'",
+    );
+    this.purgeIdempotency = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?');
+    this.selectInterrupted = db.prepare<[], MessageLogRow>("SELECT * FROM message_log WHERE status = 'sending'");
+    this.releaseAllInProgress = db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'");
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  insertLogEntry(entry: NewLogEntry): number {
+    const id = Number(this.insertLog.run({ ...entry, updated_at: entry.created_at }).lastInsertRowid);
+    this.insertHistory.run(id, entry.status, entry.error_code, entry.created_at);
+    return id;
+  }
+
+  finishLogEntry(
+    id: number,
+    change: { status: MessageStatus; errorCode: string | null; httpStatus: number; providerMessageId: string | null; detail?: string },
+    now: number,
+  ): void {
+    this.finishLog.run(change.status, change.errorCode, change.httpStatus, change.providerMessageId, now, id);
+    this.insertHistory.run(id, change.status, change.detail ?? change.errorCode, now);
+  }
+
+  findLogEntry(id: number): MessageLogRow | undefined {
+    return this.selectLog.get(id);
+  }
+
+  statusHistory(id: number): StatusHistoryRow[] {
+    return this.selectHistory.all(id);
+  }
+
+  interruptedSends(): MessageLogRow[] {
+    return this.selectInterrupted.all();
+  }
+
+  usage(accountId: number, period: string): number {
+    return this.selectUsage.get(accountId, period)?.used ?? 0;
+  }
+
+  addToUsage(accountId: number, periods: string[], delta: number): void {
+    for (const period of periods) this.addUsage.run({ accountId, period, delta });
+  }
+
+  velocityTat(key: string): number | undefined {
+    return this.selectTat.get(key)?.tat;
+  }
+
+  setVelocityTat(key: string, tat: number): void {
+    this.upsertTat.run(key, tat);
+  }
+
+  otherRecipientsWithContent(accountId: number, contentHash: string, since: number, phone: string): number {
+    return this.countOtherRecipients.get(accountId, contentHash, since, phone)?.n ?? 0;
+  }
+
+  repeatsOfContent(accountId: number, contentHash: string, since: number, phone: string): number {
+    return this.countRepeats.get(accountId, contentHash, since, phone)?.n ?? 0;
+  }
+
+  policyViolationsSince(instanceId: string, since: number): number {
+    return this.countViolations.get(instanceId, since)?.n ?? 0;
+  }
+
+  findIdempotency(accountId: number, key: string): IdempotencyRow | undefined {
+    return this.selectIdempotency.get(accountId, key);
+  }
+
+  /** Claims the key for a new request; false when a live record holds it. */
+  claimIdempotencyKey(accountId: number, key: string, requestHash: string, now: number, expiredBefore: number): boolean {
+    return this.claimIdempotency.run({ accountId, key, requestHash, now, expiredBefore }).changes > 0;
+  }
+
+  completeIdempotencyKey(accountId: number, key: string, status: number, body: string): void {
+    this.completeIdempotency.run(status, body, accountId, key);
+  }
+
+  releaseIdempotencyKey(accountId: number, key: string): void {
+    this.releaseIdempotency.run(accountId, key);
+  }
+
+  /** At start-up no request is in flight: a key still marked in progress belongs to a request that died. */
+  releaseAbandonedIdempotencyKeys(): number {
+    return this.releaseAllInProgress.run().changes;
+  }
+
+  purgeIdempotencyKeys(before: number): number {
+    return this.purgeIdempotency.run(before).changes;
+  }
+}

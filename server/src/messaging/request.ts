@@ -1,0 +1,151 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
+
+export const ALLOWED_PURPOSES = ['transactional', 'operational', 'support', 'internal_team', 'authentication'] as const;
+export type MessagePurpose = (typeof ALLOWED_PURPOSES)[number];
+
+export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** Decoded size limit of inline (base64) media; documented in README "Sending media". */
+export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+/** Text limit of a WhatsApp message; a caption is limited to 1,024. */
+export const MAX_TEXT_LENGTH = 4096;
+export const MAX_CAPTION_LENGTH = 1024;
+
+export interface MediaPayload {
+  type: MediaType;
+  mimeType: string;
+  fileName: string | undefined;
+  /** Exactly one of url and base64 is set. */
+  url: string | undefined;
+  base64: string | undefined;
+  bytes: number | undefined;
+}
+
+export interface SendRequest {
+  instanceRef: string;
+  phone: string;
+  text: string;
+  purpose: MessagePurpose;
+  media: MediaPayload | undefined;
+}
+
+export type FieldErrors = Record<string, string>;
+
+export function isAllowedPurpose(value: string): value is MessagePurpose {
+  return (ALLOWED_PURPOSES as readonly string[]).includes(value);
+}
+
+const PHONE_CHARACTERS = /^\+?[\d\s().-]+$/;
+
+/**
+ * E.164 form of a recipient: "+…" or "00…" is international; anything else is a national number of the
+ * account's default country, or, when the account has none, international digits without the "+".
+ */
+export function normalizePhone(raw: string, defaultCountry: string | null): string | undefined {
+  const text = raw.trim();
+  if (!PHONE_CHARACTERS.test(text)) return undefined;
+  const international = text.startsWith('+') ? text : text.startsWith('00') ? `+${text.slice(2)}` : undefined;
+  const parsed = international
+    ? parsePhoneNumberFromString(international)
+    : defaultCountry
+      ? parsePhoneNumberFromString(text, defaultCountry as CountryCode)
+      : parsePhoneNumberFromString(`+${text.replace(/\D/g, '')}`);
+  if (!parsed || !parsed.isPossible()) return undefined;
+  return parsed.number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const MIME = /^[a-z0-9][\w.+-]*\/[\w.+-]+$/i;
+
+const bodySchema = z.strictObject({
+  instance_id: z.string().trim().min(1, 'is required').max(128),
+  phone: z.string().trim().min(1, 'is required').max(40),
+  message: z.string(),
+  message_purpose: z.string(),
+  media_type: z.enum(MEDIA_TYPES).optional(),
+  mime_type: z.string().trim().regex(MIME, 'must be a MIME type such as application/pdf').optional(),
+  file_name: z.string().trim().min(1).max(255).optional(),
+  media: z.string().trim().min(1, 'must not be empty').optional(),
+});
+
+function parseMedia(
+  body: z.infer<typeof bodySchema>,
+  errors: FieldErrors,
+): MediaPayload | undefined {
+  const given = body.media_type ?? body.media ?? body.mime_type ?? body.file_name;
+  if (given === undefined) return undefined;
+  if (body.media_type === undefined) errors.media_type = `is required with media (one of ${MEDIA_TYPES.join(', ')})`;
+  if (body.media === undefined) errors.media = 'is required with media_type (an https URL or base64 content)';
+  if (body.mime_type === undefined) errors.mime_type = 'is required with media';
+  if (body.media_type === 'document' && body.file_name === undefined) errors.file_name = 'is required for documents';
+  if (body.media_type && body.mime_type && body.media_type !== 'document') {
+    if (!body.mime_type.toLowerCase().startsWith(`${body.media_type}/`)) {
+      errors.mime_type = `must be an ${body.media_type}/* type for media_type ${body.media_type}`;
+    }
+  }
+  if (body.message.length > MAX_CAPTION_LENGTH) errors.message = `must be at most ${MAX_CAPTION_LENGTH} characters as a caption`;
+  if (body.media === undefined || body.media_type === undefined || body.mime_type === undefined) return undefined;
+
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(body.media)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(body.media);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || url.hostname === '') {
+      errors.media = 'must be an https URL or base64 content';
+      return undefined;
+    }
+    return { type: body.media_type, mimeType: body.mime_type, fileName: body.file_name, url: url.href, base64: undefined, bytes: undefined };
+  }
+  const base64 = body.media.replace(/^data:[^;,]*;base64,/i, '').replace(/\s+/g, '');
+  if (base64.length === 0 || base64.length % 4 === 1 || !BASE64.test(base64)) {
+    errors.media = 'must be an https URL or base64 content';
+    return undefined;
+  }
+  const bytes = Math.floor((base64.length * 3) / 4) - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
+  if (bytes > MAX_MEDIA_BYTES) {
+    errors.media = `must be at most ${MAX_MEDIA_BYTES / (1024 * 1024)} MB once decoded`;
+    return undefined;
+  }
+  return { type: body.media_type, mimeType: body.mime_type, fileName: body.file_name, url: undefined, base64, bytes };
+}
+
+/**
+ * Step 7 of the pipeline: every field but the purpose (already checked). Returns the request, or the
+ * failing fields with a reason each.
+ */
+export function parseSendRequest(
+  body: Record<string, unknown>,
+  purpose: MessagePurpose,
+  defaultCountry: string | null,
+): { request: SendRequest } | { errors: FieldErrors } {
+  const parsed = bodySchema.safeParse(body);
+  const errors: FieldErrors = {};
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) errors[key] = 'is not a known field';
+      } else {
+        const field = issue.path.join('.') || 'body';
+        const missing = issue.code === 'invalid_type' && body[String(issue.path[0])] === undefined;
+        const wrongType = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.message;
+        errors[field] ??= missing ? 'is required' : wrongType;
+      }
+    }
+    return { errors };
+  }
+  const data = parsed.data;
+  const phone = normalizePhone(data.phone, defaultCountry);
+  if (!phone) errors.phone = 'is not a valid phone number (use international format, e.g. +966501234567)';
+  const media = parseMedia(data, errors);
+  if (!media && data.media_type === undefined && data.media === undefined) {
+    if (data.message.trim() === '') errors.message = 'must not be empty';
+    else if (data.message.length > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
+  }
+  if (Object.keys(errors).length > 0 || !phone) return { errors };
+  return { request: { instanceRef: data.instance_id, phone, text: data.message, purpose, media } };
+}

@@ -1,0 +1,497 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import type { Account, AccountService } from '../accounts/service';
+import { periodKeys, type PeriodKeys } from '../accounts/time';
+import type { Clock } from '../clock';
+import type { Db } from '../db';
+import { ApiError, errorBody } from '../http/errors';
+import type { Instance, InstanceService } from '../instances/service';
+import type { Logger } from '../logger';
+import { ProviderError, type Provider } from '../providers/types';
+import {
+  BLOCK_THRESHOLD,
+  inspectContent,
+  normalizeForMatching,
+  PAUSE_AFTER_VIOLATIONS,
+  POLICY_RULES,
+  scoreContent,
+  type PolicyVerdict,
+} from './policy';
+import { MessagingRepository, type MessageLogRow } from './repository';
+import { isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
+import type { SuppressionService } from './suppressions';
+import { gcra, perMinute } from './velocity';
+
+/** What the HTTP layer writes back: status, JSON body and extra headers. */
+export interface Answer {
+  status: number;
+  body: object;
+  headers: Record<string, string>;
+}
+
+export interface SendSuccess {
+  success: true;
+  status: 'sent';
+  message_id: string;
+  log_id: number;
+}
+
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
+/** One send attempt as it moves through the guards; each guard fills in what the next ones need. */
+export interface Attempt {
+  now: number;
+  account: Account;
+  apiKeyId: number | null;
+  source: string;
+  idempotencyKey: string | undefined;
+  body: Record<string, unknown> | undefined;
+  purpose?: MessagePurpose;
+  request?: SendRequest;
+  instance?: Instance;
+  contentHash?: string;
+  periods?: PeriodKeys;
+  velocity?: { key: string; tat: number }[];
+  policy?: PolicyVerdict;
+}
+
+/** A guard passes by returning and refuses by throwing an ApiError with the seed's code. */
+export type Guard = (attempt: Attempt) => void;
+
+export interface SendServiceDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  accounts: AccountService;
+  instances: InstanceService;
+  suppressions: SuppressionService;
+  providers: Record<string, Provider>;
+}
+
+export interface HttpSendInput {
+  isJson: boolean;
+  authorization: string | undefined;
+  idempotencyKey: string | undefined;
+  /** Reads the body; called only after authentication, so strangers cannot make the gateway buffer. */
+  readBody: () => Promise<string>;
+}
+
+function answerFor(error: ApiError): Answer {
+  return { status: error.status, body: errorBody(error), headers: error.headers };
+}
+
+function contentHash(request: SendRequest): string {
+  const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
+  return sha256(`${normalizeForMatching(request.text)}\n${media}`);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/**
+ * The guarded send pipeline (ARCHITECTURE §3). Steps 1–3 and idempotency are in `handleHttp`; steps 4–13 are
+ * the ordered `API_GUARDS`; the reservation of quota and velocity happens in the same synchronous turn as
+ * the checks, so concurrent requests cannot both take the last unit.
+ */
+export class SendService {
+  private readonly repo: MessagingRepository;
+
+  constructor(private readonly deps: SendServiceDeps) {
+    this.repo = new MessagingRepository(deps.db);
+  }
+
+  // ---- steps 4–13 -------------------------------------------------------------------------------------
+
+  readonly requireApiAccess: Guard = ({ account }) => {
+    if (!account.modules.apiAccess) throw new ApiError('module_not_enabled', { module: 'api_access' });
+  };
+
+  readonly requireActivePlan: Guard = ({ account }) => {
+    if (!account.planActive) throw new ApiError('active_plan_required', { plan: account.plan.name });
+  };
+
+  readonly requirePurpose: Guard = (attempt) => {
+    const value = attempt.body?.message_purpose;
+    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+      throw new ApiError('message_purpose_required', { field: 'message_purpose' });
+    }
+    const purpose = typeof value === 'string' ? value.trim().toLowerCase() : '';
+    if (!isAllowedPurpose(purpose)) {
+      throw new ApiError('message_purpose_not_allowed', {
+        message_purpose: typeof value === 'string' ? value : String(value),
+        allowed: ['transactional', 'operational', 'support', 'internal_team', 'authentication'],
+      });
+    }
+    attempt.purpose = purpose;
+  };
+
+  readonly validateFields: Guard = (attempt) => {
+    const parsed = parseSendRequest(attempt.body ?? {}, attempt.purpose as MessagePurpose, attempt.account.defaultCountry);
+    if ('errors' in parsed) throw new ApiError('validation_error', { fields: parsed.errors });
+    attempt.request = parsed.request;
+    attempt.contentHash = contentHash(parsed.request);
+  };
+
+  readonly resolveInstance: Guard = (attempt) => {
+    const ref = (attempt.request as SendRequest).instanceRef;
+    const instance = this.deps.instances.findForAccount(attempt.account.id, ref);
+    if (!instance) throw new ApiError('invalid_instance', { instance_id: ref });
+    attempt.instance = instance;
+  };
+
+  readonly requireActiveInstance: Guard = ({ instance }) => {
+    if (instance?.paused) {
+      throw new ApiError('instance_paused_for_review', { instance_id: instance.id, reason: instance.pausedReason });
+    }
+  };
+
+  readonly requireNotSuppressed: Guard = ({ account, request }) => {
+    const suppression = this.deps.suppressions.find(account.id, (request as SendRequest).phone);
+    if (suppression) {
+      throw new ApiError('recipient_suppressed', { phone: suppression.phone, source: suppression.source });
+    }
+  };
+
+  readonly enforceQuota: Guard = (attempt) => {
+    const { account, now } = attempt;
+    const periods = periodKeys(now, account.timeZone);
+    attempt.periods = periods;
+    const usedToday = this.repo.usage(account.id, `d:${periods.day}`);
+    if (usedToday >= account.limits.daily) {
+      throw new ApiError(
+        'daily_message_limit_exceeded',
+        { action: 'block', risk_score: 90, limit: account.limits.daily, used: usedToday },
+        { 'Retry-After': retryAfterSeconds(periods.msUntilDayEnd) },
+      );
+    }
+    const usedThisMonth = this.repo.usage(account.id, `m:${periods.month}`);
+    if (usedThisMonth >= account.limits.monthly) {
+      throw new ApiError(
+        'monthly_message_limit_exceeded',
+        { action: 'block', risk_score: 90, limit: account.limits.monthly, used: usedThisMonth },
+        { 'Retry-After': retryAfterSeconds(periods.msUntilMonthEnd) },
+      );
+    }
+  };
+
+  readonly enforceVelocity: Guard = (attempt) => {
+    const { account, now } = attempt;
+    const instance = attempt.instance as Instance;
+    const phone = (attempt.request as SendRequest).phone;
+    const limiters = [
+      { scope: 'instance', key: `i:${instance.id}`, perMinuteRate: account.velocity.instancePerMinute },
+      { scope: 'recipient', key: `r:${account.id}:${phone}`, perMinuteRate: account.velocity.recipientPerMinute },
+    ];
+    attempt.velocity = [];
+    for (const limiter of limiters) {
+      const decision = gcra(this.repo.velocityTat(limiter.key), now, perMinute(limiter.perMinuteRate));
+      if (!decision.allowed) {
+        throw new ApiError(
+          'sending_throttled',
+          {
+            action: 'throttle',
+            risk_score: 60,
+            scope: limiter.scope,
+            limit: limiter.perMinuteRate,
+            used: limiter.perMinuteRate,
+            window_seconds: 60,
+            retry_after_seconds: Math.ceil(decision.retryAfterMs / 1000),
+          },
+          { 'Retry-After': retryAfterSeconds(decision.retryAfterMs) },
+        );
+      }
+      attempt.velocity.push({ key: limiter.key, tat: decision.newTat });
+    }
+  };
+
+  readonly enforceContentPolicy: Guard = (attempt) => {
+    const { account, now } = attempt;
+    const request = attempt.request as SendRequest;
+    const hash = attempt.contentHash as string;
+    const verdict = scoreContent(inspectContent(request.text), {
+      otherRecipientsWithSameContent: this.repo.otherRecipientsWithContent(
+        account.id,
+        hash,
+        now - POLICY_RULES.bulk_identical_content.windowMs,
+        request.phone,
+      ),
+      repeatsToRecipient: this.repo.repeatsOfContent(
+        account.id,
+        hash,
+        now - POLICY_RULES.repeated_identical_content.windowMs,
+        request.phone,
+      ),
+    });
+    attempt.policy = verdict;
+    if (verdict.blocked) {
+      throw new ApiError('policy_violation', {
+        action: 'block',
+        risk_score: verdict.riskScore,
+        threshold: BLOCK_THRESHOLD,
+        reasons: verdict.reasons,
+      });
+    }
+  };
+
+  /** Steps 4–13 of `/api/send-message`, in the fixed order. */
+  readonly apiGuards: readonly Guard[] = [
+    this.requireApiAccess,
+    this.requireActivePlan,
+    this.requirePurpose,
+    this.validateFields,
+    this.resolveInstance,
+    this.requireActiveInstance,
+    this.requireNotSuppressed,
+    this.enforceQuota,
+    this.enforceVelocity,
+    this.enforceContentPolicy,
+  ];
+
+  // ---- the HTTP entry point -----------------------------------------------------------------------------
+
+  async handleHttp(input: HttpSendInput): Promise<Answer> {
+    if (!input.isJson) return answerFor(new ApiError('unsupported_media_type'));
+    let identity: ReturnType<AccountService['authenticate']>;
+    try {
+      identity = this.deps.accounts.authenticate(input.authorization);
+    } catch (error) {
+      if (error instanceof ApiError) return answerFor(error);
+      throw error;
+    }
+    const attempt: Attempt = {
+      now: this.deps.clock.now(),
+      account: identity.account,
+      apiKeyId: identity.key.id,
+      source: 'api',
+      idempotencyKey: input.idempotencyKey,
+      body: undefined,
+    };
+    try {
+      const raw = await input.readBody();
+      attempt.now = this.deps.clock.now();
+      attempt.body = parseJsonObject(raw);
+      if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(input.idempotencyKey)) {
+        throw new ApiError('validation_error', {
+          fields: { 'Idempotency-Key': 'must be 1-255 visible ASCII characters' },
+        });
+      }
+    } catch (error) {
+      if (error instanceof ApiError) return this.refuse(attempt, error);
+      throw error;
+    }
+    return this.sendOnce(attempt, this.apiGuards);
+  }
+
+  /**
+   * Runs the guards and the send once per Idempotency-Key: a replay of a completed send returns the
+   * first answer; the same key with another body is refused.
+   */
+  async sendOnce(attempt: Attempt, guards: readonly Guard[]): Promise<Answer> {
+    const key = attempt.idempotencyKey;
+    if (key === undefined) return this.send(attempt, guards);
+    const accountId = attempt.account.id;
+    const requestHash = sha256(stringify(attempt.body) ?? '');
+    const claimed = this.repo.claimIdempotencyKey(
+      accountId,
+      key,
+      requestHash,
+      attempt.now,
+      attempt.now - IDEMPOTENCY_RETENTION_MS,
+    );
+    if (!claimed) {
+      const record = this.repo.findIdempotency(accountId, key);
+      if (record && record.request_hash !== requestHash) return answerFor(new ApiError('idempotency_key_reused'));
+      if (record?.state === 'completed' && record.response_status !== null && record.response_body !== null) {
+        return {
+          status: record.response_status,
+          body: JSON.parse(record.response_body) as object,
+          headers: { 'Idempotent-Replayed': 'true' },
+        };
+      }
+      return answerFor(new ApiError('idempotency_request_in_progress', {}, { 'Retry-After': '1' }));
+    }
+    try {
+      const answer = await this.send(attempt, guards);
+      // Only a send that happened is remembered; a refusal can be retried with the same key once fixed.
+      if (answer.status === 200) {
+        this.repo.completeIdempotencyKey(accountId, key, answer.status, JSON.stringify(answer.body));
+      } else {
+        this.repo.releaseIdempotencyKey(accountId, key);
+      }
+      return answer;
+    } catch (error) {
+      this.repo.releaseIdempotencyKey(accountId, key);
+      throw error;
+    }
+  }
+
+  /** Guards, then reservation, provider call and outcome. Every outcome is written to the message log. */
+  async send(attempt: Attempt, guards: readonly Guard[]): Promise<Answer> {
+    try {
+      for (const guard of guards) guard(attempt);
+    } catch (error) {
+      if (error instanceof ApiError) return this.refuse(attempt, error);
+      throw error;
+    }
+    const logId = this.reserve(attempt);
+    const request = attempt.request as SendRequest;
+    const instance = attempt.instance as Instance;
+    const provider = this.deps.providers[instance.provider];
+    let messageId: string;
+    try {
+      if (!provider) throw new ProviderError(`no provider "${instance.provider}" is configured`);
+      const target = { id: instance.id, name: instance.name };
+      const result = request.media
+        ? await provider.sendMedia(target, request.phone, request.media, request.text)
+        : await provider.sendText(target, request.phone, request.text);
+      messageId = result.messageId;
+    } catch (error) {
+      return this.failed(attempt, logId, error);
+    }
+    this.repo.transaction(() => {
+      this.repo.finishLogEntry(
+        logId,
+        { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId },
+        this.deps.clock.now(),
+      );
+    });
+    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
+    return { status: 200, body, headers: {} };
+  }
+
+  /** Takes the quota unit and velocity slots and opens the log entry, atomically. */
+  private reserve(attempt: Attempt): number {
+    const periods = attempt.periods as PeriodKeys;
+    return this.repo.transaction(() => {
+      this.repo.addToUsage(attempt.account.id, [`d:${periods.day}`, `m:${periods.month}`], 1);
+      for (const slot of attempt.velocity ?? []) this.repo.setVelocityTat(slot.key, slot.tat);
+      return this.repo.insertLogEntry(this.logEntry(attempt, 'sending', null, 202));
+    });
+  }
+
+  private failed(attempt: Attempt, logId: number, error: unknown): Answer {
+    const refusal = new ApiError('gateway_send_failed', { log_id: logId });
+    const reason = error instanceof Error ? error.message : String(error);
+    this.deps.logger.warn({ logId, reason }, 'provider send failed');
+    const periods = attempt.periods as PeriodKeys;
+    this.repo.transaction(() => {
+      // A failed send is not an accepted send: give the quota unit back.
+      this.repo.addToUsage(attempt.account.id, [`d:${periods.day}`, `m:${periods.month}`], -1);
+      this.repo.finishLogEntry(
+        logId,
+        { status: 'failed', errorCode: refusal.code, httpStatus: refusal.status, providerMessageId: null, detail: reason },
+        this.deps.clock.now(),
+      );
+    });
+    return answerFor(refusal);
+  }
+
+  private refuse(attempt: Attempt, error: ApiError): Answer {
+    this.repo.transaction(() => {
+      this.repo.insertLogEntry(this.logEntry(attempt, 'blocked', error.code, error.status));
+      if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
+    });
+    return answerFor(error);
+  }
+
+  private pauseIfRepeated(instance: Instance, now: number): void {
+    const violations = this.repo.policyViolationsSince(instance.id, now - PAUSE_AFTER_VIOLATIONS.windowMs);
+    if (violations >= PAUSE_AFTER_VIOLATIONS.count && !instance.paused) {
+      const minutes = PAUSE_AFTER_VIOLATIONS.windowMs / 60_000;
+      this.deps.instances.pause(instance.id, `${violations} policy violations within ${minutes} minutes`);
+      this.deps.logger.warn({ instanceId: instance.id, violations }, 'instance paused for responsible messaging review');
+    }
+  }
+
+  private logEntry(attempt: Attempt, status: 'blocked' | 'sending', errorCode: string | null, httpStatus: number) {
+    const request = attempt.request;
+    const body = attempt.body;
+    const text = request?.text ?? (typeof body?.message === 'string' ? body.message : null);
+    return {
+      account_id: attempt.account.id,
+      api_key_id: attempt.apiKeyId,
+      source: attempt.source,
+      instance_id: attempt.instance?.id ?? null,
+      instance_ref: request?.instanceRef ?? (typeof body?.instance_id === 'string' ? body.instance_id.slice(0, 128) : null),
+      phone: request?.phone ?? (typeof body?.phone === 'string' ? body.phone.slice(0, 40) : null),
+      message_purpose:
+        attempt.purpose ?? (typeof body?.message_purpose === 'string' ? body.message_purpose.slice(0, 64) : null),
+      message_type: request ? (request.media?.type ?? 'text') : null,
+      message_text: text === null ? null : text.slice(0, 4096),
+      content_hash: attempt.contentHash ?? null,
+      status,
+      error_code: errorCode,
+      http_status: httpStatus,
+      risk_score: attempt.policy?.riskScore ?? null,
+      provider_message_id: null,
+      idempotency_key: attempt.idempotencyKey ?? null,
+      created_at: attempt.now,
+    };
+  }
+
+  // ---- reading the log -----------------------------------------------------------------------------------
+
+  findMessage(accountId: number, logId: number): { entry: MessageLogRow; history: ReturnType<MessagingRepository['statusHistory']> } | undefined {
+    const entry = this.repo.findLogEntry(logId);
+    if (!entry || entry.account_id !== accountId) return undefined;
+    return { entry, history: this.repo.statusHistory(logId) };
+  }
+
+  usage(account: Account): { day: string; month: string; today: number; thisMonth: number } {
+    const periods = periodKeys(this.deps.clock.now(), account.timeZone);
+    return {
+      day: periods.day,
+      month: periods.month,
+      today: this.repo.usage(account.id, `d:${periods.day}`),
+      thisMonth: this.repo.usage(account.id, `m:${periods.month}`),
+    };
+  }
+
+  /**
+   * After a crash, sends that were handed to the provider but never finished are marked `unknown`, and
+   * their Idempotency-Key answers 502 from then on, so a client's retry cannot send them a second time.
+   */
+  recoverInterruptedSends(): number {
+    const interrupted = this.repo.interruptedSends();
+    const now = this.deps.clock.now();
+    this.repo.transaction(() => {
+      for (const entry of interrupted) {
+        const detail = 'the gateway stopped while this send was in flight; it may or may not have been delivered';
+        this.repo.finishLogEntry(
+          entry.id,
+          { status: 'unknown', errorCode: 'gateway_send_failed', httpStatus: 502, providerMessageId: null, detail },
+          now,
+        );
+        if (entry.idempotency_key) {
+          const body = errorBody(new ApiError('gateway_send_failed', { log_id: entry.id, interrupted: true }));
+          this.repo.completeIdempotencyKey(entry.account_id, entry.idempotency_key, 502, JSON.stringify(body));
+        }
+      }
+      this.repo.releaseAbandonedIdempotencyKeys();
+      this.repo.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
+    });
+    return interrupted.length;
+  }
+
+  purgeExpiredIdempotencyKeys(): number {
+    return this.repo.purgeIdempotencyKeys(this.deps.clock.now() - IDEMPOTENCY_RETENTION_MS);
+  }
+}
+
+/** Step 3: the body must be JSON, and for this endpoint a JSON object. */
+function parseJsonObject(raw: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ApiError('invalid_json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('validation_error', { fields: { body: 'must be a JSON object' } });
+  }
+  return value as Record<string, unknown>;
+}
