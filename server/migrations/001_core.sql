@@ -78,7 +78,6 @@ CREATE TABLE message_log (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
-CREATE INDEX message_log_account_time ON message_log(account_id, created_at);
 CREATE INDEX message_log_content ON message_log(account_id, content_hash, created_at) WHERE content_hash IS NOT NULL;
 CREATE INDEX message_log_instance_error ON message_log(instance_id, error_code, created_at) WHERE error_code IS NOT NULL;
 CREATE INDEX message_log_provider_id ON message_log(provider_message_id) WHERE provider_message_id IS NOT NULL;
@@ -110,10 +109,4 @@ CREATE TABLE usage_counters (
   period TEXT NOT NULL,
   used INTEGER NOT NULL,
   PRIMARY KEY (account_id, period)
-) WITHOUT ROWID;
-
--- GCRA theoretical arrival time per limiter key ('i:<instance>', 'r:<account>:<phone>').
-CREATE TABLE velocity_state (
-  key TEXT PRIMARY KEY,
-  tat INTEGER NOT NULL
 ) WITHOUT ROWID;

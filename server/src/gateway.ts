@@ -74,7 +74,10 @@ export class Gateway {
     });
   }
 
+  /** Commits queued writes, then closes the database. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.sends.flushWrites();
+    this.db.close();
   }
 }

@@ -45,7 +45,7 @@ export async function startServer(
   logger.info({ port, host: config.host, dataDir: config.dataDir }, 'gateway listening');
   if (bootstrap) print(bootstrapBanner(bootstrap, config.publicUrl.replace(`:${config.port}`, `:${port}`)));
 
-  const purgeTimer = setInterval(() => gateway.sends.purgeExpiredIdempotencyKeys(), HOUR_MS);
+  const purgeTimer = setInterval(() => gateway.sends.housekeeping(), HOUR_MS);
   purgeTimer.unref();
 
   let stopping: Promise<void> | undefined;

@@ -385,7 +385,7 @@ describe('step 14: provider failure', () => {
     const logId = res.body.details.log_id as number;
     const status = await t.http.get(`/api/messages/${logId}`).set('Authorization', `Bearer ${t.apiKey}`);
     expect(status.body.message).toMatchObject({ status: 'failed', error: 'gateway_send_failed', http_status: 502 });
-    expect(status.body.message.history.map((h: { status: string }) => h.status)).toEqual(['sending', 'failed']);
+    expect(status.body.message.history.map((h: { status: string }) => h.status)).toEqual(['failed']);
   });
 
   it('a failure rate injects failures from the injected random source', async () => {

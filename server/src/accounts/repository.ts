@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { ReadCache } from '../db/read-cache';
 import type { PlanName } from './plans';
 
 export interface AccountRow {
@@ -57,8 +58,12 @@ export class AccountRepository {
   private readonly touchKeyStmt;
   private readonly selectSetting;
   private readonly upsertSetting;
+  private readonly keysByHash: ReadCache<ApiKeyRow>;
+  private readonly accountsById: ReadCache<AccountRow>;
 
   constructor(private readonly db: Db) {
+    this.keysByHash = new ReadCache(db);
+    this.accountsById = new ReadCache(db);
     this.insertAccount = db.prepare<
       [string, PlanName, number | null, number | null, string, string | null, number]
     >(
@@ -111,7 +116,7 @@ export class AccountRepository {
   }
 
   findAccount(id: number): AccountRow | undefined {
-    return this.selectAccount.get(id);
+    return this.accountsById.get(id, (key) => this.selectAccount.get(key));
   }
 
   listAccounts(): AccountRow[] {
@@ -120,16 +125,19 @@ export class AccountRepository {
 
   updateAccount(current: AccountRow, change: AccountUpdate): AccountRow {
     this.updateAccountStmt.run({ ...current, ...change, id: current.id });
+    this.accountsById.invalidate();
     return this.findAccount(current.id) as AccountRow;
   }
 
   createKey(input: { accountId: number; name: string; hash: string; prefix: string; now: number }): ApiKeyRow {
     const result = this.insertKey.run(input.accountId, input.name, input.hash, input.prefix, input.now);
+    this.keysByHash.invalidate();
     return this.findKey(Number(result.lastInsertRowid)) as ApiKeyRow;
   }
 
+  /** Cached: called on every request. The row is shared; only last_used_at may be updated on it. */
   findKeyByHash(hash: string): ApiKeyRow | undefined {
-    return this.selectKeyByHash.get(hash);
+    return this.keysByHash.get(hash, (key) => this.selectKeyByHash.get(key));
   }
 
   findKey(id: number): ApiKeyRow | undefined {
@@ -142,7 +150,9 @@ export class AccountRepository {
   }
 
   revokeKey(id: number, now: number): boolean {
-    return this.revokeKeyStmt.run(now, id).changes > 0;
+    const revoked = this.revokeKeyStmt.run(now, id).changes > 0;
+    this.keysByHash.invalidate();
+    return revoked;
   }
 
   touchKey(id: number, now: number): void {

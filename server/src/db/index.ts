@@ -9,8 +9,9 @@ export function openDatabase(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // FULL keeps a committed send or outbox row across a power loss, not only a process crash.
-  db.pragma('synchronous = FULL');
+  // In WAL mode NORMAL keeps every committed transaction across a process crash (kill -9 included); only
+  // a power loss or OS crash can drop the newest commits, never corrupt the file. README "Durability".
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

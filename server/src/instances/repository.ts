@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { ReadCache } from '../db/read-cache';
 
 export interface InstanceRow {
   id: string;
@@ -16,20 +17,22 @@ export interface InstanceRow {
 export class InstanceRepository {
   private readonly insert;
   private readonly selectById;
-  private readonly selectByRef;
+  private readonly selectByName;
   private readonly selectByAccount;
   private readonly selectAll;
   private readonly setPaused;
   private readonly setState;
+  private readonly cache: ReadCache<InstanceRow>;
 
   constructor(db: Db) {
+    this.cache = new ReadCache(db);
     this.insert = db.prepare<[string, number, string, string, string, string, number]>(
       `INSERT INTO instances (id, account_id, name, display_name, provider, connection_state, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectById = db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE id = ?');
-    this.selectByRef = db.prepare<[{ accountId: number; ref: string }], InstanceRow>(
-      'SELECT * FROM instances WHERE account_id = @accountId AND (id = @ref OR name = @ref) ORDER BY id = @ref DESC LIMIT 1',
+    this.selectByName = db.prepare<[number, string], InstanceRow>(
+      'SELECT * FROM instances WHERE account_id = ? AND name = ?',
     );
     this.selectByAccount = db.prepare<[number], InstanceRow>(
       'SELECT * FROM instances WHERE account_id = ? ORDER BY created_at, id',
@@ -42,6 +45,7 @@ export class InstanceRepository {
   }
 
   create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at'>): void {
+    this.cache.invalidate();
     this.insert.run(
       row.id,
       row.account_id,
@@ -59,7 +63,11 @@ export class InstanceRepository {
 
   /** An instance of this account whose id or name is `ref`; an id match wins over a name match. */
   findForAccount(accountId: number, ref: string): InstanceRow | undefined {
-    return this.selectByRef.get({ accountId, ref });
+    return this.cache.get(`${accountId}|${ref}`, () => {
+      const byId = this.selectById.get(ref);
+      if (byId && byId.account_id === accountId) return byId;
+      return this.selectByName.get(accountId, ref);
+    });
   }
 
   listForAccount(accountId: number): InstanceRow[] {
@@ -72,13 +80,16 @@ export class InstanceRepository {
 
   pause(id: string, reason: string, now: number): void {
     this.setPaused.run(1, reason, now, id);
+    this.cache.invalidate();
   }
 
   resume(id: string): void {
     this.setPaused.run(0, null, null, id);
+    this.cache.invalidate();
   }
 
   setConnectionState(id: string, state: string): void {
     this.setState.run(state, id);
+    this.cache.invalidate();
   }
 }

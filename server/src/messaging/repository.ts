@@ -40,7 +40,7 @@ export interface IdempotencyRow {
   created_at: number;
 }
 
-/** SQL for the messaging area's tables: message log, status history, quotas, velocity, idempotency. */
+/** SQL for the messaging area's tables: message log, status history, quota counters, idempotency. */
 export class MessagingRepository {
   private readonly insertLog;
   private readonly selectLog;
@@ -49,10 +49,8 @@ export class MessagingRepository {
   private readonly selectHistory;
   private readonly selectUsage;
   private readonly addUsage;
-  private readonly selectTat;
-  private readonly upsertTat;
-  private readonly countOtherRecipients;
-  private readonly countRepeats;
+  private readonly selectContentHistory;
+  private readonly selectContentSeen;
   private readonly countViolations;
   private readonly selectIdempotency;
   private readonly claimIdempotency;
@@ -89,18 +87,19 @@ export class MessagingRepository {
       `INSERT INTO usage_counters (account_id, period, used) VALUES (@accountId, @period, max(@delta, 0))
        ON CONFLICT (account_id, period) DO UPDATE SET used = max(used + @delta, 0)`,
     );
-    this.selectTat = db.prepare<[string], { tat: number }>('SELECT tat FROM velocity_state WHERE key = ?');
-    this.upsertTat = db.prepare<[string, number]>(
-      'INSERT INTO velocity_state (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat',
-    );
     const counted = "status IN ('sending', 'sent', 'delivered', 'read', 'unknown')";
-    this.countOtherRecipients = db.prepare<[number, string, number, string], { n: number }>(
-      `SELECT COUNT(DISTINCT phone) AS n FROM message_log
-       WHERE account_id = ? AND content_hash = ? AND created_at >= ? AND phone <> ? AND ${counted}`,
-    );
-    this.countRepeats = db.prepare<[number, string, number, string], { n: number }>(
-      `SELECT COUNT(*) AS n FROM message_log
-       WHERE account_id = ? AND content_hash = ? AND created_at >= ? AND phone = ? AND ${counted}`,
+    this.selectContentSeen = db.prepare<[number, string, number], number>(
+      `SELECT 1 FROM message_log WHERE account_id = ? AND content_hash = ? AND created_at >= ? AND ${counted} LIMIT 1`,
+    ).pluck();
+    this.selectContentHistory = db.prepare<
+      [{ accountId: number; hash: string; phone: string; bulkSince: number; repeatSince: number }],
+      { others: number; repeats: number | null }
+    >(
+      `SELECT COUNT(DISTINCT CASE WHEN phone <> @phone AND created_at >= @bulkSince THEN phone END) AS others,
+              SUM(phone = @phone AND created_at >= @repeatSince) AS repeats
+       FROM message_log
+       WHERE account_id = @accountId AND content_hash = @hash AND created_at >= min(@bulkSince, @repeatSince)
+         AND ${counted}`,
     );
     this.countViolations = db.prepare<[string, number], { n: number }>(
       `SELECT COUNT(*) AS n FROM message_log
@@ -138,7 +137,8 @@ export class MessagingRepository {
 
   insertLogEntry(entry: NewLogEntry): number {
     const id = Number(this.insertLog.run({ ...entry, updated_at: entry.created_at }).lastInsertRowid);
-    this.insertHistory.run(id, entry.status, entry.error_code, entry.created_at);
+    // 'sending' is a moment, not a state worth a history row; the outcome that follows is recorded.
+    if (entry.status !== 'sending') this.insertHistory.run(id, entry.status, entry.error_code, entry.created_at);
     return id;
   }
 
@@ -171,20 +171,13 @@ export class MessagingRepository {
     for (const period of periods) this.addUsage.run({ accountId, period, delta });
   }
 
-  velocityTat(key: string): number | undefined {
-    return this.selectTat.get(key)?.tat;
-  }
-
-  setVelocityTat(key: string, tat: number): void {
-    this.upsertTat.run(key, tat);
-  }
-
-  otherRecipientsWithContent(accountId: number, contentHash: string, since: number, phone: string): number {
-    return this.countOtherRecipients.get(accountId, contentHash, since, phone)?.n ?? 0;
-  }
-
-  repeatsOfContent(accountId: number, contentHash: string, since: number, phone: string): number {
-    return this.countRepeats.get(accountId, contentHash, since, phone)?.n ?? 0;
+  /** Other recipients sent this content since `bulkSince`, and sends of it to `phone` since `repeatSince`. */
+  contentHistory(query: { accountId: number; hash: string; phone: string; bulkSince: number; repeatSince: number }) {
+    // Most transactional texts are unique: one index probe settles those without aggregating.
+    const since = Math.min(query.bulkSince, query.repeatSince);
+    if (this.selectContentSeen.get(query.accountId, query.hash, since) === undefined) return { otherRecipients: 0, repeats: 0 };
+    const row = this.selectContentHistory.get(query);
+    return { otherRecipients: row?.others ?? 0, repeats: row?.repeats ?? 0 };
   }
 
   policyViolationsSince(instanceId: string, since: number): number {

@@ -4,6 +4,7 @@ import type { Account, AccountService } from '../accounts/service';
 import { periodKeys, type PeriodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
 import type { Db } from '../db';
+import { CommitQueue } from '../db/commit-queue';
 import { ApiError, errorBody } from '../http/errors';
 import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
@@ -17,8 +18,9 @@ import {
   scoreContent,
   type PolicyVerdict,
 } from './policy';
+import { UsageCounters, VelocityState } from './counters';
 import { MessagingRepository, type MessageLogRow } from './repository';
-import { isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
+import { ALLOWED_PURPOSES, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
 import type { SuppressionService } from './suppressions';
 import { gcra, perMinute } from './velocity';
 
@@ -99,9 +101,14 @@ const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000
  */
 export class SendService {
   private readonly repo: MessagingRepository;
+  private readonly writes: CommitQueue;
+  private readonly usageCounters: UsageCounters;
+  private readonly velocityState = new VelocityState();
 
   constructor(private readonly deps: SendServiceDeps) {
     this.repo = new MessagingRepository(deps.db);
+    this.writes = new CommitQueue(deps.db);
+    this.usageCounters = new UsageCounters(this.repo);
   }
 
   // ---- steps 4–13 -------------------------------------------------------------------------------------
@@ -123,7 +130,7 @@ export class SendService {
     if (!isAllowedPurpose(purpose)) {
       throw new ApiError('message_purpose_not_allowed', {
         message_purpose: typeof value === 'string' ? value : String(value),
-        allowed: ['transactional', 'operational', 'support', 'internal_team', 'authentication'],
+        allowed: ALLOWED_PURPOSES,
       });
     }
     attempt.purpose = purpose;
@@ -160,7 +167,7 @@ export class SendService {
     const { account, now } = attempt;
     const periods = periodKeys(now, account.timeZone);
     attempt.periods = periods;
-    const usedToday = this.repo.usage(account.id, `d:${periods.day}`);
+    const usedToday = this.usageCounters.get(account.id, `d:${periods.day}`);
     if (usedToday >= account.limits.daily) {
       throw new ApiError(
         'daily_message_limit_exceeded',
@@ -168,7 +175,7 @@ export class SendService {
         { 'Retry-After': retryAfterSeconds(periods.msUntilDayEnd) },
       );
     }
-    const usedThisMonth = this.repo.usage(account.id, `m:${periods.month}`);
+    const usedThisMonth = this.usageCounters.get(account.id, `m:${periods.month}`);
     if (usedThisMonth >= account.limits.monthly) {
       throw new ApiError(
         'monthly_message_limit_exceeded',
@@ -188,7 +195,7 @@ export class SendService {
     ];
     attempt.velocity = [];
     for (const limiter of limiters) {
-      const decision = gcra(this.repo.velocityTat(limiter.key), now, perMinute(limiter.perMinuteRate));
+      const decision = gcra(this.velocityState.get(limiter.key), now, perMinute(limiter.perMinuteRate));
       if (!decision.allowed) {
         throw new ApiError(
           'sending_throttled',
@@ -212,19 +219,16 @@ export class SendService {
     const { account, now } = attempt;
     const request = attempt.request as SendRequest;
     const hash = attempt.contentHash as string;
+    const history = this.repo.contentHistory({
+      accountId: account.id,
+      hash,
+      phone: request.phone,
+      bulkSince: now - POLICY_RULES.bulk_identical_content.windowMs,
+      repeatSince: now - POLICY_RULES.repeated_identical_content.windowMs,
+    });
     const verdict = scoreContent(inspectContent(request.text), {
-      otherRecipientsWithSameContent: this.repo.otherRecipientsWithContent(
-        account.id,
-        hash,
-        now - POLICY_RULES.bulk_identical_content.windowMs,
-        request.phone,
-      ),
-      repeatsToRecipient: this.repo.repeatsOfContent(
-        account.id,
-        hash,
-        now - POLICY_RULES.repeated_identical_content.windowMs,
-        request.phone,
-      ),
+      otherRecipientsWithSameContent: history.otherRecipients,
+      repeatsToRecipient: history.repeats,
     });
     attempt.policy = verdict;
     if (verdict.blocked) {
@@ -262,19 +266,20 @@ export class SendService {
       if (error instanceof ApiError) return answerFor(error);
       throw error;
     }
+    const keyIsValid = input.idempotencyKey === undefined || IDEMPOTENCY_KEY_PATTERN.test(input.idempotencyKey);
     const attempt: Attempt = {
       now: this.deps.clock.now(),
       account: identity.account,
       apiKeyId: identity.key.id,
       source: 'api',
-      idempotencyKey: input.idempotencyKey,
+      idempotencyKey: keyIsValid ? input.idempotencyKey : undefined,
       body: undefined,
     };
     try {
       const raw = await input.readBody();
       attempt.now = this.deps.clock.now();
       attempt.body = parseJsonObject(raw);
-      if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(input.idempotencyKey)) {
+      if (!keyIsValid) {
         throw new ApiError('validation_error', {
           fields: { 'Idempotency-Key': 'must be 1-255 visible ASCII characters' },
         });
@@ -317,11 +322,12 @@ export class SendService {
     try {
       const answer = await this.send(attempt, guards);
       // Only a send that happened is remembered; a refusal can be retried with the same key once fixed.
-      if (answer.status === 200) {
-        this.repo.completeIdempotencyKey(accountId, key, answer.status, JSON.stringify(answer.body));
-      } else {
-        this.repo.releaseIdempotencyKey(accountId, key);
-      }
+      const body = JSON.stringify(answer.body);
+      await this.writes.run(() =>
+        answer.status === 200
+          ? this.repo.completeIdempotencyKey(accountId, key, answer.status, body)
+          : this.repo.releaseIdempotencyKey(accountId, key),
+      );
       return answer;
     } catch (error) {
       this.repo.releaseIdempotencyKey(accountId, key);
@@ -337,7 +343,7 @@ export class SendService {
       if (error instanceof ApiError) return this.refuse(attempt, error);
       throw error;
     }
-    const logId = this.reserve(attempt);
+    const logId = await this.reserve(attempt);
     const request = attempt.request as SendRequest;
     const instance = attempt.instance as Instance;
     const provider = this.deps.providers[instance.provider];
@@ -352,47 +358,65 @@ export class SendService {
     } catch (error) {
       return this.failed(attempt, logId, error);
     }
-    this.repo.transaction(() => {
+    const finishedAt = this.deps.clock.now();
+    await this.writes.run(() =>
       this.repo.finishLogEntry(
         logId,
         { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId },
-        this.deps.clock.now(),
-      );
-    });
+        finishedAt,
+      ),
+    );
     const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
     return { status: 200, body, headers: {} };
   }
 
-  /** Takes the quota unit and velocity slots and opens the log entry, atomically. */
-  private reserve(attempt: Attempt): number {
+  /**
+   * Takes the quota unit and velocity slots in memory, in the same synchronous turn as the guards that
+   * checked them, then persists them with the open log entry before the provider is called.
+   */
+  private async reserve(attempt: Attempt): Promise<number> {
+    const accountId = attempt.account.id;
     const periods = attempt.periods as PeriodKeys;
-    return this.repo.transaction(() => {
-      this.repo.addToUsage(attempt.account.id, [`d:${periods.day}`, `m:${periods.month}`], 1);
-      for (const slot of attempt.velocity ?? []) this.repo.setVelocityTat(slot.key, slot.tat);
-      return this.repo.insertLogEntry(this.logEntry(attempt, 'sending', null, 202));
-    });
+    const counted = [`d:${periods.day}`, `m:${periods.month}`];
+    this.usageCounters.add(accountId, counted, 1);
+    for (const slot of attempt.velocity ?? []) this.velocityState.set(slot.key, slot.tat);
+    const entry = this.logEntry(attempt, 'sending', null, 202);
+    try {
+      return await this.writes.run(() => {
+        this.repo.addToUsage(accountId, counted, 1);
+        return this.repo.insertLogEntry(entry);
+      });
+    } catch (error) {
+      this.usageCounters.add(accountId, counted, -1);
+      throw error;
+    }
   }
 
-  private failed(attempt: Attempt, logId: number, error: unknown): Answer {
+  private async failed(attempt: Attempt, logId: number, error: unknown): Promise<Answer> {
     const refusal = new ApiError('gateway_send_failed', { log_id: logId });
     const reason = error instanceof Error ? error.message : String(error);
     this.deps.logger.warn({ logId, reason }, 'provider send failed');
+    const accountId = attempt.account.id;
     const periods = attempt.periods as PeriodKeys;
-    this.repo.transaction(() => {
-      // A failed send is not an accepted send: give the quota unit back.
-      this.repo.addToUsage(attempt.account.id, [`d:${periods.day}`, `m:${periods.month}`], -1);
+    const counted = [`d:${periods.day}`, `m:${periods.month}`];
+    // A failed send is not an accepted send: give the quota unit back.
+    this.usageCounters.add(accountId, counted, -1);
+    const failedAt = this.deps.clock.now();
+    await this.writes.run(() => {
+      this.repo.addToUsage(accountId, counted, -1);
       this.repo.finishLogEntry(
         logId,
         { status: 'failed', errorCode: refusal.code, httpStatus: refusal.status, providerMessageId: null, detail: reason },
-        this.deps.clock.now(),
+        failedAt,
       );
     });
     return answerFor(refusal);
   }
 
-  private refuse(attempt: Attempt, error: ApiError): Answer {
-    this.repo.transaction(() => {
-      this.repo.insertLogEntry(this.logEntry(attempt, 'blocked', error.code, error.status));
+  private async refuse(attempt: Attempt, error: ApiError): Promise<Answer> {
+    const entry = this.logEntry(attempt, 'blocked', error.code, error.status);
+    await this.writes.run(() => {
+      this.repo.insertLogEntry(entry);
       if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
     });
     return answerFor(error);
@@ -446,8 +470,8 @@ export class SendService {
     return {
       day: periods.day,
       month: periods.month,
-      today: this.repo.usage(account.id, `d:${periods.day}`),
-      thisMonth: this.repo.usage(account.id, `m:${periods.month}`),
+      today: this.usageCounters.get(account.id, `d:${periods.day}`),
+      thisMonth: this.usageCounters.get(account.id, `m:${periods.month}`),
     };
   }
 
@@ -477,8 +501,17 @@ export class SendService {
     return interrupted.length;
   }
 
-  purgeExpiredIdempotencyKeys(): number {
-    return this.repo.purgeIdempotencyKeys(this.deps.clock.now() - IDEMPOTENCY_RETENTION_MS);
+  /** Hourly upkeep: expired idempotency records and in-memory limiter state nobody will read again. */
+  housekeeping(): void {
+    const now = this.deps.clock.now();
+    this.repo.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
+    this.usageCounters.sweep(now);
+    this.velocityState.sweep(now);
+  }
+
+  /** Commits whatever is queued; the server calls it once requests have drained, before closing the database. */
+  flushWrites(): void {
+    this.writes.flush();
   }
 }
 

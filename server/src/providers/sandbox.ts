@@ -1,4 +1,4 @@
-import { randomBase62 } from '../accounts/keys';
+import { randomUUID } from 'node:crypto';
 import type { MediaPayload } from '../messaging/request';
 import {
   ProviderError,
@@ -77,7 +77,7 @@ export class SandboxProvider implements Provider {
     if (this.failureRate > 0 && this.random() < this.failureRate) {
       throw new ProviderError('sandbox: injected failure (GATEWAY_SANDBOX_FAILURE_RATE)');
     }
-    const messageId = `sandbox.${randomBase62(24)}`;
+    const messageId = `sandbox.${randomUUID()}`;
     const send: SandboxSend = { messageId, instanceId: instance.id, to, text, media };
     for (const listener of this.listeners) listener(send);
     return { messageId };

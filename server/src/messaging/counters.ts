@@ -1,0 +1,62 @@
+import type { MessagingRepository } from './repository';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Accepted-send counters per account and period, authoritative in memory so that check and reservation
+ * happen in one synchronous step (a limit of N lets exactly N through under any concurrency). Loaded
+ * lazily from SQLite, written back through the commit queue. One gateway process per database.
+ */
+export class UsageCounters {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly repo: MessagingRepository) {}
+
+  get(accountId: number, period: string): number {
+    const key = `${accountId}|${period}`;
+    let value = this.counts.get(key);
+    if (value === undefined) {
+      value = this.repo.usage(accountId, period);
+      this.counts.set(key, value);
+    }
+    return value;
+  }
+
+  add(accountId: number, periods: string[], delta: number): void {
+    for (const period of periods) {
+      this.counts.set(`${accountId}|${period}`, Math.max(0, this.get(accountId, period) + delta));
+    }
+  }
+
+  /** Forgets periods that ended more than two days (or two months) ago; they are never read again. */
+  sweep(now: number): void {
+    const oldestDay = new Date(now - 2 * DAY_MS).toISOString().slice(0, 10);
+    const oldestMonth = new Date(now - 62 * DAY_MS).toISOString().slice(0, 7);
+    for (const key of this.counts.keys()) {
+      const period = key.slice(key.indexOf('|') + 1);
+      const stale = period.startsWith('d:') ? period.slice(2) < oldestDay : period.slice(2) < oldestMonth;
+      if (stale) this.counts.delete(key);
+    }
+  }
+}
+
+/**
+ * GCRA state per limiter key. In memory only: it describes the last minutes of traffic, so a restart
+ * that forgets it costs at most one extra burst.
+ */
+export class VelocityState {
+  private readonly tats = new Map<string, number>();
+
+  get(key: string): number | undefined {
+    return this.tats.get(key);
+  }
+
+  set(key: string, tat: number): void {
+    this.tats.set(key, tat);
+  }
+
+  /** A TAT in the past is the same as no entry: drop it so the map stays the size of recent traffic. */
+  sweep(now: number): void {
+    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+  }
+}
