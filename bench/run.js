@@ -24,6 +24,13 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { fork } = require('node:child_process');
+
+/** Node flags from the gateway's launcher shebang, so the benchmark runs the gateway as `npm start` does. */
+function gatewayNodeFlags() {
+  const launcher = path.join(__dirname, '..', 'server', 'bin', 'whatsapp-gateway.js');
+  const shebang = fs.readFileSync(launcher, 'utf8').split('\n', 1)[0];
+  return shebang.replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
+}
 const autocannon = require('autocannon');
 
 const TARGETS = { ratio: 0.3, p99Ms: 25, rssMb: 150 };
@@ -380,7 +387,8 @@ async function main() {
 
   // -- gateway --
   const dataDir = makeTempDir();
-  const execArgv = [];
+  // The same V8 flags the gateway starts with (the shebang of server/bin/whatsapp-gateway.js).
+  const execArgv = gatewayNodeFlags();
   if (CPU_PROF) {
     fs.mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=gateway-${Date.now()}.cpuprofile`);
