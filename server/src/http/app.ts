@@ -24,7 +24,11 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new ApiError('not_found', { path: ctx.path });
+      if (ctx.body === undefined || ctx.body === null) {
+        // The router answered by status alone (no route, or a method the route lacks; Allow is already set).
+        if (ctx.status === 404) throw new ApiError('not_found', { path: ctx.path });
+        if (ctx.status === 405 || ctx.status === 501) throw new ApiError('method_not_allowed', { method: ctx.method });
+      }
     } catch (error) {
       const apiError = error instanceof ApiError ? error : toApiError(error);
       if (apiError.code === 'internal_error') {
@@ -39,7 +43,6 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
 
 function toApiError(error: unknown): ApiError {
   const status = (error as { status?: number }).status;
-  if (status === 405) return new ApiError('method_not_allowed');
   if (status === 404) return new ApiError('not_found');
   return new ApiError('internal_error');
 }
@@ -76,7 +79,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(accessLog(deps.logger, deps.clock));
   app.use(errorMiddleware(deps.logger));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   // Koa's own error event: the middleware above already answered; keep it from printing stack traces.
   app.on('error', () => undefined);
   return app;

@@ -82,7 +82,7 @@ function parseMedia(
   if (body.media_type === 'document' && body.file_name === undefined) errors.file_name = 'is required for documents';
   if (body.media_type && body.mime_type && body.media_type !== 'document') {
     if (!body.mime_type.toLowerCase().startsWith(`${body.media_type}/`)) {
-      errors.mime_type = `must be an ${body.media_type}/* type for media_type ${body.media_type}`;
+      errors.mime_type = `must be a ${body.media_type}/* type for media_type ${body.media_type}`;
     }
   }
   if (body.message.length > MAX_CAPTION_LENGTH) errors.message = `must be at most ${MAX_CAPTION_LENGTH} characters as a caption`;
@@ -101,7 +101,7 @@ function parseMedia(
     }
     return { type: body.media_type, mimeType: body.mime_type, fileName: body.file_name, url: url.href, base64: undefined, bytes: undefined };
   }
-  const base64 = body.media.replace(/^data:[^;,]*;base64,/i, '').replace(/\s+/g, '');
+  const base64 = body.media.replace(/^data:[^,]*;base64,/i, '').replace(/\s+/g, '');
   if (base64.length === 0 || base64.length % 4 === 1 || !BASE64.test(base64)) {
     errors.media = 'must be an https URL or base64 content';
     return undefined;

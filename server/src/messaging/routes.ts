@@ -21,8 +21,8 @@ export function registerMessagingRoutes(router: Router, deps: AppDeps): void {
 
   router.get('/api/messages/:logId', (ctx: Context) => {
     const { account } = deps.accounts.authenticate(ctx.get('authorization'));
-    const logId = Number(ctx.params.logId);
-    const found = Number.isSafeInteger(logId) && logId > 0 ? deps.sends.findMessage(account.id, logId) : undefined;
+    const logId = /^[1-9]\d{0,15}$/.test(ctx.params.logId) ? Number(ctx.params.logId) : undefined;
+    const found = logId === undefined ? undefined : deps.sends.findMessage(account.id, logId);
     if (!found) throw new ApiError('not_found', { log_id: ctx.params.logId });
     const { entry, history } = found;
     ctx.body = {
