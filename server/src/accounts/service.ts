@@ -141,7 +141,7 @@ export class AccountService {
   }
 
   create(input: AccountInput & { name: string }): Account {
-    const columns = toColumns({ plan: 'starter', timeZone: 'UTC', ...input });
+    const columns = toColumns({ ...input, plan: input.plan ?? 'starter', timeZone: input.timeZone ?? 'UTC' });
     const row = this.repo.createAccount({
       name: columns.name as string,
       plan: columns.plan as PlanName,

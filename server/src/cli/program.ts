@@ -25,17 +25,24 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
-/** A number, or "plan" to go back to the plan's value. */
-function numberOrPlan(value: string): number | null {
-  return value === 'plan' ? null : wholeNumber(value);
+/** "plan" goes back to the plan's value (commander turns a parser's null into '', so it is kept as text). */
+type OrPlan<T> = T | 'plan';
+
+function numberOrPlan(value: string): OrPlan<number> {
+  return value === 'plan' ? 'plan' : wholeNumber(value);
 }
 
 /** "on", "off", or "plan" to follow the plan's module setting. */
-function onOffPlan(value: string): boolean | null {
+function onOffPlan(value: string): OrPlan<boolean> {
   if (value === 'on') return true;
   if (value === 'off') return false;
-  if (value === 'plan') return null;
+  if (value === 'plan') return 'plan';
   throw new InvalidArgumentError('must be on, off or plan');
+}
+
+/** undefined: not given; null: back to the plan's value. */
+function planValue<T>(value: OrPlan<T> | undefined): T | null | undefined {
+  return value === 'plan' ? null : value;
 }
 
 const jsonOption = () => new Option('--json', 'print one JSON document and nothing else');
@@ -98,12 +105,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     plan?: string;
     timeZone?: string;
     country?: string;
-    dailyLimit?: number | null;
-    monthlyLimit?: number | null;
-    instanceRate?: number | null;
-    recipientRate?: number | null;
-    apiAccess?: boolean | null;
-    threecx?: boolean | null;
+    dailyLimit?: OrPlan<number>;
+    monthlyLimit?: OrPlan<number>;
+    instanceRate?: OrPlan<number>;
+    recipientRate?: OrPlan<number>;
+    apiAccess?: OrPlan<boolean>;
+    threecx?: OrPlan<boolean>;
     active?: boolean;
     json?: boolean;
   }
@@ -113,12 +120,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     planActive: flags.active,
     timeZone: flags.timeZone,
     defaultCountry: flags.country,
-    dailyLimit: flags.dailyLimit,
-    monthlyLimit: flags.monthlyLimit,
-    instanceRatePerMinute: flags.instanceRate,
-    recipientRatePerMinute: flags.recipientRate,
-    apiAccess: flags.apiAccess,
-    threecx: flags.threecx,
+    dailyLimit: planValue(flags.dailyLimit),
+    monthlyLimit: planValue(flags.monthlyLimit),
+    instanceRatePerMinute: planValue(flags.instanceRate),
+    recipientRatePerMinute: planValue(flags.recipientRate),
+    apiAccess: planValue(flags.apiAccess),
+    threecx: planValue(flags.threecx),
   });
   accountChangeOptions(
     accounts.command('create').description('create an account').requiredOption('--name <name>', 'account name'),

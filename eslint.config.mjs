@@ -1,0 +1,103 @@
+// Lint layout (see /docs or the lead's ADR for the why):
+// - every .ts file: @eslint/js + typescript-eslint recommended;
+// - nodes/, credentials/ and the root package.json: n8n's community rules in their cloud form
+//   (the set n8n's verification scanner applies) plus the eslint-plugin-n8n-nodes-base rule sets;
+// - server/ and test/ (the self-hosted gateway and its tests) get no n8n rules: they use koa,
+//   process.env and timers by design and are never published.
+// - plain .js (bench, gulpfile, test helpers): @eslint/js recommended with Node globals.
+import js from '@eslint/js';
+import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const n8nCloud = n8nCommunityNodesPlugin.configs.recommended;
+
+const allowUnderscoreUnused = {
+	'@typescript-eslint/no-unused-vars': [
+		'error',
+		{
+			argsIgnorePattern: '^_',
+			varsIgnorePattern: '^_',
+			destructuredArrayIgnorePattern: '^_',
+			caughtErrorsIgnorePattern: '^_',
+		},
+	],
+};
+
+export default defineConfig(
+	globalIgnores(['dist/**', 'server/dist/**', '**/node_modules/**', 'bench/profiles/**', 'coverage/**']),
+
+	{
+		files: ['**/*.ts'],
+		extends: [js.configs.recommended, tseslint.configs.recommended],
+	},
+
+	{
+		files: ['server/**/*.ts', 'test/**/*.ts'],
+		rules: allowUnderscoreUnused,
+	},
+
+	{
+		files: ['**/*.js', '**/*.cjs'],
+		extends: [js.configs.recommended],
+		languageOptions: {
+			sourceType: 'commonjs',
+			globals: { ...globals.node },
+		},
+		rules: {
+			'no-unused-vars': [
+				'error',
+				{
+					argsIgnorePattern: '^_',
+					varsIgnorePattern: '^_',
+					destructuredArrayIgnorePattern: '^_',
+					caughtErrorsIgnorePattern: '^_',
+				},
+			],
+		},
+	},
+
+	{
+		files: ['**/*.mjs'],
+		extends: [js.configs.recommended],
+		languageOptions: { sourceType: 'module', globals: { ...globals.node } },
+	},
+
+	{
+		files: ['nodes/**/*.ts', 'credentials/**/*.ts'],
+		extends: [n8nCloud],
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		rules: { 'no-console': 'error' },
+	},
+	{
+		files: ['credentials/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.credentials.rules,
+			// Same two offs as @n8n/node-cli and the verification scanner.
+			'n8n-nodes-base/cred-class-field-documentation-url-miscased': 'off',
+			'n8n-nodes-base/cred-class-field-type-options-password-missing': 'off',
+		},
+	},
+	{
+		files: ['nodes/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.nodes.rules,
+			// Same three offs as @n8n/node-cli and the verification scanner.
+			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
+			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
+			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',
+		},
+	},
+	{
+		files: ['package.json'],
+		extends: [n8nCloud],
+		plugins: { 'n8n-nodes-base': n8nNodesBase },
+		languageOptions: {
+			parser: tseslint.parser,
+			parserOptions: { extraFileExtensions: ['.json'] },
+		},
+		rules: { ...n8nNodesBase.configs.community.rules },
+	},
+);
