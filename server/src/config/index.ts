@@ -12,7 +12,8 @@ const optionalText = z
 
 /** Every environment variable the gateway reads, parsed once at start. README "Configuration" documents each. */
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  // 0 picks a free port (tests); the listening log line says which.
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   GATEWAY_DATA_DIR: z.string().trim().min(1).default('./data'),
   GATEWAY_ADMIN_TOKEN: optionalText.pipe(

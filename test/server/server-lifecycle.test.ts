@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { verifyAdminToken } from '../../server/src/bootstrap';
+import { loadConfig } from '../../server/src/config';
+import { createLogger } from '../../server/src/logger';
+import { startServer } from '../../server/src/server';
+import { tempDir } from '../helpers/cli';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir('wg-server-');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, '/srv/gateway');
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      dataDir: '/srv/gateway/data',
+      databasePath: '/srv/gateway/data/gateway.db',
+      provider: 'sandbox',
+      logLevel: 'info',
+      defaultTimeZone: 'UTC',
+      publicUrl: 'http://localhost:3000',
+      adminToken: undefined,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '-1' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ GATEWAY_LOG_LEVEL: 'loud' }, /GATEWAY_LOG_LEVEL/],
+    [{ GATEWAY_PROVIDER: 'whatsapp-web' }, /GATEWAY_PROVIDER/],
+    [{ GATEWAY_ADMIN_TOKEN: 'short' }, /GATEWAY_ADMIN_TOKEN must be at least 24 characters/],
+    [{ GATEWAY_PUBLIC_URL: 'ftp://x' }, /GATEWAY_PUBLIC_URL/],
+    [{ GATEWAY_SANDBOX_FAIL_NUMBERS: '+1555,abc' }, /GATEWAY_SANDBOX_FAIL_NUMBERS/],
+    [{ GATEWAY_SANDBOX_FAILURE_RATE: '2' }, /GATEWAY_SANDBOX_FAILURE_RATE/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('logging', () => {
+  it('redacts keys, secrets, tokens and Authorization headers', () => {
+    let output = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const logger = createLogger('info', sink);
+    logger.info({ headers: { authorization: 'Bearer wg_live_secret1' }, apiKey: 'wg_live_secret2', integration: { secret: 's3cr3t', token: 'tok' } }, 'x');
+    expect(output).not.toMatch(/wg_live_secret|s3cr3t|"tok"/);
+    expect(output).toContain('[redacted]');
+  });
+});
+
+describe('first start', () => {
+  it('bootstraps an account, demo-support-line and a key, prints them once, and the key works', async () => {
+    const printed: string[] = [];
+    const config = loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir, GATEWAY_LOG_LEVEL: 'silent' });
+    const first = await startServer(config, { print: (text) => printed.push(text), logger: createLogger('silent') });
+    let apiKey: string;
+    try {
+      const banner = printed.join('');
+      apiKey = /API key:\s+(wg_live_\w+)/.exec(banner)![1];
+      const adminToken = /Operator token:\s+(wg_admin_\w+)/.exec(banner)![1];
+      expect(banner).toContain('demo-support-line');
+      expect(verifyAdminToken(first.gateway, undefined, adminToken)).toBe(true);
+      expect(verifyAdminToken(first.gateway, undefined, `${adminToken}x`)).toBe(false);
+      const port = (first.server.address() as { port: number }).port;
+      const res = await fetch(`http://127.0.0.1:${port}/api/send-message`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ instance_id: 'demo-support-line', phone: '+966501234567', message: 'Your order #2041 has shipped.', message_purpose: 'transactional' }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    expect(fs.readdirSync(dir)).toContain('gateway.db');
+
+    const again: string[] = [];
+    const second = await startServer(config, { print: (text) => again.push(text), logger: createLogger('silent') });
+    await second.stop();
+    expect(again.join('')).toBe('');
+  });
+
+  it('with GATEWAY_ADMIN_TOKEN set, that token is the operator token and none is generated', async () => {
+    const printed: string[] = [];
+    const token = 'operator-token-0123456789abcdef';
+    const config = loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir, GATEWAY_ADMIN_TOKEN: token });
+    const running = await startServer(config, { print: (text) => printed.push(text), logger: createLogger('silent') });
+    try {
+      expect(printed.join('')).toContain('the value of GATEWAY_ADMIN_TOKEN');
+      expect(verifyAdminToken(running.gateway, token, token)).toBe(true);
+      expect(verifyAdminToken(running.gateway, token, 'nope')).toBe(false);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('process', () => {
+  it('npm start’s launcher logs the sandbox warning as JSON, serves, and exits 0 on SIGTERM', async () => {
+    const bin = path.resolve(__dirname, '../../server/bin/whatsapp-gateway.js');
+    const child = spawn(bin, ['serve'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GATEWAY_DATA_DIR: dir } });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line in: ${stdout}`)), 15_000);
+      child.stdout.on('data', () => {
+        const match = /"port":(\d+)[^\n]*gateway listening/.exec(stdout);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await health.json()).toEqual({ success: true, status: 'ok', version: expect.any(String) });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const logLines = stdout.split('\n').filter((line) => line.startsWith('{'));
+    const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/SANDBOX PROVIDER: .*nothing is sent to WhatsApp/), 'gateway listening', 'stopped']));
+  });
+});
