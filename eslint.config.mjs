@@ -1,10 +1,12 @@
-// Lint layout (see /docs or the lead's ADR for the why):
+// Lint layout:
 // - every .ts file: @eslint/js + typescript-eslint recommended;
 // - nodes/, credentials/ and the root package.json: n8n's community rules in their cloud form
-//   (the set n8n's verification scanner applies) plus the eslint-plugin-n8n-nodes-base rule sets;
+//   (the set n8n's verification scanner applies) plus the eslint-plugin-n8n-nodes-base rule sets,
+//   with the same rule offs as @n8n/node-cli;
 // - server/ and test/ (the self-hosted gateway and its tests) get no n8n rules: they use koa,
-//   process.env and timers by design and are never published.
-// - plain .js (bench, gulpfile, test helpers): @eslint/js recommended with Node globals.
+//   process.env and timers by design and are never published;
+// - plain JavaScript (bench/, gulpfile.js, jest.config.js, test/helpers/*.js, this file):
+//   @eslint/js recommended with Node globals.
 import js from '@eslint/js';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 import { defineConfig, globalIgnores } from 'eslint/config';

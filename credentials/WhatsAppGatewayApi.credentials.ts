@@ -2,6 +2,7 @@ import type {
 	IAuthenticateGeneric,
 	ICredentialTestRequest,
 	ICredentialType,
+	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
 
@@ -14,10 +15,10 @@ export class WhatsAppGatewayApi implements ICredentialType {
 
 	displayName = 'WhatsApp Gateway API';
 
-	icon = {
+	icon: Icon = {
 		light: 'file:../icons/whatsapp-gateway.svg',
 		dark: 'file:../icons/whatsapp-gateway.dark.svg',
-	} as const;
+	};
 
 	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-whatsapp-gateway#credentials';
 
