@@ -1,7 +1,13 @@
 import { AccountService } from './accounts/service';
+import { verifyAdminToken } from './bootstrap';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { openDatabase, type Db } from './db';
+import { DEFAULT_RETRY_SCHEDULE_MS, DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
+import { InboundService } from './events/inbound';
+import { EventOutbox } from './events/outbox';
+import { EventsRepository } from './events/repository';
+import { WebhookService } from './events/webhooks';
 import { createApp } from './http/app';
 import { InstanceService } from './instances/service';
 import { createLogger, type Logger } from './logger';
@@ -18,6 +24,9 @@ export interface GatewayOptions {
   logger?: Logger;
   sandbox?: SandboxProvider;
   providers?: Record<string, Provider>;
+  delivery?: Partial<DeliveryOptions>;
+  /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
+  adminToken?: string;
 }
 
 /** Everything one running gateway is made of; the HTTP server, the CLI and the tests all build one here. */
@@ -30,17 +39,26 @@ export class Gateway {
   readonly accounts: AccountService;
   readonly instances: InstanceService;
   readonly suppressions: SuppressionService;
+  readonly outbox: EventOutbox;
   readonly sends: SendService;
+  readonly inbound: InboundService;
+  readonly webhooks: WebhookService;
+  readonly deliveries: DeliveryWorker;
+  readonly adminToken: string | undefined;
+  private readonly statusTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: GatewayOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger('silent');
+    this.adminToken = options.adminToken;
     this.db = openDatabase(options.databasePath);
     this.sandbox = options.sandbox ?? new SandboxProvider();
     this.providers = { sandbox: this.sandbox, ...options.providers };
     this.accounts = new AccountService(this.db, this.clock);
     this.instances = new InstanceService(this.db, this.clock);
     this.suppressions = new SuppressionService(this.db, this.clock);
+    const eventsRepo = new EventsRepository(this.db);
+    this.outbox = new EventOutbox(eventsRepo, this.clock);
     this.sends = new SendService({
       db: this.db,
       clock: this.clock,
@@ -49,17 +67,71 @@ export class Gateway {
       instances: this.instances,
       suppressions: this.suppressions,
       providers: this.providers,
+      outbox: this.outbox,
     });
+    this.inbound = new InboundService({
+      clock: this.clock,
+      logger: this.logger,
+      repo: eventsRepo,
+      outbox: this.outbox,
+      accounts: this.accounts,
+      instances: this.instances,
+      suppressions: this.suppressions,
+      sends: this.sends,
+    });
+    const delivery: DeliveryOptions = {
+      retryScheduleMs: DEFAULT_RETRY_SCHEDULE_MS,
+      timeoutMs: 10_000,
+      concurrency: 16,
+      pollMs: 1000,
+      allowPrivate: true,
+      ...options.delivery,
+    };
+    this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
+    this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
+    this.outbox.onRecorded(() => this.deliveries.kick());
   }
 
   static fromConfig(config: Config, logger?: Logger): Gateway {
     return new Gateway({
       databasePath: config.databasePath,
       logger,
+      adminToken: config.adminToken,
       sandbox: new SandboxProvider({
         failNumbers: config.sandbox.failNumbers,
         failureRate: config.sandbox.failureRate,
       }),
+      delivery: {
+        allowPrivate: config.webhooks.allowPrivate,
+        timeoutMs: config.webhooks.timeoutMs,
+        concurrency: config.webhooks.concurrency,
+        retryScheduleMs: config.webhooks.retryScheduleMs,
+      },
+    });
+  }
+
+  /**
+   * The sandbox reports `delivered`, then `read`, for each of its sends, `delayMs` apart: the lifecycle
+   * events a real provider would produce.
+   */
+  simulateSandboxStatuses(delayMs: number): void {
+    const later = (fn: () => void) => {
+      const timer = setTimeout(() => {
+        this.statusTimers.delete(timer);
+        fn();
+      }, delayMs);
+      this.statusTimers.add(timer);
+    };
+    this.sandbox.onSend((send) => {
+      const report = (status: string) => {
+        // The send's own outcome is committed first (it may still sit in the commit queue).
+        this.sends.flushWrites();
+        this.inbound.receiveStatus({ instanceId: send.instanceId, providerMessageId: send.messageId, status });
+      };
+      later(() => {
+        report('delivered');
+        later(() => report('read'));
+      });
     });
   }
 
@@ -71,12 +143,17 @@ export class Gateway {
       accounts: this.accounts,
       instances: this.instances,
       sends: this.sends,
+      inbound: this.inbound,
+      webhooks: this.webhooks,
+      verifyOperator: (token) => verifyAdminToken(this, this.adminToken, token),
     });
   }
 
-  /** Commits queued writes, then closes the database. */
+  /** Commits queued writes, then closes the database (the delivery worker must be stopped first). */
   close(): void {
     if (!this.db.open) return;
+    for (const timer of this.statusTimers) clearTimeout(timer);
+    this.statusTimers.clear();
     this.sends.flushWrites();
     this.db.close();
   }

@@ -22,6 +22,8 @@ export async function startServer(
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const gateway = Gateway.fromConfig(config, logger);
   const bootstrap = bootstrapIfEmpty(gateway, { timeZone: config.defaultTimeZone, adminToken: config.adminToken });
+  if (config.provider === 'sandbox') gateway.simulateSandboxStatuses(config.sandbox.statusDelayMs);
+  gateway.deliveries.start();
   const recovered = gateway.sends.recoverInterruptedSends();
   if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
   if (config.provider === 'sandbox') {
@@ -57,6 +59,7 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await gateway.deliveries.stop();
       gateway.close();
       logger.info('stopped');
     })();

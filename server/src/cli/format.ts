@@ -51,6 +51,32 @@ export const suppressionJson = (suppression: Suppression) => ({
   created_at: iso(suppression.createdAt),
 });
 
+export const deliveryJson = (delivery: {
+  id: number;
+  event_id: string;
+  event_type?: string;
+  webhook_id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}) => ({
+  id: delivery.id,
+  event_id: delivery.event_id,
+  event_type: delivery.event_type ?? null,
+  webhook_id: delivery.webhook_id,
+  status: delivery.status,
+  attempts: delivery.attempts,
+  next_attempt_at: delivery.status === 'pending' ? iso(delivery.next_attempt_at) : null,
+  last_status_code: delivery.last_status_code,
+  last_error: delivery.last_error,
+  created_at: iso(delivery.created_at),
+  delivered_at: iso(delivery.delivered_at),
+});
+
 type Row = Record<string, unknown>;
 
 function cell(value: unknown): string {

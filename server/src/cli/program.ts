@@ -5,7 +5,9 @@ import { InputError } from '../input-error';
 import type { RunningServer } from '../server';
 import { startServer } from '../server';
 import { VERSION } from '../version';
-import { accountJson, instanceJson, keyJson, record, suppressionJson, table } from './format';
+import { webhookJson } from '../events/routes';
+import { SandboxProvider } from '../providers/sandbox';
+import { accountJson, deliveryJson, instanceJson, keyJson, record, suppressionJson, table } from './format';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -99,7 +101,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
       .option('--instance-rate <n|plan>', 'sends per minute per instance, or "plan"', numberOrPlan)
       .option('--recipient-rate <n|plan>', 'sends per minute per recipient, or "plan"', numberOrPlan)
       .option('--api-access <on|off|plan>', 'API Access module override', onOffPlan)
-      .option('--threecx <on|off|plan>', '3CX module override', onOffPlan);
+      .option('--threecx <on|off|plan>', '3CX module override', onOffPlan)
+      .option('--opt-out-keywords <list|default>', 'comma-separated whole-message opt-out keywords, or "default"')
+      .option('--opt-in-keywords <list|default>', 'comma-separated opt-in keywords, or "default"');
   interface AccountFlags {
     name?: string;
     plan?: string;
@@ -111,6 +115,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     recipientRate?: OrPlan<number>;
     apiAccess?: OrPlan<boolean>;
     threecx?: OrPlan<boolean>;
+    optOutKeywords?: string;
+    optInKeywords?: string;
     active?: boolean;
     json?: boolean;
   }
@@ -133,7 +139,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .addOption(jsonOption())
     .action((flags: AccountFlags & { name: string }) =>
       withGateway((gateway) => {
-        const account = accountJson(gateway.accounts.create({ ...accountInput(flags), name: flags.name }));
+        const created = gateway.accounts.create({ ...accountInput(flags), name: flags.name });
+        const account = { ...accountJson(created), keywords: applyKeywords(gateway, created.id, flags) };
         emit(flags.json, account, record(account));
       }),
     );
@@ -160,7 +167,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
       withGateway((gateway) => {
         if (flags.active && flags.inactive) throw new InputError('--active and --inactive cannot be used together');
         const active = flags.inactive ? false : flags.active ? true : undefined;
-        const account = accountJson(gateway.accounts.update(wholeNumber(id), { ...accountInput(flags), planActive: active }));
+        const updated = gateway.accounts.update(wholeNumber(id), { ...accountInput(flags), planActive: active });
+        const account = { ...accountJson(updated), keywords: applyKeywords(gateway, updated.id, flags) };
         emit(flags.json, account, record(account));
       }),
     );
@@ -307,6 +315,130 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
       }),
     );
 
+  // ---- webhooks ----
+  const webhooks = program.command('webhooks').description('customer webhook subscriptions (signed event delivery)');
+  webhooks
+    .command('create')
+    .description('subscribe a URL to event types; prints the signing secret once')
+    .requiredOption('--account <id>', 'account id', wholeNumber)
+    .requiredOption('--url <url>', 'destination URL (http or https)')
+    .requiredOption('--events <types>', 'comma-separated event types, e.g. message.received,recipient.opted_out')
+    .option('--instance <instance>', 'only events of this instance (id or name)')
+    .addOption(jsonOption())
+    .action((flags: { account: number; url: string; events: string; instance?: string; json?: boolean }) =>
+      withGateway(async (gateway) => {
+        gateway.accounts.get(flags.account);
+        const { webhook, secret } = await gateway.webhooks.create({
+          accountId: flags.account,
+          destinationUrl: flags.url,
+          events: flags.events.split(',').map((type) => type.trim()).filter(Boolean),
+          instanceId: flags.instance,
+        });
+        const data = { ...webhookJson(webhook), account_id: webhook.accountId, signing_secret: secret };
+        emit(flags.json, data, `${record(data)}\nThe signing secret is shown only this once.\n`);
+      }),
+    );
+  webhooks
+    .command('list')
+    .description('list webhook subscriptions (no secrets)')
+    .option('--account <id>', 'only this account', wholeNumber)
+    .addOption(jsonOption())
+    .action((flags: { account?: number; json?: boolean }) =>
+      withGateway((gateway) => {
+        const rows = gateway.webhooks.list(flags.account).map((webhook) => ({ ...webhookJson(webhook), account_id: webhook.accountId }));
+        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason']));
+      }),
+    );
+  for (const [verb, description] of [
+    ['enable', 'resume deliveries to a subscription'],
+    ['disable', 'stop deliveries to a subscription (pending ones fail)'],
+  ] as const) {
+    webhooks
+      .command(`${verb} <id>`)
+      .description(description)
+      .addOption(jsonOption())
+      .action((id: string, flags: { json?: boolean }) =>
+        withGateway((gateway) => {
+          const webhook = gateway.webhooks.setEnabled(id, verb === 'enable');
+          const data = { ...webhookJson(webhook), account_id: webhook.accountId };
+          emit(flags.json, data, record(data));
+        }),
+      );
+  }
+  webhooks
+    .command('delete <id>')
+    .description('delete a subscription and its deliveries')
+    .addOption(jsonOption())
+    .action((id: string, flags: { json?: boolean }) =>
+      withGateway((gateway) => {
+        gateway.webhooks.delete(id);
+        emit(flags.json, { deleted: true, id }, 'deleted\n');
+      }),
+    );
+
+  // ---- deliveries ----
+  const deliveries = program.command('deliveries').description('the outbox: signed event deliveries and their attempts');
+  deliveries
+    .command('list')
+    .description('recent deliveries, newest first')
+    .option('--account <id>', 'only this account', wholeNumber)
+    .option('--webhook <id>', 'only this subscription')
+    .option('--status <status>', 'pending, succeeded or failed')
+    .option('--limit <n>', 'how many', wholeNumber, 50)
+    .addOption(jsonOption())
+    .action((flags: { account?: number; webhook?: string; status?: string; limit: number; json?: boolean }) =>
+      withGateway((gateway) => {
+        if (flags.status && !['pending', 'succeeded', 'failed'].includes(flags.status)) {
+          throw new InputError('--status must be pending, succeeded or failed');
+        }
+        const rows = gateway.webhooks
+          .deliveries({ accountId: flags.account, webhookId: flags.webhook, status: flags.status, limit: flags.limit })
+          .map(deliveryJson);
+        emit(flags.json, rows, table(rows, ['id', 'event_type', 'webhook_id', 'status', 'attempts', 'last_status_code', 'next_attempt_at', 'last_error']));
+      }),
+    );
+  deliveries
+    .command('redeliver <id>')
+    .description('send a delivery again (same event id), with a fresh retry schedule')
+    .addOption(jsonOption())
+    .action((id: string, flags: { json?: boolean }) =>
+      withGateway((gateway) => {
+        const data = deliveryJson({ ...gateway.webhooks.redeliver(wholeNumber(id)), event_type: undefined });
+        emit(flags.json, data, record(data));
+      }),
+    );
+
+  // ---- sandbox ----
+  const sandbox = program.command('sandbox').description('the embedded sandbox provider');
+  sandbox
+    .command('inbound')
+    .description('simulate a WhatsApp user writing to a sandbox instance')
+    .requiredOption('--instance <instance>', 'instance id or name')
+    .requiredOption('--from <phone>', 'the sender, international format')
+    .requiredOption('--text <text>', 'the message')
+    .option('--id <id>', 'provider message id (repeat one to see deduplication)')
+    .option('--account <id>', 'account the instance name belongs to', wholeNumber)
+    .addOption(jsonOption())
+    .action((flags: { instance: string; from: string; text: string; id?: string; account?: number; json?: boolean }) =>
+      withGateway((gateway) => {
+        const instance = gateway.instances.resolve(flags.instance, flags.account);
+        if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
+        const result = gateway.inbound.receiveMessage({
+          instanceId: instance.id,
+          providerMessageId: flags.id ?? SandboxProvider.inboundMessageId(),
+          from: flags.from,
+          text: flags.text,
+        });
+        const data = {
+          duplicate: result.duplicate,
+          inbound_id: result.inboundId ?? null,
+          keyword_action: result.keywordAction ?? null,
+          event_ids: result.eventIds,
+        };
+        emit(flags.json, data, record(data));
+      }),
+    );
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return { code: 0, server };
@@ -318,6 +450,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     io.stderr(`whatsapp-gateway: ${oneLine(error)}\n`);
     return { code: 1 };
   }
+}
+
+/** --opt-out-keywords / --opt-in-keywords: a list, "default", or absent (unchanged). */
+function applyKeywords(gateway: Gateway, accountId: number, flags: { optOutKeywords?: string; optInKeywords?: string }) {
+  const parse = (value: string | undefined, current: string[]) =>
+    value === undefined ? current : value === 'default' ? null : value.split(',');
+  if (flags.optOutKeywords !== undefined || flags.optInKeywords !== undefined) {
+    const lists = gateway.inbound.keywordLists(accountId);
+    const stored = gateway.inbound.setKeywordLists(
+      accountId,
+      parse(flags.optOutKeywords, lists.optOut),
+      parse(flags.optInKeywords, lists.optIn),
+    );
+    return { opt_out: stored.optOut, opt_in: stored.optIn };
+  }
+  const lists = gateway.inbound.keywordLists(accountId);
+  return { opt_out: lists.optOut, opt_in: lists.optIn };
 }
 
 function oneLine(error: unknown): string {

@@ -4,6 +4,22 @@ import { isValidTimeZone } from '../accounts/time';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "0,5s,5m,30m,2h" → milliseconds; a bare number is milliseconds. */
+function parseDurations(text: string): number[] | undefined {
+  const parts = text.split(',').map((part) => part.trim());
+  const values = parts.map((part) => {
+    const match = /^(\d+)(ms|s|m|h)?$/.exec(part);
+    return match ? Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms'] : Number.NaN;
+  });
+  return values.length > 0 && values.every(Number.isFinite) ? values : undefined;
+}
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
 const optionalText = z
   .string()
   .trim()
@@ -38,6 +54,21 @@ const envSchema = z.object({
     )
     .pipe(z.array(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must list E.164 numbers such as +15550001111'))),
   GATEWAY_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  GATEWAY_SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
+  GATEWAY_WEBHOOK_BLOCK_PRIVATE: booleanText.default(false),
+  GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  GATEWAY_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('0,5s,5m,30m,2h,5h,10h,10h')
+    .transform((text, ctx) => {
+      const values = parseDurations(text);
+      if (!values) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of delays such as 0,5s,5m,2h' });
+        return z.NEVER;
+      }
+      return values;
+    }),
 });
 
 export interface Config {
@@ -50,7 +81,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   provider: 'sandbox';
   defaultTimeZone: string;
-  sandbox: { failNumbers: string[]; failureRate: number };
+  sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
+  webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };
 }
 
 export class ConfigError extends Error {
@@ -82,6 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sandbox: {
       failNumbers: values.GATEWAY_SANDBOX_FAIL_NUMBERS,
       failureRate: values.GATEWAY_SANDBOX_FAILURE_RATE,
+      statusDelayMs: values.GATEWAY_SANDBOX_STATUS_DELAY_MS,
+    },
+    webhooks: {
+      allowPrivate: !values.GATEWAY_WEBHOOK_BLOCK_PRIVATE,
+      timeoutMs: values.GATEWAY_WEBHOOK_TIMEOUT_MS,
+      concurrency: values.GATEWAY_WEBHOOK_CONCURRENCY,
+      retryScheduleMs: values.GATEWAY_WEBHOOK_RETRY_SCHEDULE,
     },
   };
 }

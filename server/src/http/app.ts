@@ -3,6 +3,9 @@ import Koa, { type Context } from 'koa';
 import type { AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
 import { openApiDocument } from '../docs/openapi';
+import type { InboundService } from '../events/inbound';
+import { registerEventRoutes } from '../events/routes';
+import type { WebhookService } from '../events/webhooks';
 import type { InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
 import { registerMessagingRoutes } from '../messaging/routes';
@@ -17,6 +20,10 @@ export interface AppDeps {
   accounts: AccountService;
   instances: InstanceService;
   sends: SendService;
+  inbound: InboundService;
+  webhooks: WebhookService;
+  /** Checks an operator token (GATEWAY_ADMIN_TOKEN or the generated one). */
+  verifyOperator: (token: string | undefined) => boolean;
 }
 
 /** Maps every thrown error to `{success:false,error,message,details}`; nothing internal leaves the process. */
@@ -75,6 +82,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   registerMessagingRoutes(router, deps);
   registerAccountRoutes(router, deps);
+  registerEventRoutes(router, deps);
 
   app.use(accessLog(deps.logger, deps.clock));
   app.use(errorMiddleware(deps.logger));

@@ -59,6 +59,8 @@ export class MessagingRepository {
   private readonly purgeIdempotency;
   private readonly selectInterrupted;
   private readonly releaseAllInProgress;
+  private readonly selectByProviderId;
+  private readonly setStatusStmt;
 
   constructor(private readonly db: Db) {
     this.insertLog = db.prepare<[NewLogEntry & { updated_at: number }]>(
@@ -129,6 +131,12 @@ export class MessagingRepository {
     this.purgeIdempotency = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?');
     this.selectInterrupted = db.prepare<[], MessageLogRow>("SELECT * FROM message_log WHERE status = 'sending'");
     this.releaseAllInProgress = db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'");
+    this.selectByProviderId = db.prepare<[string, string], MessageLogRow>(
+      'SELECT * FROM message_log WHERE provider_message_id = ? AND instance_id = ?',
+    );
+    this.setStatusStmt = db.prepare<[MessageStatus, number, number]>(
+      'UPDATE message_log SET status = ?, updated_at = ? WHERE id = ?',
+    );
   }
 
   transaction<T>(fn: () => T): T {
@@ -157,6 +165,15 @@ export class MessagingRepository {
 
   statusHistory(id: number): StatusHistoryRow[] {
     return this.selectHistory.all(id);
+  }
+
+  findByProviderMessageId(instanceId: string, providerMessageId: string): MessageLogRow | undefined {
+    return this.selectByProviderId.get(providerMessageId, instanceId);
+  }
+
+  setStatus(id: number, status: MessageStatus, now: number, detail: string | null): void {
+    this.setStatusStmt.run(status, now, id);
+    this.insertHistory.run(id, status, detail, now);
   }
 
   interruptedSends(): MessageLogRow[] {

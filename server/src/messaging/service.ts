@@ -7,6 +7,8 @@ import type { Db } from '../db';
 import { CommitQueue } from '../db/commit-queue';
 import { ApiError, errorBody } from '../http/errors';
 import type { Instance, InstanceService } from '../instances/service';
+import { events } from '../events/catalog';
+import type { EventOutbox } from '../events/outbox';
 import type { Logger } from '../logger';
 import { ProviderError, type Provider } from '../providers/types';
 import {
@@ -69,7 +71,12 @@ export interface SendServiceDeps {
   instances: InstanceService;
   suppressions: SuppressionService;
   providers: Record<string, Provider>;
+  /** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
+  outbox: EventOutbox;
 }
+
+/** How far a sent message has come; a provider report only ever moves it forward. */
+const STATUS_RANK: Record<string, number> = { sending: 0, sent: 1, delivered: 2, read: 3 };
 
 export interface HttpSendInput {
   isJson: boolean;
@@ -359,13 +366,20 @@ export class SendService {
       return this.failed(attempt, logId, error);
     }
     const finishedAt = this.deps.clock.now();
-    await this.writes.run(() =>
+    await this.writes.run(() => {
       this.repo.finishLogEntry(
         logId,
         { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId },
         finishedAt,
-      ),
-    );
+      );
+      this.deps.outbox.record(
+        attempt.account.id,
+        events.messageSent(
+          { instanceId: instance.id, instanceName: instance.displayName, at: finishedAt },
+          { to: request.phone, messageId, purpose: request.purpose },
+        ),
+      );
+    });
     const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
     return { status: 200, body, headers: {} };
   }
@@ -402,12 +416,21 @@ export class SendService {
     // A failed send is not an accepted send: give the quota unit back.
     this.usageCounters.add(accountId, counted, -1);
     const failedAt = this.deps.clock.now();
+    const instance = attempt.instance as Instance;
+    const request = attempt.request as SendRequest;
     await this.writes.run(() => {
       this.repo.addToUsage(accountId, counted, -1);
       this.repo.finishLogEntry(
         logId,
         { status: 'failed', errorCode: refusal.code, httpStatus: refusal.status, providerMessageId: null, detail: reason },
         failedAt,
+      );
+      this.deps.outbox.record(
+        accountId,
+        events.messageFailed(
+          { instanceId: instance.id, instanceName: instance.displayName, at: failedAt },
+          { to: request.phone, purpose: request.purpose, errorCode: refusal.code, errorMessage: refusal.message, logId },
+        ),
       );
     });
     return answerFor(refusal);
@@ -455,6 +478,22 @@ export class SendService {
       idempotency_key: attempt.idempotencyKey ?? null,
       created_at: attempt.now,
     };
+  }
+
+  // ---- provider reports -----------------------------------------------------------------------------------
+
+  /**
+   * Moves a sent message's status forward on a provider report (delivered, read) and returns its log entry,
+   * or undefined when the message is unknown or the report is not news. Runs in the caller's transaction.
+   */
+  applyProviderStatus(instanceId: string, providerMessageId: string, status: string, at: number): MessageLogRow | undefined {
+    const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
+    if (!entry) return undefined;
+    const next = STATUS_RANK[status];
+    const current = STATUS_RANK[entry.status];
+    if (next === undefined || current === undefined || next <= current) return undefined;
+    this.repo.setStatus(entry.id, status as MessageLogRow['status'], at, null);
+    return entry;
   }
 
   // ---- reading the log -----------------------------------------------------------------------------------

@@ -42,6 +42,11 @@ export class SandboxProvider implements Provider {
     this.random = options.random ?? Math.random;
   }
 
+  /** An id for a simulated inbound message (the CLI and the operator route use it when none is given). */
+  static inboundMessageId(): string {
+    return `sandbox-in.${randomUUID()}`;
+  }
+
   /** Called for every accepted send; the delivery simulation and tests listen here. */
   onSend(listener: (send: SandboxSend) => void): () => void {
     this.listeners.add(listener);

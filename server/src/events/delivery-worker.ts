@@ -1,0 +1,219 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance } from 'axios';
+import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/shared/signature';
+import type { Clock } from '../clock';
+import type { Db } from '../db';
+import { CommitQueue } from '../db/commit-queue';
+import type { Logger } from '../logger';
+import { isIP } from 'node:net';
+import { guardedLookup, isAllowedAddress } from './destination';
+import type { DueDelivery, EventsRepository } from './repository';
+
+/** Svix's schedule: the delay before each attempt (8 attempts over about 28 hours). */
+export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];
+const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+/** A receiver's answer body is read and dropped; past this size the connection is cut instead. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface DeliveryOptions {
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  concurrency: number;
+  pollMs: number;
+  /** Private and loopback destinations (self-hosted n8n next door); link-local and metadata never. */
+  allowPrivate: boolean;
+}
+
+export interface DeliveryWorkerDeps {
+  db: Db;
+  repo: EventsRepository;
+  clock: Clock;
+  logger: Logger;
+  options: DeliveryOptions;
+}
+
+interface AttemptResult {
+  statusCode: number | null;
+  error: string | null;
+  retryAfterMs: number | null;
+}
+
+/** `Retry-After` as seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now: number): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
+}
+
+function drain(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) stream.destroy();
+    });
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
+}
+
+/**
+ * Delivers the outbox to customer webhooks: signed, with a timeout, 2xx only counting, no redirects
+ * followed, retries on the schedule (or later when the receiver sends Retry-After), 410 disabling the
+ * subscription. In-flight attempts live in memory: after a crash they are still `pending` and are sent
+ * again, so delivery is at least once and the receiver dedupes on X-WhatsApp-Gateway-Delivery.
+ */
+export class DeliveryWorker {
+  private readonly writes: CommitQueue;
+  private readonly client: AxiosInstance;
+  private readonly inFlight = new Set<number>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private kickScheduled = false;
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: DeliveryWorkerDeps) {
+    this.writes = new CommitQueue(deps.db);
+    const lookup = guardedLookup({ allowPrivate: deps.options.allowPrivate });
+    const agentOptions = { keepAlive: true, maxSockets: deps.options.concurrency, lookup };
+    this.client = axios.create({
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+      timeout: deps.options.timeoutMs,
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'stream',
+      transformRequest: [(data: unknown) => data],
+      proxy: false,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.pollTimer = setInterval(() => this.kick(), this.deps.options.pollMs);
+    this.kick();
+  }
+
+  /** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
+  kick(): void {
+    if (!this.running || this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Stops taking new deliveries and waits for the attempts in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.writes.flush();
+  }
+
+  /** Resolves once nothing is in flight and nothing is due (tests and the benchmark). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.inFlight.size === 0) {
+        this.writes.flush();
+        const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
+        if (due.length === 0) return;
+        this.pump();
+      }
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  private pump(): void {
+    const free = this.deps.options.concurrency - this.inFlight.size;
+    if (!this.running || free <= 0) return;
+    const due = this.deps.repo
+      .dueDeliveries(this.deps.clock.now(), free + this.inFlight.size)
+      .filter((delivery) => !this.inFlight.has(delivery.id))
+      .slice(0, free);
+    for (const delivery of due) {
+      this.inFlight.add(delivery.id);
+      void this.attempt(delivery).finally(() => {
+        this.inFlight.delete(delivery.id);
+        if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+        this.kick();
+      });
+    }
+  }
+
+  private async attempt(delivery: DueDelivery): Promise<void> {
+    try {
+      if (delivery.webhook_enabled !== 1) {
+        await this.record(delivery, { statusCode: null, error: 'the webhook is disabled', retryAfterMs: null }, 'give_up');
+        return;
+      }
+      const result = await this.post(delivery);
+      await this.record(delivery, result);
+    } catch (error) {
+      this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'recording a delivery attempt failed');
+    }
+  }
+
+  private async post(delivery: DueDelivery): Promise<AttemptResult> {
+    const timestamp = String(Math.floor(this.deps.clock.now() / 1000));
+    // Node does not call the agent's lookup for an IP literal, so such a destination is checked here.
+    const host = new URL(delivery.destination_url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) !== 0 && !isAllowedAddress(host, { allowPrivate: this.deps.options.allowPrivate })) {
+      return { statusCode: null, error: `EDESTINATIONREFUSED: ${host} is not an allowed destination`, retryAfterMs: null };
+    }
+    try {
+      const response = await this.client.post<Readable>(delivery.destination_url, delivery.payload, {
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'WhatsApp-Gateway-Webhooks/1',
+          [SIGNATURE_HEADERS.event]: delivery.event_type,
+          [SIGNATURE_HEADERS.timestamp]: timestamp,
+          [SIGNATURE_HEADERS.signature]: computeSignature(delivery.secret, timestamp, delivery.payload),
+          [SIGNATURE_HEADERS.delivery]: delivery.event_id,
+        },
+      });
+      await drain(response.data);
+      const retryAfter = response.headers['retry-after'] as string | undefined;
+      return { statusCode: response.status, error: null, retryAfterMs: parseRetryAfter(retryAfter, this.deps.clock.now()) };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const message = error instanceof Error ? error.message : String(error);
+      return { statusCode: null, error: code ? `${code}: ${message}` : message, retryAfterMs: null };
+    }
+  }
+
+  private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {
+    const now = this.deps.clock.now();
+    const { repo, logger } = this.deps;
+    const schedule = this.deps.options.retryScheduleMs;
+    const attemptNumber = delivery.attempts + 1;
+    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
+    return this.writes.run(() => {
+      if (ok) {
+        repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
+        return;
+      }
+      if (result.statusCode === 410) {
+        repo.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
+        repo.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
+        logger.warn({ webhookId: delivery.webhook_id }, 'webhook disabled: destination answered 410 Gone');
+        return;
+      }
+      if (force === 'give_up' || attemptNumber >= schedule.length) {
+        repo.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
+        logger.warn({ deliveryId: delivery.id, attempts: attemptNumber, error }, 'delivery failed for good');
+        return;
+      }
+      const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
+      repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import { normalizeForMatching } from '../messaging/policy';
+
+/** Whole-message opt-out keywords (English, after Twilio; Arabic, after the Saudi regulator's "غ"). */
+export const DEFAULT_OPT_OUT = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'غ', 'إيقاف', 'ايقاف', 'توقف', 'الغاء', 'إلغاء'];
+/** Opt-in keywords lift a keyword opt-out (never an operator's suppression). */
+export const DEFAULT_OPT_IN = ['START', 'UNSTOP', 'YES'];
+
+/** The message as one comparable token: case, Arabic diacritics, tatweel and alef forms folded; surrounding punctuation dropped. */
+export function keywordForm(text: string): string {
+  return normalizeForMatching(text).replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '');
+}
+
+export interface KeywordLists {
+  optOut: string[];
+  optIn: string[];
+}
+
+export function classifyKeyword(text: string, lists: KeywordLists): 'opt_out' | 'opt_in' | undefined {
+  const form = keywordForm(text);
+  if (form === '') return undefined;
+  if (lists.optOut.some((keyword) => keywordForm(keyword) === form)) return 'opt_out';
+  if (lists.optIn.some((keyword) => keywordForm(keyword) === form)) return 'opt_in';
+  return undefined;
+}

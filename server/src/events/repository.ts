@@ -1,0 +1,294 @@
+import type { Db } from '../db';
+import { ReadCache } from '../db/read-cache';
+
+export interface WebhookRow {
+  id: string;
+  account_id: number;
+  destination_url: string;
+  events: string;
+  instance_id: string | null;
+  secret: string;
+  enabled: 0 | 1;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryRow {
+  id: number;
+  event_id: string;
+  webhook_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+/** A due delivery with what sending it needs. */
+export interface DueDelivery extends DeliveryRow {
+  event_type: string;
+  payload: string;
+  destination_url: string;
+  secret: string;
+  webhook_enabled: 0 | 1;
+}
+
+export interface InboundRow {
+  id: number;
+  account_id: number;
+  instance_id: string;
+  provider_message_id: string;
+  from_phone: string;
+  group_id: string | null;
+  message_type: string;
+  message_text: string | null;
+  keyword_action: 'opt_out' | 'opt_in' | null;
+  received_at: number;
+  created_at: number;
+}
+
+/** SQL for the events area's tables: inbound log, conversation windows, keywords, webhooks, events, outbox. */
+export class EventsRepository {
+  private readonly insertInboundStmt;
+  private readonly setKeywordActionStmt;
+  private readonly selectInbound;
+  private readonly upsertWindow;
+  private readonly selectWindow;
+  private readonly selectKeywords;
+  private readonly upsertKeywords;
+  private readonly insertWebhookStmt;
+  private readonly selectWebhook;
+  private readonly selectWebhooks;
+  private readonly selectAllWebhooks;
+  private readonly selectEnabledWebhooks;
+  private readonly setWebhookEnabled;
+  private readonly deleteWebhookStmt;
+  private readonly deleteWebhookDeliveries;
+  private readonly insertEventStmt;
+  private readonly insertDeliveryStmt;
+  private readonly selectDue;
+  private readonly finishDelivery;
+  private readonly retryDelivery;
+  private readonly selectDelivery;
+  private readonly selectDeliveries;
+  private readonly requeueDelivery;
+  private readonly selectNextDue;
+  private readonly webhooksByAccount: ReadCache<WebhookRow[]>;
+
+  constructor(private readonly db: Db) {
+    this.webhooksByAccount = new ReadCache(db);
+    this.insertInboundStmt = db.prepare<
+      [
+        {
+          account_id: number;
+          instance_id: string;
+          provider_message_id: string;
+          from_phone: string;
+          group_id: string | null;
+          message_type: string;
+          message_text: string | null;
+          received_at: number;
+          created_at: number;
+        },
+      ]
+    >(
+      `INSERT INTO inbound_messages (account_id, instance_id, provider_message_id, from_phone, group_id, message_type,
+         message_text, received_at, created_at)
+       VALUES (@account_id, @instance_id, @provider_message_id, @from_phone, @group_id, @message_type, @message_text,
+         @received_at, @created_at)
+       ON CONFLICT (instance_id, provider_message_id) DO NOTHING`,
+    );
+    this.setKeywordActionStmt = db.prepare<[string, number]>('UPDATE inbound_messages SET keyword_action = ? WHERE id = ?');
+    this.selectInbound = db.prepare<[number, number], InboundRow>(
+      'SELECT * FROM inbound_messages WHERE account_id = ? ORDER BY id DESC LIMIT ?',
+    );
+    this.upsertWindow = db.prepare<[string, string, number]>(
+      `INSERT INTO conversation_windows (instance_id, phone, last_inbound_at) VALUES (?, ?, ?)
+       ON CONFLICT (instance_id, phone) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`,
+    );
+    this.selectWindow = db.prepare<[string, string], number>(
+      'SELECT last_inbound_at FROM conversation_windows WHERE instance_id = ? AND phone = ?',
+    ).pluck();
+    this.selectKeywords = db.prepare<[number], { opt_out: string | null; opt_in: string | null }>(
+      'SELECT opt_out, opt_in FROM keyword_settings WHERE account_id = ?',
+    );
+    this.upsertKeywords = db.prepare<[number, string | null, string | null]>(
+      `INSERT INTO keyword_settings (account_id, opt_out, opt_in) VALUES (?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET opt_out = excluded.opt_out, opt_in = excluded.opt_in`,
+    );
+    this.insertWebhookStmt = db.prepare<[WebhookRow]>(
+      `INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, enabled, disabled_reason,
+         created_at, updated_at)
+       VALUES (@id, @account_id, @destination_url, @events, @instance_id, @secret, @enabled, @disabled_reason,
+         @created_at, @updated_at)`,
+    );
+    this.selectWebhook = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
+    this.selectWebhooks = db.prepare<[number], WebhookRow>('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id');
+    this.selectAllWebhooks = db.prepare<[], WebhookRow>('SELECT * FROM webhooks ORDER BY account_id, created_at, id');
+    this.selectEnabledWebhooks = db.prepare<[number], WebhookRow>(
+      'SELECT * FROM webhooks WHERE account_id = ? AND enabled = 1 ORDER BY created_at, id',
+    );
+    this.setWebhookEnabled = db.prepare<[0 | 1, string | null, number, string]>(
+      'UPDATE webhooks SET enabled = ?, disabled_reason = ?, updated_at = ? WHERE id = ?',
+    );
+    this.deleteWebhookStmt = db.prepare<[string]>('DELETE FROM webhooks WHERE id = ?');
+    this.deleteWebhookDeliveries = db.prepare<[string]>('DELETE FROM deliveries WHERE webhook_id = ?');
+    this.insertEventStmt = db.prepare<[string, number, string | null, string, string, number]>(
+      'INSERT INTO events (id, account_id, instance_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertDeliveryStmt = db.prepare<[string, string, number, number, number]>(
+      `INSERT INTO deliveries (event_id, webhook_id, status, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, 'pending', ?, ?, ?)`,
+    );
+    this.selectDue = db.prepare<[number, number], DueDelivery>(
+      `SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.enabled AS webhook_enabled
+       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+       ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+    );
+    this.finishDelivery = db.prepare<[DeliveryStatus, number | null, string | null, number, number | null, number]>(
+      `UPDATE deliveries SET status = ?, attempts = attempts + 1, last_status_code = ?, last_error = ?, updated_at = ?,
+         delivered_at = ?
+       WHERE id = ?`,
+    );
+    this.retryDelivery = db.prepare<[number, number | null, string | null, number, number]>(
+      `UPDATE deliveries SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_status_code = ?,
+         last_error = ?, updated_at = ?
+       WHERE id = ?`,
+    );
+    this.selectDelivery = db.prepare<[number], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?');
+    this.selectDeliveries = db.prepare<
+      [{ accountId: number | null; webhookId: string | null; status: string | null; limit: number }],
+      DeliveryRow & { event_type: string; account_id: number }
+    >(
+      `SELECT d.*, e.type AS event_type, e.account_id FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE (@accountId IS NULL OR e.account_id = @accountId) AND (@webhookId IS NULL OR d.webhook_id = @webhookId)
+         AND (@status IS NULL OR d.status = @status)
+       ORDER BY d.id DESC LIMIT @limit`,
+    );
+    this.requeueDelivery = db.prepare<[number, number, number]>(
+      "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+    );
+    this.selectNextDue = db.prepare<[], number>(
+      "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'",
+    ).pluck();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // ---- inbound ----
+  insertInbound(row: Omit<InboundRow, 'id' | 'keyword_action'>): number | undefined {
+    const result = this.insertInboundStmt.run(row);
+    return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
+  }
+
+  setKeywordAction(id: number, action: 'opt_out' | 'opt_in'): void {
+    this.setKeywordActionStmt.run(action, id);
+  }
+
+  recentInbound(accountId: number, limit: number): InboundRow[] {
+    return this.selectInbound.all(accountId, limit);
+  }
+
+  touchWindow(instanceId: string, phone: string, at: number): void {
+    this.upsertWindow.run(instanceId, phone, at);
+  }
+
+  lastInboundAt(instanceId: string, phone: string): number | undefined {
+    return this.selectWindow.get(instanceId, phone);
+  }
+
+  keywords(accountId: number): { optOut: string[] | null; optIn: string[] | null } {
+    const row = this.selectKeywords.get(accountId);
+    const parse = (text: string | null | undefined) => (text ? (JSON.parse(text) as string[]) : null);
+    return { optOut: parse(row?.opt_out), optIn: parse(row?.opt_in) };
+  }
+
+  setKeywords(accountId: number, optOut: string[] | null, optIn: string[] | null): void {
+    this.upsertKeywords.run(accountId, optOut && JSON.stringify(optOut), optIn && JSON.stringify(optIn));
+  }
+
+  // ---- webhooks ----
+  insertWebhook(row: WebhookRow): void {
+    this.insertWebhookStmt.run(row);
+    this.webhooksByAccount.invalidate();
+  }
+
+  findWebhook(id: string): WebhookRow | undefined {
+    return this.selectWebhook.get(id);
+  }
+
+  listWebhooks(accountId?: number): WebhookRow[] {
+    return accountId === undefined ? this.selectAllWebhooks.all() : this.selectWebhooks.all(accountId);
+  }
+
+  /** The account's enabled subscriptions; read for every event, so cached. */
+  enabledWebhooks(accountId: number): WebhookRow[] {
+    return this.webhooksByAccount.get(accountId, (id) => this.selectEnabledWebhooks.all(id)) ?? [];
+  }
+
+  setEnabled(id: string, enabled: boolean, reason: string | null, now: number): void {
+    this.setWebhookEnabled.run(enabled ? 1 : 0, enabled ? null : reason, now, id);
+    this.webhooksByAccount.invalidate();
+  }
+
+  deleteWebhook(id: string): void {
+    this.deleteWebhookDeliveries.run(id);
+    this.deleteWebhookStmt.run(id);
+    this.webhooksByAccount.invalidate();
+  }
+
+  // ---- events and the outbox ----
+  insertEvent(id: string, accountId: number, instanceId: string | null, type: string, payload: string, now: number): void {
+    this.insertEventStmt.run(id, accountId, instanceId, type, payload, now);
+  }
+
+  insertDelivery(eventId: string, webhookId: string, now: number): void {
+    this.insertDeliveryStmt.run(eventId, webhookId, now, now, now);
+  }
+
+  dueDeliveries(now: number, limit: number): DueDelivery[] {
+    return this.selectDue.all(now, limit);
+  }
+
+  completeDelivery(
+    id: number,
+    outcome: { status: 'succeeded' | 'failed'; statusCode: number | null; error: string | null },
+    now: number,
+  ): void {
+    this.finishDelivery.run(outcome.status, outcome.statusCode, outcome.error, now, outcome.status === 'succeeded' ? now : null, id);
+  }
+
+  scheduleRetry(id: number, at: number, statusCode: number | null, error: string | null, now: number): void {
+    this.retryDelivery.run(at, statusCode, error, now, id);
+  }
+
+  findDelivery(id: number): DeliveryRow | undefined {
+    return this.selectDelivery.get(id);
+  }
+
+  listDeliveries(filter: { accountId?: number; webhookId?: string; status?: string; limit: number }) {
+    return this.selectDeliveries.all({
+      accountId: filter.accountId ?? null,
+      webhookId: filter.webhookId ?? null,
+      status: filter.status ?? null,
+      limit: filter.limit,
+    });
+  }
+
+  requeue(id: number, now: number): void {
+    this.requeueDelivery.run(now, now, id);
+  }
+
+  nextDueAt(): number | null {
+    return this.selectNextDue.get() ?? null;
+  }
+}

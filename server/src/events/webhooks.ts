@@ -1,0 +1,152 @@
+import { randomBase62 } from '../accounts/keys';
+import type { Clock } from '../clock';
+import { InputError } from '../input-error';
+import type { InstanceService } from '../instances/service';
+import { EVENT_TYPES, isEventType, type EventType } from './catalog';
+import { checkDestination, parseDestinationUrl } from './destination';
+import type { DeliveryRow, EventsRepository, WebhookRow } from './repository';
+
+export interface Webhook {
+  id: string;
+  accountId: number;
+  destinationUrl: string;
+  events: EventType[];
+  instanceId: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookInput {
+  accountId: number;
+  destinationUrl: unknown;
+  events: unknown;
+  instanceId?: unknown;
+}
+
+const toWebhook = (row: WebhookRow): Webhook => ({
+  id: row.id,
+  accountId: row.account_id,
+  destinationUrl: row.destination_url,
+  events: JSON.parse(row.events) as EventType[],
+  instanceId: row.instance_id,
+  enabled: row.enabled === 1,
+  disabledReason: row.disabled_reason,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/** A field-level refusal; the HTTP layer turns `fields` into a validation_error's details. */
+export class WebhookInputError extends InputError {
+  constructor(readonly fields: Record<string, string>) {
+    super(Object.entries(fields).map(([field, reason]) => `${field} ${reason}`).join('; '));
+  }
+}
+
+/** Customer webhook subscriptions: created with a signing secret shown once, scoped to their account. */
+export class WebhookService {
+  constructor(
+    private readonly repo: EventsRepository,
+    private readonly instances: InstanceService,
+    private readonly clock: Clock,
+    private readonly allowPrivateDestinations: boolean,
+  ) {}
+
+  async create(input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+    const fields: Record<string, string> = {};
+    let url: URL | undefined;
+    if (typeof input.destinationUrl !== 'string') fields.destination_url = 'is required';
+    else {
+      try {
+        url = parseDestinationUrl(input.destinationUrl);
+      } catch (error) {
+        fields.destination_url = (error as Error).message;
+      }
+    }
+    const types = this.parseEvents(input.events, fields);
+    let instanceId: string | null = null;
+    if (input.instanceId !== undefined && input.instanceId !== null && input.instanceId !== '') {
+      const found = typeof input.instanceId === 'string' ? this.instances.findForAccount(input.accountId, input.instanceId) : undefined;
+      if (!found) fields.instance_id = 'is not an instance of this account';
+      else instanceId = found.id;
+    }
+    if (url && !fields.destination_url) {
+      try {
+        await checkDestination(url, { allowPrivate: this.allowPrivateDestinations });
+      } catch (error) {
+        fields.destination_url = (error as Error).message;
+      }
+    }
+    if (Object.keys(fields).length > 0 || !url) throw new WebhookInputError(fields);
+    const now = this.clock.now();
+    const secret = `whsec_${randomBase62(40)}`;
+    const row: WebhookRow = {
+      id: `wh_${randomBase62(16)}`,
+      account_id: input.accountId,
+      destination_url: url.href,
+      events: JSON.stringify(types),
+      instance_id: instanceId,
+      secret,
+      enabled: 1,
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+    };
+    this.repo.insertWebhook(row);
+    return { webhook: toWebhook(row), secret };
+  }
+
+  list(accountId?: number): Webhook[] {
+    return this.repo.listWebhooks(accountId).map(toWebhook);
+  }
+
+  /** The webhook if it exists and (when accountId is given) belongs to that account. */
+  find(id: string, accountId?: number): Webhook | undefined {
+    const row = this.repo.findWebhook(id);
+    if (!row || (accountId !== undefined && row.account_id !== accountId)) return undefined;
+    return toWebhook(row);
+  }
+
+  get(id: string): Webhook {
+    const found = this.find(id);
+    if (!found) throw new InputError(`webhook ${id} does not exist`);
+    return found;
+  }
+
+  delete(id: string): void {
+    this.get(id);
+    this.repo.transaction(() => this.repo.deleteWebhook(id));
+  }
+
+  setEnabled(id: string, enabled: boolean, reason = 'disabled by operator'): Webhook {
+    this.get(id);
+    this.repo.setEnabled(id, enabled, reason, this.clock.now());
+    return this.get(id);
+  }
+
+  deliveries(filter: { accountId?: number; webhookId?: string; status?: string; limit?: number }) {
+    return this.repo.listDeliveries({ ...filter, limit: filter.limit ?? 50 });
+  }
+
+  /** Queues a delivery again, with a fresh retry schedule; its event id (the Delivery header) stays. */
+  redeliver(deliveryId: number): DeliveryRow {
+    const delivery = this.repo.findDelivery(deliveryId);
+    if (!delivery) throw new InputError(`delivery ${deliveryId} does not exist`);
+    this.repo.requeue(deliveryId, this.clock.now());
+    return this.repo.findDelivery(deliveryId) as DeliveryRow;
+  }
+
+  private parseEvents(value: unknown, fields: Record<string, string>): EventType[] {
+    if (!Array.isArray(value) || value.length === 0) {
+      fields.events = `must be a non-empty list of event types (${EVENT_TYPES.join(', ')})`;
+      return [];
+    }
+    const unknown = value.filter((item) => typeof item !== 'string' || !isEventType(item));
+    if (unknown.length > 0) {
+      fields.events = `has unknown event types: ${unknown.map(String).join(', ')}`;
+      return [];
+    }
+    return [...new Set(value as EventType[])];
+  }
+}
