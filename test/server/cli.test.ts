@@ -131,3 +131,46 @@ describe('whatsapp-gateway CLI', () => {
     expect(failed).toMatchObject({ code: 1, stderr: 'whatsapp-gateway: API key 42 does not exist\n' });
   });
 });
+
+describe('events from the CLI', () => {
+  it('webhooks create|list|disable|enable|delete, sandbox inbound, deliveries list|redeliver', async () => {
+    await cli(dir, 'accounts', 'create', '--name', 'Shop');
+    await cli(dir, 'instances', 'create', '--account', '1', '--name', 'demo-support-line');
+    const created = await cli(dir, 'webhooks', 'create', '--account', '1', '--url', 'http://127.0.0.1:9/hook', '--events', 'message.received,recipient.opted_out', '--json');
+    expect(created.code).toBe(0);
+    const webhook = created.json() as { id: string; signing_secret: string; events: string[] };
+    expect(webhook).toMatchObject({ id: expect.stringMatching(/^wh_/), signing_secret: expect.stringMatching(/^whsec_/), events: ['message.received', 'recipient.opted_out'] });
+    const listed = await cli(dir, 'webhooks', 'list', '--json');
+    expect(listed.stdout).not.toContain(webhook.signing_secret);
+    expect((await cli(dir, 'webhooks', 'disable', webhook.id, '--json')).json()).toMatchObject({ enabled: false });
+    expect((await cli(dir, 'webhooks', 'enable', webhook.id, '--json')).json()).toMatchObject({ enabled: true, disabled_reason: null });
+
+    const inbound = await cli(dir, 'sandbox', 'inbound', '--instance', 'demo-support-line', '--from', '+966501234567', '--text', 'STOP', '--id', 'wamid.cli-1', '--json');
+    expect(inbound.json()).toMatchObject({ duplicate: false, keyword_action: 'opt_out', event_ids: [expect.stringMatching(/^evt_/), expect.stringMatching(/^evt_/)] });
+    const again = await cli(dir, 'sandbox', 'inbound', '--instance', 'demo-support-line', '--from', '+966501234567', '--text', 'STOP', '--id', 'wamid.cli-1', '--json');
+    expect(again.json()).toMatchObject({ duplicate: true, event_ids: [] });
+    expect((await cli(dir, 'suppressions', 'list', '--account', '1', '--json')).json()).toEqual([expect.objectContaining({ phone: '+966501234567', source: 'keyword' })]);
+
+    const deliveries = (await cli(dir, 'deliveries', 'list', '--json')).json() as { id: number; status: string; event_type: string }[];
+    expect(deliveries.map((row) => [row.event_type, row.status])).toEqual([
+      ['recipient.opted_out', 'pending'],
+      ['message.received', 'pending'],
+    ]);
+    expect((await cli(dir, 'deliveries', 'redeliver', String(deliveries[0].id), '--json')).json()).toMatchObject({ id: deliveries[0].id, status: 'pending', attempts: 0 });
+    expect((await cli(dir, 'deliveries', 'list', '--status', 'bogus')).stderr).toMatch(/--status must be pending, succeeded or failed/);
+
+    const badEvents = await cli(dir, 'webhooks', 'create', '--account', '1', '--url', 'http://127.0.0.1:9/x', '--events', 'message.nope');
+    expect(badEvents.code).toBe(1);
+    expect(badEvents.stderr).toMatch(/events has unknown event types: message.nope/);
+    expect((await cli(dir, 'webhooks', 'delete', webhook.id, '--json')).json()).toEqual({ deleted: true, id: webhook.id });
+    expect((await cli(dir, 'deliveries', 'list', '--json')).json()).toEqual([]);
+  });
+
+  it('accounts update sets and resets the keyword lists', async () => {
+    await cli(dir, 'accounts', 'create', '--name', 'Shop');
+    const set = await cli(dir, 'accounts', 'update', '1', '--opt-out-keywords', 'BASTA, STOP', '--json');
+    expect(set.json()).toMatchObject({ keywords: { opt_out: ['BASTA', 'STOP'], opt_in: ['START', 'UNSTOP', 'YES'] } });
+    const reset = await cli(dir, 'accounts', 'update', '1', '--opt-out-keywords', 'default', '--json');
+    expect((reset.json() as { keywords: { opt_out: string[] } }).keywords.opt_out).toContain('إيقاف');
+  });
+});
