@@ -1,7 +1,9 @@
 import type Router from '@koa/router';
 import { compileErrors, dereference, validate } from '@readme/openapi-parser';
-import type { Response } from 'supertest';
+import request, { type Response } from 'supertest';
 import seed from '../fixtures/seed-001-openapi.json';
+import { bootstrapIfEmpty } from '../../server/src/bootstrap';
+import { Gateway } from '../../server/src/gateway';
 import { ERROR_TABLE } from '../../server/src/http/errors';
 import { createTestGateway, sendBody, type TestGateway } from '../helpers/gateway';
 
@@ -133,7 +135,17 @@ function assertMatchesSchema(value: Json, schema: JsonObject, path = '$'): void 
 }
 
 /** The JSON API the router serves; the test fails when a route appears that is neither here nor documented. */
-const JSON_API_PATHS = ['/', '/openapi.json', '/api/send-message', '/api/me', '/api/instances', '/api/messages/{log_id}'];
+const JSON_API_PATHS = [
+  '/',
+  '/openapi.json',
+  '/api/send-message',
+  '/api/me',
+  '/api/instances',
+  '/api/messages/{log_id}',
+  '/api/webhooks',
+  '/api/webhooks/{id}',
+  '/sandbox/inbound',
+];
 
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */
 const routeShape = (path: string) => path.replace(/:\w+|\{[^}]+\}/g, '{}');
@@ -307,7 +319,8 @@ describe('GET /openapi.json', () => {
         path: String(layer.path),
         methods: layer.methods.filter((method) => method !== 'HEAD').map((method) => method.toLowerCase()),
       }));
-      const served = routes.map((route) => routeShape(route.path)).sort();
+      // One router layer per method: /api/webhooks appears once for GET and once for POST.
+      const served = [...new Set(routes.map((route) => routeShape(route.path)))].sort();
       expect(served).toEqual(JSON_API_PATHS.map(routeShape).sort());
 
       const documented = resolved.paths as Record<string, JsonObject>;
@@ -324,12 +337,17 @@ describe('GET /openapi.json', () => {
       }
     });
 
-    it('documents Bearer authentication on every /api operation', () => {
+    it('documents Bearer authentication on every /api operation, the operator token on /sandbox/inbound', () => {
       for (const path of JSON_API_PATHS.filter((candidate) => candidate.startsWith('/api/'))) {
-        const op = operation(path, path === '/api/send-message' ? 'post' : 'get') as JsonObject;
-        expect({ path, security: op.security }).toEqual({ path, security: [{ BearerAuth: [] }] });
-        expect(Object.keys(op.responses as JsonObject)).toContain('401');
+        for (const method of ['get', 'post', 'delete'].filter((candidate) => operation(path, candidate))) {
+          const op = operation(path, method) as JsonObject;
+          expect({ path, method, security: op.security }).toEqual({ path, method, security: [{ BearerAuth: [] }] });
+          expect(Object.keys(op.responses as JsonObject)).toContain('401');
+        }
       }
+      const inbound = operation('/sandbox/inbound', 'post') as JsonObject;
+      expect(inbound.security).toEqual([{ OperatorToken: [] }]);
+      expect((resolved.components as JsonObject).securitySchemes).toHaveProperty('OperatorToken.scheme', 'bearer');
     });
   });
 
@@ -423,6 +441,77 @@ describe('GET /openapi.json', () => {
         expect(Object.keys(response.headers as JsonObject)).toContain('Retry-After');
       }
       expect(Object.keys(send.responses as JsonObject)).toEqual(expect.arrayContaining(['409', '413']));
+    });
+
+    it('/api/webhooks: create, list, get and delete, and the refusals', async () => {
+      const post = (body: unknown, headers = auth()) =>
+        gw.http.post('/api/webhooks').set({ ...headers, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
+      const created = await post({
+        destination_url: 'http://127.0.0.1:9/hook',
+        events: ['message.received', 'recipient.opted_out'],
+        instance_id: 'demo-support-line',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.webhook).toMatchObject({ instance_id: gw.instanceId, enabled: true, disabled_reason: null });
+      assertDocumentedAnswer('/api/webhooks', 'post', created);
+      const id = created.body.webhook.id as string;
+
+      const listed = await gw.http.get('/api/webhooks').set(auth());
+      expect(listed.body.webhooks).toEqual([created.body.webhook]);
+      assertDocumentedAnswer('/api/webhooks', 'get', listed);
+      assertDocumentedAnswer('/api/webhooks/{id}', 'get', await gw.http.get(`/api/webhooks/${id}`).set(auth()));
+      const deleted = await gw.http.delete(`/api/webhooks/${id}`).set(auth());
+      expect(deleted.body).toEqual({ success: true, deleted: true, id });
+      assertDocumentedAnswer('/api/webhooks/{id}', 'delete', deleted);
+
+      const refusals: [Response, string, string][] = [
+        [await post({ destination_url: 'http://169.254.169.254/latest/', events: ['message.received'] }), 'post', '/api/webhooks'],
+        [await post({ destination_url: 'ftp://example.com/', events: ['message.nope'] }), 'post', '/api/webhooks'],
+        [await gw.http.get(`/api/webhooks/${id}`).set(auth()), 'get', '/api/webhooks/{id}'],
+        [await gw.http.delete(`/api/webhooks/${id}`).set(auth()), 'delete', '/api/webhooks/{id}'],
+        [await gw.http.get('/api/webhooks').set({ Authorization: 'Bearer wg_live_not_a_key' }), 'get', '/api/webhooks'],
+      ];
+      expect(refusals.map(([res]) => [res.status, res.body.error])).toEqual([
+        [422, 'validation_error'],
+        [422, 'validation_error'],
+        [404, 'not_found'],
+        [404, 'not_found'],
+        [401, 'invalid_api_key'],
+      ]);
+      expect(Object.keys(refusals[1][0].body.details.fields)).toEqual(['destination_url', 'events']);
+      for (const [res, method, path] of refusals) assertDocumentedAnswer(path, method, res);
+    });
+
+    it('POST /sandbox/inbound with the operator token, a duplicate, and the refusals', async () => {
+      const operatorToken = 'x'.repeat(24);
+      const gateway = new Gateway({ databasePath: ':memory:', adminToken: operatorToken });
+      try {
+        const { accountId } = bootstrapIfEmpty(gateway, { timeZone: 'UTC', adminToken: operatorToken })!;
+        await gateway.webhooks.create({ accountId, destinationUrl: 'http://127.0.0.1:9/hook', events: ['message.received'] });
+        const agent = request(gateway.createApp().callback());
+        const inbound = (body: unknown, token = operatorToken) =>
+          agent
+            .post('/sandbox/inbound')
+            .set({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' })
+            .send(JSON.stringify(body));
+        const body = { instance: 'demo-support-line', from: '+966501234567', text: 'Hello', id: 'sandbox-in.1' };
+
+        const first = await inbound(body);
+        expect(first.body).toMatchObject({ duplicate: false, keyword_action: null, event_ids: [expect.stringMatching(/^evt_/)] });
+        assertDocumentedAnswer('/sandbox/inbound', 'post', first);
+        const again = await inbound(body);
+        expect(again.body).toEqual({ success: true, duplicate: true, inbound_id: null, keyword_action: null, event_ids: [] });
+        assertDocumentedAnswer('/sandbox/inbound', 'post', again);
+
+        const refused = await inbound(body, 'not-the-operator-token');
+        expect(refused.body.error).toBe('invalid_admin_token');
+        assertDocumentedAnswer('/sandbox/inbound', 'post', refused);
+        const invalid = await inbound({ instance: 'demo-support-line' });
+        expect(invalid.body.details.fields).toEqual({ from: 'is required', text: 'is required' });
+        assertDocumentedAnswer('/sandbox/inbound', 'post', invalid);
+      } finally {
+        gateway.close();
+      }
     });
   });
 });

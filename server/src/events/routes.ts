@@ -75,8 +75,14 @@ export function registerEventRoutes(router: Router, deps: AppDeps): void {
     for (const field of ['instance', 'from', 'text']) if (typeof body[field] !== 'string' || body[field] === '') fields[field] = 'is required';
     if (body.id !== undefined && typeof body.id !== 'string') fields.id = 'must be a string';
     if (Object.keys(fields).length > 0) throw new ApiError('validation_error', { fields });
+    let instance;
     try {
-      const instance = deps.instances.resolve(String(body.instance));
+      instance = deps.instances.resolve(String(body.instance));
+    } catch (error) {
+      if (error instanceof InputError) throw new ApiError('not_found', { instance: body.instance });
+      throw error;
+    }
+    try {
       if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
       const result = deps.inbound.receiveMessage({
         instanceId: instance.id,
