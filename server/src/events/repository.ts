@@ -83,21 +83,7 @@ export class EventsRepository {
 
   constructor(private readonly db: Db) {
     this.webhooksByAccount = new ReadCache(db);
-    this.insertInboundStmt = db.prepare<
-      [
-        {
-          account_id: number;
-          instance_id: string;
-          provider_message_id: string;
-          from_phone: string;
-          group_id: string | null;
-          message_type: string;
-          message_text: string | null;
-          received_at: number;
-          created_at: number;
-        },
-      ]
-    >(
+    this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
       `INSERT INTO inbound_messages (account_id, instance_id, provider_message_id, from_phone, group_id, message_type,
          message_text, received_at, created_at)
        VALUES (@account_id, @instance_id, @provider_message_id, @from_phone, @group_id, @message_type, @message_text,

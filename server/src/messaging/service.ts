@@ -6,6 +6,7 @@ import type { Clock } from '../clock';
 import type { Db } from '../db';
 import { CommitQueue } from '../db/commit-queue';
 import { ApiError, errorBody } from '../http/errors';
+import { parseJsonObject } from '../http/json-body';
 import type { Instance, InstanceService } from '../instances/service';
 import { events } from '../events/catalog';
 import type { EventOutbox } from '../events/outbox';
@@ -552,18 +553,4 @@ export class SendService {
   flushWrites(): void {
     this.writes.flush();
   }
-}
-
-/** Step 3: the body must be JSON, and for this endpoint a JSON object. */
-function parseJsonObject(raw: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new ApiError('invalid_json');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApiError('validation_error', { fields: { body: 'must be a JSON object' } });
-  }
-  return value as Record<string, unknown>;
 }
