@@ -6,6 +6,9 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', diagnostics: false }],
   },
+  // n8n-core under jest: its settings folder and log level, and no SSH manager timer (test/setup/).
+  setupFiles: ['<rootDir>/test/setup/n8n-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/n8n-container.ts'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

@@ -16,6 +16,14 @@ import { EVENT_GROUP_FIELDS, EVENT_GROUP_NAMES } from './events';
 interface TriggerStaticData {
 	webhookId?: string;
 	webhookSecret?: string;
+	/** The Instance selection the subscription was created for ('' for all instances). */
+	webhookInstance?: string;
+}
+
+function forgetSubscription(data: TriggerStaticData): void {
+	delete data.webhookId;
+	delete data.webhookSecret;
+	delete data.webhookInstance;
 }
 
 interface GatewayWebhook {
@@ -110,14 +118,13 @@ export class WhatsAppGatewayTrigger implements INodeType {
 
 	webhookMethods = {
 		default: {
-			/** True when the gateway still has our subscription, for this URL and these events. */
+			/** True when the gateway still has our subscription, for this URL, these events and this instance. */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const data = this.getWorkflowStaticData('node') as TriggerStaticData;
 				if (!data.webhookId) return false;
 				const response = await gatewayApiRequest.call(this, 'GET', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
 				if (response.statusCode === 404) {
-					delete data.webhookId;
-					delete data.webhookSecret;
+					forgetSubscription(data);
 					return false;
 				}
 				if (!isSuccess(response)) throw gatewayApiError(this.getNode(), response);
@@ -126,12 +133,13 @@ export class WhatsAppGatewayTrigger implements INodeType {
 					webhook.enabled &&
 					webhook.destination_url === this.getNodeWebhookUrl('default') &&
 					webhook.events.slice().sort().join(',') === selectedEvents(this).join(',') &&
+					// The gateway keeps the instance's id, the node may name it: compare the selection itself.
+					(data.webhookInstance ?? '') === (selectedInstance(this) ?? '') &&
 					data.webhookSecret !== undefined;
 				if (!same) {
 					// Settings changed since activation: drop the old subscription and let n8n create a new one.
 					await gatewayApiRequest.call(this, 'DELETE', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
-					delete data.webhookId;
-					delete data.webhookSecret;
+					forgetSubscription(data);
 				}
 				return same;
 			},
@@ -150,6 +158,7 @@ export class WhatsAppGatewayTrigger implements INodeType {
 				const data = this.getWorkflowStaticData('node') as TriggerStaticData;
 				data.webhookId = created.webhook.id;
 				data.webhookSecret = created.signing_secret;
+				data.webhookInstance = instance ?? '';
 				return true;
 			},
 
@@ -159,8 +168,7 @@ export class WhatsAppGatewayTrigger implements INodeType {
 					const response = await gatewayApiRequest.call(this, 'DELETE', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
 					if (!isSuccess(response) && response.statusCode !== 404) return false;
 				}
-				delete data.webhookId;
-				delete data.webhookSecret;
+				forgetSubscription(data);
 				return true;
 			},
 		},
