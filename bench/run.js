@@ -15,8 +15,20 @@
  *   BENCH_TIMING=1     time the parts of the send path inside the gateway child (bench/timing.js)
  *   BENCH_WHATIF=a,b   measure experiments that are not the gateway's behaviour (bench/whatif.js)
  *
- * Exit status: 0 when the run completed and the gateway answered only 2xx (a missed target is reported,
- * not failed); 1 when something crashed, a connection failed, or any non-2xx answer was seen.
+ * Then the webhook fan-out benchmark (bench/fanout.js: the outbox and delivery worker of a gateway child,
+ * a signature-checking receiver in another child), with its own knobs:
+ *   BENCH_FANOUT=0|1|only           skip it / run it after the send benchmark (default) / run only it
+ *   BENCH_FANOUT_DELIVERIES         deliveries in the measured burst (default 20,000, scaled down by
+ *                                   BENCH_DURATION/10 when BENCH_DURATION < 10, at least 2,000)
+ *   BENCH_FANOUT_WEBHOOKS           subscriptions each event fans out to (default 4)
+ *   BENCH_FANOUT_CONCURRENCY        the delivery worker's concurrency (default 64)
+ *   BENCH_FANOUT_RATE               deliveries/s of the paced latency runs (default 2,000; 0 skips them):
+ *                                   2 s at a tenth of it, then min(BENCH_DURATION, 5) s at it
+ * BENCH_CPU_PROF=1 profiles the fan-out gateway child too.
+ *
+ * Exit status: 0 when the run completed, the gateway answered only 2xx and every webhook delivery arrived
+ * with a valid signature (a missed target is reported, not failed); 1 when something crashed, a connection
+ * failed, any non-2xx answer was seen, a delivery is missing or failed, or a signature did not verify.
  */
 
 const fs = require('node:fs');
@@ -53,6 +65,10 @@ const TIMING = process.env.BENCH_TIMING === '1';
 const WHATIF = process.env.BENCH_WHATIF || '';
 require('./whatif').parse(WHATIF); // refuse unknown experiments before starting anything
 const PROFILE_DIR = path.join(__dirname, 'profiles');
+const fanout = require('./fanout');
+const FANOUT_MODE = process.env.BENCH_FANOUT || '1';
+if (!['0', '1', 'only'].includes(FANOUT_MODE)) throw new Error(`BENCH_FANOUT must be 0, 1 or only (got "${FANOUT_MODE}")`);
+const FANOUT_SETTINGS = fanout.settings({ envNumber, durationS: DURATION_S, warmupS: WARMUP_S });
 
 const MB = 1024 * 1024;
 const fmtMb = (bytes) => `${(bytes / MB).toFixed(1)} MB`; // MB = 2^20 bytes throughout
@@ -131,7 +147,7 @@ class ChildServer {
     });
   }
 
-  call(cmd, timeoutMs = 10_000) {
+  call(cmd, timeoutMs = 10_000, args = undefined) {
     if (this.exited) return Promise.reject(new Error(`${this.name}: ${this.crash || 'not running'}`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -149,7 +165,7 @@ class ChildServer {
           reject(error);
         },
       });
-      this.proc.send({ id, cmd });
+      this.proc.send(args === undefined ? { id, cmd } : { id, cmd, args });
     });
   }
 
@@ -341,17 +357,47 @@ async function main() {
   const started = Date.now();
   const cpus = os.cpus();
   const autocannonVersion = require('autocannon/package.json').version;
-  console.log('WhatsApp Gateway send benchmark');
+  console.log('WhatsApp Gateway benchmark: send pipeline and webhook fan-out');
   console.log(`  node ${process.version} on ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s)${cpus[0] ? ` (${cpus[0].model.trim()})` : ''}`);
   console.log(`  load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(
-    `  autocannon ${autocannonVersion} in this process, ${CONNECTIONS} connections, pipelining 1; ` +
-      `${WARMUP_S} s warm-up (not measured) + ${DURATION_S} s measured per target`,
-  );
+  if (FANOUT_MODE !== 'only') {
+    console.log(
+      `  send: autocannon ${autocannonVersion} in this process, ${CONNECTIONS} connections, pipelining 1; ` +
+        `${WARMUP_S} s warm-up (not measured) + ${DURATION_S} s measured per target`,
+    );
+  }
+  if (FANOUT_MODE !== '0') console.log(`  fan-out: ${fanout.describeSettings(FANOUT_SETTINGS)}`);
   console.log('');
 
   let failed = false;
   const problems = [];
+  if (FANOUT_MODE !== 'only' && (await sendBenchmark(problems))) failed = true;
+  if (FANOUT_MODE !== '0') {
+    const result = await fanout.run(FANOUT_SETTINGS, {
+      ChildServer,
+      makeTempDir,
+      removeTempDirs,
+      fileSystemOf,
+      gatewayNodeFlags,
+      cpuProf: CPU_PROF,
+      profileDir: PROFILE_DIR,
+    });
+    if (result.failed) failed = true;
+    problems.push(...result.problems);
+  }
+
+  console.log('');
+  if (problems.length > 0) {
+    console.log(failed ? 'FAILED' : 'Notes');
+    for (const problem of problems) console.log(`  ${problem}`);
+  }
+  console.log(`Total time ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed ? 'exit 1' : 'exit 0 (targets are reported, not enforced)'}`);
+  return failed ? 1 : 0;
+}
+
+/** The send-pipeline benchmark (bare Koa baseline, then the gateway); returns true when the run failed. */
+async function sendBenchmark(problems) {
+  let failed = false;
 
   // -- baseline --
   const baseline = new ChildServer('baseline', path.join(__dirname, 'baseline-server.js'));
@@ -555,14 +601,7 @@ async function main() {
       problems.push(`no CPU profile was written to ${PROFILE_DIR}`);
     }
   }
-
-  console.log('');
-  if (problems.length > 0) {
-    console.log(failed ? 'FAILED' : 'Notes');
-    for (const problem of problems) console.log(`  ${problem}`);
-  }
-  console.log(`Total time ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed ? 'exit 1' : 'exit 0 (targets are reported, not enforced)'}`);
-  return failed ? 1 : 0;
+  return failed;
 }
 
 function stopCannons() {

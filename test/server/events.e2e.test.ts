@@ -299,6 +299,32 @@ describe('delivery', () => {
   });
 });
 
+describe('attempt timeout', () => {
+  it('a receiver that never answers is given up on after the timeout and retried on the schedule', async () => {
+    const hung: import('node:http').ServerResponse[] = [];
+    const silent = await listen((_req, res) => hung.push(res));
+    const gateway = new Gateway({ databasePath: ':memory:', delivery: { retryScheduleMs: [0, 100], pollMs: 50, timeoutMs: 300 } });
+    try {
+      const account = gateway.accounts.create({ name: 'Slow receiver' });
+      const instance = gateway.instances.create({ accountId: account.id, name: 'line', provider: 'sandbox', connectionState: 'connected' });
+      await gateway.webhooks.create({ accountId: account.id, destinationUrl: `${silent.url}/hook`, events: ['message.received'] });
+      gateway.deliveries.start();
+      const started = Date.now();
+      gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.slow', from: PHONE, text: 'hello' });
+      while (gateway.webhooks.deliveries({})[0].status === 'pending' && Date.now() - started < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 300 + 100);
+      expect(hung).toHaveLength(2);
+      expect(gateway.webhooks.deliveries({})[0]).toMatchObject({ status: 'failed', attempts: 2, last_error: 'no answer within 300 ms' });
+    } finally {
+      await gateway.deliveries.stop();
+      gateway.close();
+      await silent.close();
+    }
+  });
+});
+
 describe('webhook subscriptions API', () => {
   it('shows the secret once, lists only the account’s own, refuses bad input, deletes', async () => {
     h = await harness();

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance } from 'axios';
 import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/shared/signature';
 import type { Clock } from '../clock';
 import type { Db } from '../db';
@@ -70,7 +69,10 @@ function drain(stream: Readable): Promise<void> {
  */
 export class DeliveryWorker {
   private readonly writes: CommitQueue;
-  private readonly client: AxiosInstance;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  /** Parsed destinations, with the IP-literal check done once per URL. */
+  private readonly destinations = new Map<string, { url: URL; refused: string | undefined }>();
   private readonly inFlight = new Set<number>();
   private pollTimer: NodeJS.Timeout | undefined;
   private kickScheduled = false;
@@ -79,18 +81,11 @@ export class DeliveryWorker {
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.writes = new CommitQueue(deps.db);
+    // The guarded lookup checks the address actually connected to (no DNS rebinding past the check).
     const lookup = guardedLookup({ allowPrivate: deps.options.allowPrivate });
     const agentOptions = { keepAlive: true, maxSockets: deps.options.concurrency, lookup };
-    this.client = axios.create({
-      httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent(agentOptions),
-      timeout: deps.options.timeoutMs,
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'stream',
-      transformRequest: [(data: unknown) => data],
-      proxy: false,
-    });
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
   }
 
   start(): void {
@@ -161,32 +156,73 @@ export class DeliveryWorker {
     }
   }
 
-  private async post(delivery: DueDelivery): Promise<AttemptResult> {
+  private destination(href: string): { url: URL; refused: string | undefined } {
+    let known = this.destinations.get(href);
+    if (!known) {
+      const url = new URL(href);
+      // Node does not call the agent's lookup for an IP literal, so such a destination is checked here.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const refused =
+        isIP(host) !== 0 && !isAllowedAddress(host, { allowPrivate: this.deps.options.allowPrivate })
+          ? `EDESTINATIONREFUSED: ${host} is not an allowed destination`
+          : undefined;
+      known = { url, refused };
+      if (this.destinations.size > 10_000) this.destinations.clear();
+      this.destinations.set(href, known);
+    }
+    return known;
+  }
+
+  /**
+   * One signed POST with Node's own client (redirects are never followed by it): resolves with the status,
+   * or the error, within the attempt timeout, which covers connecting, the answer and reading its body.
+   */
+  private post(delivery: DueDelivery): Promise<AttemptResult> {
+    const { url, refused } = this.destination(delivery.destination_url);
+    if (refused) return Promise.resolve({ statusCode: null, error: refused, retryAfterMs: null });
     const timestamp = String(Math.floor(this.deps.clock.now() / 1000));
-    // Node does not call the agent's lookup for an IP literal, so such a destination is checked here.
-    const host = new URL(delivery.destination_url).hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) !== 0 && !isAllowedAddress(host, { allowPrivate: this.deps.options.allowPrivate })) {
-      return { statusCode: null, error: `EDESTINATIONREFUSED: ${host} is not an allowed destination`, retryAfterMs: null };
-    }
-    try {
-      const response = await this.client.post<Readable>(delivery.destination_url, delivery.payload, {
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'WhatsApp-Gateway-Webhooks/1',
-          [SIGNATURE_HEADERS.event]: delivery.event_type,
-          [SIGNATURE_HEADERS.timestamp]: timestamp,
-          [SIGNATURE_HEADERS.signature]: computeSignature(delivery.secret, timestamp, delivery.payload),
-          [SIGNATURE_HEADERS.delivery]: delivery.event_id,
+    const body = Buffer.from(delivery.payload, 'utf8');
+    const secure = url.protocol === 'https:';
+    const timeoutMs = this.deps.options.timeoutMs;
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      const finish = (result: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const request = (secure ? https : http).request(
+        url,
+        {
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': body.length,
+            'User-Agent': 'WhatsApp-Gateway-Webhooks/1',
+            [SIGNATURE_HEADERS.event]: delivery.event_type,
+            [SIGNATURE_HEADERS.timestamp]: timestamp,
+            [SIGNATURE_HEADERS.signature]: computeSignature(delivery.secret, timestamp, body),
+            [SIGNATURE_HEADERS.delivery]: delivery.event_id,
+          },
         },
+        (response) => {
+          const retryAfter = response.headers['retry-after'];
+          const result = {
+            statusCode: response.statusCode ?? null,
+            error: null,
+            retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.deps.clock.now()),
+          };
+          void drain(response).then(() => finish(result));
+        },
+      );
+      const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        finish({ statusCode: null, error: error.code ? `${error.code}: ${error.message}` : error.message, retryAfterMs: null });
       });
-      await drain(response.data);
-      const retryAfter = response.headers['retry-after'] as string | undefined;
-      return { statusCode: response.status, error: null, retryAfterMs: parseRetryAfter(retryAfter, this.deps.clock.now()) };
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      const message = error instanceof Error ? error.message : String(error);
-      return { statusCode: null, error: code ? `${code}: ${message}` : message, retryAfterMs: null };
-    }
+      request.end(body);
+    });
   }
 
   private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {

@@ -1,0 +1,162 @@
+'use strict';
+
+/**
+ * The gateway of the fan-out benchmark: the built Gateway (server/dist) on a real file database (WAL) in
+ * BENCH_DATA_DIR, one account and sandbox instance, its delivery worker started as `serve` starts it. No HTTP
+ * server: events are produced in this process through `gateway.inbound.receiveMessage()` (what the provider
+ * adapters and POST /sandbox/inbound call), so what is measured is the outbox and the delivery worker.
+ *
+ * Environment: BENCH_DATA_DIR, BENCH_FANOUT_CONCURRENCY (the worker's concurrency, GATEWAY_WEBHOOK_CONCURRENCY),
+ * BENCH_WHATIF (experiments of bench/whatif.js; none by default).
+ * Commands:
+ *   'subscribe' { urls }                      one message.received subscription per URL -> [{ id, url, secret }]
+ *   'generate'  { events, rate, batch }       inbound messages, each one transaction (event + one delivery per
+ *                                             subscription); rate = events/s, 0 = as fast as possible in
+ *                                             batches of `batch` per event-loop turn -> { firstRecordedAt, … }
+ *   'idle'                                    waits for the worker to have nothing due or in flight, then
+ *                                             -> { deliveries: { status: n }, events }
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { runIpcChild } = require('./fanout-child');
+
+const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
+
+runIpcChild({
+  async setup() {
+    const dataDir = process.env.BENCH_DATA_DIR;
+    if (!dataDir) throw new Error('BENCH_DATA_DIR is not set');
+    const concurrency = Number(process.env.BENCH_FANOUT_CONCURRENCY || 64);
+    const { Gateway } = require(path.join(DIST, 'gateway.js'));
+
+    let gateway;
+    process.on('exit', () => {
+      try {
+        if (gateway) gateway.close();
+      } catch {
+        // best effort
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const databasePath = path.join(dataDir, 'gateway.db');
+    gateway = new Gateway({
+      databasePath,
+      // What `serve` passes (Gateway.fromConfig), with the concurrency raised; the rest are the defaults.
+      delivery: { concurrency, timeoutMs: 10_000, allowPrivate: true },
+    });
+    // Experiments (bench/whatif.js); none unless BENCH_WHATIF is set, and fanout.js says so loudly.
+    const whatIf = require('./whatif');
+    const experiments = whatIf.parse(process.env.BENCH_WHATIF);
+    whatIf.apply(gateway, experiments, DIST);
+
+    const account = gateway.accounts.create({ name: 'bench-fanout', plan: 'scale' });
+    const instance = gateway.instances.create({
+      accountId: account.id,
+      name: 'bench-fanout-line',
+      displayName: 'Bench Fan-out Line',
+      provider: 'sandbox',
+      connectionState: 'connected',
+    });
+
+    let counter = 0;
+    const receiveOne = () => {
+      const n = counter++;
+      const result = gateway.inbound.receiveMessage({
+        instanceId: instance.id,
+        providerMessageId: `bench-in.${n}`,
+        from: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
+        text: `Hello, I have a question about order #${n}.`,
+      });
+      if (result.duplicate || result.eventIds.length !== 1) {
+        throw new Error(`inbound message ${n} did not record one event: ${JSON.stringify(result)}`);
+      }
+    };
+
+    /** Produces `events` inbound messages, as fast as possible or at `rate` per second. */
+    const generate = ({ events, rate = 0, batch = 20 }) =>
+      new Promise((resolve, reject) => {
+        let done = 0;
+        let firstRecordedAt;
+        const startedAt = Date.now();
+        const finish = () => resolve({ events: done, firstRecordedAt, lastRecordedAt: Date.now(), startedAt });
+        const produce = (count) => {
+          for (let i = 0; i < count && done < events; i++) {
+            receiveOne();
+            done += 1;
+            if (firstRecordedAt === undefined) firstRecordedAt = Date.now();
+          }
+        };
+        if (rate > 0) {
+          const timer = setInterval(() => {
+            try {
+              const due = Math.min(events, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
+              produce(due - done);
+              if (done >= events) {
+                clearInterval(timer);
+                finish();
+              }
+            } catch (error) {
+              clearInterval(timer);
+              reject(error);
+            }
+          }, 2);
+          return;
+        }
+        const tick = () => {
+          try {
+            produce(batch);
+            if (done >= events) finish();
+            else setImmediate(tick);
+          } catch (error) {
+            reject(error);
+          }
+        };
+        tick();
+      });
+
+    const pragma = (name) => gateway.db.pragma(name, { simple: true });
+    return {
+      info: {
+        databasePath,
+        concurrency,
+        journalMode: pragma('journal_mode'),
+        synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][pragma('synchronous')] ?? String(pragma('synchronous')),
+        sqlite: gateway.db.prepare('SELECT sqlite_version() AS v').get().v,
+        experiments,
+      },
+      commands: {
+        async subscribe({ urls }) {
+          const created = [];
+          for (const url of urls) {
+            const { webhook, secret } = await gateway.webhooks.create({
+              accountId: account.id,
+              destinationUrl: url,
+              events: ['message.received'],
+            });
+            created.push({ id: webhook.id, url, secret });
+          }
+          gateway.deliveries.start();
+          return created;
+        },
+        generate,
+        async idle() {
+          await gateway.deliveries.idle();
+          const rows = gateway.db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status').all();
+          const events = gateway.db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+          const lastError = gateway.db
+            .prepare("SELECT last_error FROM deliveries WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1")
+            .pluck()
+            .get();
+          return { deliveries: Object.fromEntries(rows.map((row) => [row.status, row.n])), events, lastError };
+        },
+      },
+      close() {
+        // Stop taking deliveries; whatever is in flight is abandoned (the process exits right after).
+        gateway.deliveries.stop().catch(() => undefined);
+        gateway.close();
+      },
+    };
+  },
+});
