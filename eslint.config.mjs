@@ -29,7 +29,7 @@ const allowUnderscoreUnused = {
 };
 
 export default defineConfig(
-	globalIgnores(['dist/**', 'server/dist/**', '**/node_modules/**', 'bench/profiles/**', 'coverage/**']),
+	globalIgnores(['dist/**', 'server/dist/**', '**/node_modules/**', 'bench/profiles/**', 'coverage/**', '.cache/**']),
 
 	{
 		files: ['**/*.ts'],
