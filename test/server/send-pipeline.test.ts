@@ -1,4 +1,5 @@
 import { ERROR_TABLE, type ErrorCode } from '../../server/src/http/errors';
+import { ProviderError } from '../../server/src/providers/types';
 import { createTestGateway, PHONE, sendBody, type TestGateway } from '../helpers/gateway';
 
 let t: TestGateway;
@@ -519,6 +520,58 @@ describe('Idempotency-Key', () => {
     expect(sends).toHaveLength(0);
     finishLate({ messageId: 'late' });
     await interrupted;
+  });
+});
+
+describe('Idempotency-Key after the provider was called', () => {
+  it('a provider timeout (unknown outcome) is remembered as 502: the retry does not send again', async () => {
+    t = createTestGateway({ account: { dailyLimit: 5 } });
+    let calls = 0;
+    t.sandbox.sendText = async () => {
+      calls += 1;
+      throw new ProviderError('no answer from the provider within 30 s', 'unknown');
+    };
+    const first = await t.send(sendBody(), { 'Idempotency-Key': 'k-timeout' });
+    expectError(first, 'gateway_send_failed');
+    expect(first.body.details).toMatchObject({ outcome: 'unknown' });
+    const retry = await t.send(sendBody(), { 'Idempotency-Key': 'k-timeout' });
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(calls).toBe(1);
+    expect(logRows(t)).toEqual([expect.objectContaining({ status: 'unknown', error_code: 'gateway_send_failed' })]);
+    const me = await t.http.get('/api/me').set('Authorization', `Bearer ${t.apiKey}`);
+    expect(me.body.usage.today).toBe(1); // it may have gone out: the unit stays counted
+  });
+
+  it('a definite provider refusal frees the key: the retry sends', async () => {
+    t = createTestGateway();
+    let calls = 0;
+    const original = t.sandbox.sendText.bind(t.sandbox);
+    t.sandbox.sendText = async (...args) => {
+      calls += 1;
+      if (calls === 1) throw new ProviderError('recipient not on WhatsApp', 'rejected');
+      return original(...args);
+    };
+    expectError(await t.send(sendBody(), { 'Idempotency-Key': 'k-rejected' }), 'gateway_send_failed');
+    expect((await t.send(sendBody(), { 'Idempotency-Key': 'k-rejected' })).status).toBe(200);
+    expect(calls).toBe(2);
+  });
+
+  it('an error after the provider sent keeps the key claimed, and the restart settles it without a second send', async () => {
+    t = createTestGateway();
+    const sends: unknown[] = [];
+    t.sandbox.onSend((send) => sends.push(send));
+    const record = jest.spyOn(t.gateway.outbox, 'record').mockImplementation(() => {
+      throw new Error('disk full');
+    });
+    expectError(await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' }), 'internal_error');
+    record.mockRestore();
+    expectError(await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' }), 'idempotency_request_in_progress');
+    t.gateway.sends.recoverInterruptedSends();
+    const retry = await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' });
+    expectError(retry, 'gateway_send_failed');
+    expect(retry.body.details).toMatchObject({ interrupted: true });
+    expect(sends).toHaveLength(1);
   });
 });
 

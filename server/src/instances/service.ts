@@ -82,6 +82,11 @@ export class InstanceService {
     return toInstance(row);
   }
 
+  findById(id: string): Instance | undefined {
+    const row = this.repo.findById(id);
+    return row ? toInstance(row) : undefined;
+  }
+
   findForAccount(accountId: number, ref: string): Instance | undefined {
     const row = this.repo.findForAccount(accountId, ref);
     return row ? toInstance(row) : undefined;

@@ -58,7 +58,8 @@ export class MessagingRepository {
   private readonly releaseIdempotency;
   private readonly purgeIdempotency;
   private readonly selectInterrupted;
-  private readonly releaseAllInProgress;
+  private readonly selectInProgress;
+  private readonly selectLatestForKey;
   private readonly selectByProviderId;
   private readonly setStatusStmt;
 
@@ -130,7 +131,12 @@ export class MessagingRepository {
     );
     this.purgeIdempotency = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?');
     this.selectInterrupted = db.prepare<[], MessageLogRow>("SELECT * FROM message_log WHERE status = 'sending'");
-    this.releaseAllInProgress = db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'");
+    this.selectInProgress = db.prepare<[], { account_id: number; key: string }>(
+      "SELECT account_id, key FROM idempotency_keys WHERE state = 'in_progress'",
+    );
+    this.selectLatestForKey = db.prepare<[number, string], MessageLogRow>(
+      'SELECT * FROM message_log WHERE account_id = ? AND idempotency_key = ? ORDER BY id DESC LIMIT 1',
+    );
     this.selectByProviderId = db.prepare<[string, string], MessageLogRow>(
       'SELECT * FROM message_log WHERE provider_message_id = ? AND instance_id = ?',
     );
@@ -219,8 +225,12 @@ export class MessagingRepository {
   }
 
   /** At start-up no request is in flight: a key still marked in progress belongs to a request that died. */
-  releaseAbandonedIdempotencyKeys(): number {
-    return this.releaseAllInProgress.run().changes;
+  abandonedIdempotencyKeys(): { account_id: number; key: string }[] {
+    return this.selectInProgress.all();
+  }
+
+  latestLogEntryForKey(accountId: number, key: string): MessageLogRow | undefined {
+    return this.selectLatestForKey.get(accountId, key);
   }
 
   purgeIdempotencyKeys(before: number): number {

@@ -59,6 +59,10 @@ export interface Attempt {
   periods?: PeriodKeys;
   velocity?: { key: string; tat: number }[];
   policy?: PolicyVerdict;
+  /** This attempt holds its Idempotency-Key: its outcome settles the key in the same transaction. */
+  idempotencyClaimed?: boolean;
+  /** Set once the provider has been called: from then on the message may exist. */
+  providerCalled?: boolean;
 }
 
 /** A guard passes by returning and refuses by throwing an ApiError with the seed's code. */
@@ -327,19 +331,27 @@ export class SendService {
       }
       return answerFor(new ApiError('idempotency_request_in_progress', {}, { 'Retry-After': '1' }));
     }
+    attempt.idempotencyClaimed = true;
     try {
-      const answer = await this.send(attempt, guards);
-      // Only a send that happened is remembered; a refusal can be retried with the same key once fixed.
-      const body = JSON.stringify(answer.body);
-      await this.writes.run(() =>
-        answer.status === 200
-          ? this.repo.completeIdempotencyKey(accountId, key, answer.status, body)
-          : this.repo.releaseIdempotencyKey(accountId, key),
-      );
-      return answer;
+      return await this.send(attempt, guards);
     } catch (error) {
-      this.repo.releaseIdempotencyKey(accountId, key);
+      // Before the provider was called nothing was sent and the key is free again. After, it stays claimed
+      // (409 to a retry) until the next start settles it from the message log: never a second send.
+      if (!attempt.providerCalled) this.repo.releaseIdempotencyKey(accountId, key);
       throw error;
+    }
+  }
+
+  /**
+   * Settles the attempt's Idempotency-Key inside the transaction that records its outcome: a send that
+   * happened (or may have) is remembered with its answer; a refusal frees the key for a corrected retry.
+   */
+  private settleIdempotencyKey(attempt: Attempt, remembered: Answer | undefined): void {
+    if (!attempt.idempotencyClaimed || attempt.idempotencyKey === undefined) return;
+    if (remembered) {
+      this.repo.completeIdempotencyKey(attempt.account.id, attempt.idempotencyKey, remembered.status, JSON.stringify(remembered.body));
+    } else {
+      this.repo.releaseIdempotencyKey(attempt.account.id, attempt.idempotencyKey);
     }
   }
 
@@ -359,6 +371,7 @@ export class SendService {
     try {
       if (!provider) throw new ProviderError(`no provider "${instance.provider}" is configured`);
       const target = { id: instance.id, name: instance.name };
+      attempt.providerCalled = true;
       const result = request.media
         ? await provider.sendMedia(target, request.phone, request.media, request.text)
         : await provider.sendText(target, request.phone, request.text);
@@ -367,12 +380,15 @@ export class SendService {
       return this.failed(attempt, logId, error);
     }
     const finishedAt = this.deps.clock.now();
+    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
+    const answer: Answer = { status: 200, body, headers: {} };
     await this.writes.run(() => {
       this.repo.finishLogEntry(
         logId,
         { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId },
         finishedAt,
       );
+      this.settleIdempotencyKey(attempt, answer);
       this.deps.outbox.record(
         attempt.account.id,
         events.messageSent(
@@ -381,8 +397,7 @@ export class SendService {
         ),
       );
     });
-    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
-    return { status: 200, body, headers: {} };
+    return answer;
   }
 
   /**
@@ -407,25 +422,38 @@ export class SendService {
     }
   }
 
+  /**
+   * The provider did not send. A definite refusal gives the quota unit back and frees the key for a retry;
+   * an unknown outcome (a timeout after the request left) keeps both and is remembered as 502, so a
+   * retry with the same key cannot send the message a second time.
+   */
   private async failed(attempt: Attempt, logId: number, error: unknown): Promise<Answer> {
-    const refusal = new ApiError('gateway_send_failed', { log_id: logId });
+    const definite = error instanceof ProviderError && error.outcome === 'rejected';
+    const refusal = new ApiError('gateway_send_failed', definite ? { log_id: logId } : { log_id: logId, outcome: 'unknown' });
     const reason = error instanceof Error ? error.message : String(error);
-    this.deps.logger.warn({ logId, reason }, 'provider send failed');
+    this.deps.logger.warn({ logId, reason, definite }, 'provider send failed');
     const accountId = attempt.account.id;
     const periods = attempt.periods as PeriodKeys;
     const counted = [`d:${periods.day}`, `m:${periods.month}`];
-    // A failed send is not an accepted send: give the quota unit back.
-    this.usageCounters.add(accountId, counted, -1);
+    if (definite) this.usageCounters.add(accountId, counted, -1);
     const failedAt = this.deps.clock.now();
     const instance = attempt.instance as Instance;
     const request = attempt.request as SendRequest;
+    const answer = answerFor(refusal);
     await this.writes.run(() => {
-      this.repo.addToUsage(accountId, counted, -1);
+      if (definite) this.repo.addToUsage(accountId, counted, -1);
       this.repo.finishLogEntry(
         logId,
-        { status: 'failed', errorCode: refusal.code, httpStatus: refusal.status, providerMessageId: null, detail: reason },
+        {
+          status: definite ? 'failed' : 'unknown',
+          errorCode: refusal.code,
+          httpStatus: refusal.status,
+          providerMessageId: null,
+          detail: reason,
+        },
         failedAt,
       );
+      this.settleIdempotencyKey(attempt, definite ? undefined : answer);
       this.deps.outbox.record(
         accountId,
         events.messageFailed(
@@ -434,13 +462,14 @@ export class SendService {
         ),
       );
     });
-    return answerFor(refusal);
+    return answer;
   }
 
   private async refuse(attempt: Attempt, error: ApiError): Promise<Answer> {
     const entry = this.logEntry(attempt, 'blocked', error.code, error.status);
     await this.writes.run(() => {
       this.repo.insertLogEntry(entry);
+      this.settleIdempotencyKey(attempt, undefined);
       if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
     });
     return answerFor(error);
@@ -516,26 +545,46 @@ export class SendService {
   }
 
   /**
-   * After a crash, sends that were handed to the provider but never finished are marked `unknown`, and
-   * their Idempotency-Key answers 502 from then on, so a client's retry cannot send them a second time.
+   * At start-up, after a crash: sends that were with the provider are marked `unknown` (they may have gone
+   * out), emit `message.failed`, and their Idempotency-Key answers 502 from then on. Keys a dead request
+   * still held are settled from the log: a completed send is remembered as such, anything else is freed.
+   * Either way a client's retry can never send a message twice.
    */
   recoverInterruptedSends(): number {
     const interrupted = this.repo.interruptedSends();
     const now = this.deps.clock.now();
+    const detail = 'the gateway stopped while this send was with the provider; it may or may not have been delivered';
     this.repo.transaction(() => {
       for (const entry of interrupted) {
-        const detail = 'the gateway stopped while this send was in flight; it may or may not have been delivered';
         this.repo.finishLogEntry(
           entry.id,
           { status: 'unknown', errorCode: 'gateway_send_failed', httpStatus: 502, providerMessageId: null, detail },
           now,
         );
+        const refusal = new ApiError('gateway_send_failed', { log_id: entry.id, outcome: 'unknown', interrupted: true });
         if (entry.idempotency_key) {
-          const body = errorBody(new ApiError('gateway_send_failed', { log_id: entry.id, interrupted: true }));
-          this.repo.completeIdempotencyKey(entry.account_id, entry.idempotency_key, 502, JSON.stringify(body));
+          this.repo.completeIdempotencyKey(entry.account_id, entry.idempotency_key, 502, JSON.stringify(errorBody(refusal)));
+        }
+        const instance = entry.instance_id ? this.deps.instances.findById(entry.instance_id) : undefined;
+        if (instance && entry.phone) {
+          this.deps.outbox.record(
+            entry.account_id,
+            events.messageFailed(
+              { instanceId: instance.id, instanceName: instance.displayName, at: now },
+              { to: entry.phone, purpose: entry.message_purpose ?? '', errorCode: refusal.code, errorMessage: refusal.message, logId: entry.id },
+            ),
+          );
         }
       }
-      this.repo.releaseAbandonedIdempotencyKeys();
+      for (const { account_id: accountId, key } of this.repo.abandonedIdempotencyKeys()) {
+        const entry = this.repo.latestLogEntryForKey(accountId, key);
+        if (entry && entry.provider_message_id && ['sent', 'delivered', 'read'].includes(entry.status)) {
+          const body: SendSuccess = { success: true, status: 'sent', message_id: entry.provider_message_id, log_id: entry.id };
+          this.repo.completeIdempotencyKey(accountId, key, 200, JSON.stringify(body));
+        } else {
+          this.repo.releaseIdempotencyKey(accountId, key);
+        }
+      }
       this.repo.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
     });
     return interrupted.length;

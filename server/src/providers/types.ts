@@ -20,10 +20,16 @@ export interface ConnectResult {
   pairingCode?: string;
 }
 
-/** The provider refused or could not complete a send; becomes 502 gateway_send_failed. */
+/**
+ * The provider did not send; becomes 502 gateway_send_failed. `rejected`: it certainly did not (the
+ * request was refused, or never left), so a retry may send. `unknown`: it may have (a timeout after the
+ * request was sent), so the gateway never sends it again under the same Idempotency-Key. Any other
+ * error thrown by a provider counts as `unknown`.
+ */
 export class ProviderError extends Error {
   constructor(
     message: string,
+    readonly outcome: 'rejected' | 'unknown' = 'rejected',
     readonly providerStatus?: number,
   ) {
     super(message);
