@@ -9,18 +9,13 @@ export interface BootstrapResult {
   accountId: number;
   instanceId: string;
   apiKey: string;
-  /** Set when the token was generated here (no GATEWAY_ADMIN_TOKEN); shown once, only its hash is kept. */
-  generatedAdminToken: string | undefined;
 }
 
 /**
  * First start on an empty database: a Starter account, the `demo-support-line` sandbox instance and one
  * API key, so a newcomer can send a message straight away. Does nothing when any account exists.
  */
-export function bootstrapIfEmpty(
-  gateway: Gateway,
-  options: { timeZone: string; adminToken: string | undefined },
-): BootstrapResult | undefined {
+export function bootstrapIfEmpty(gateway: Gateway, options: { timeZone: string }): BootstrapResult | undefined {
   if (gateway.accounts.list().length > 0) return undefined;
   return gateway.db.transaction(() => {
     const account = gateway.accounts.create({ name: 'Default account', plan: 'starter', timeZone: options.timeZone });
@@ -32,16 +27,22 @@ export function bootstrapIfEmpty(
       connectionState: 'connected',
     });
     const { key } = gateway.accounts.createKey(account.id, 'bootstrap');
-    let generatedAdminToken: string | undefined;
-    if (!options.adminToken && gateway.accounts.getSetting(ADMIN_TOKEN_SETTING) === undefined) {
-      generatedAdminToken = `wg_admin_${randomBase62(40)}`;
-      gateway.accounts.setSetting(ADMIN_TOKEN_SETTING, sha256(generatedAdminToken));
-    }
-    return { accountId: account.id, instanceId: instance.id, apiKey: key, generatedAdminToken };
+    return { accountId: account.id, instanceId: instance.id, apiKey: key };
   })();
 }
 
-/** Checks an operator token against GATEWAY_ADMIN_TOKEN, or the generated one stored at bootstrap. */
+/**
+ * Without GATEWAY_ADMIN_TOKEN, the first start generates an operator token (whatever the database
+ * holds already) and returns it to be shown once; only its hash is kept.
+ */
+export function ensureOperatorToken(gateway: Gateway, configured: string | undefined): string | undefined {
+  if (configured || gateway.accounts.getSetting(ADMIN_TOKEN_SETTING) !== undefined) return undefined;
+  const token = `wg_admin_${randomBase62(40)}`;
+  gateway.accounts.setSetting(ADMIN_TOKEN_SETTING, sha256(token));
+  return token;
+}
+
+/** Checks an operator token against GATEWAY_ADMIN_TOKEN, or the generated one stored at first start. */
 export function verifyAdminToken(gateway: Gateway, configured: string | undefined, presented: string | undefined): boolean {
   if (!presented) return false;
   const expected = configured ? sha256(configured) : gateway.accounts.getSetting(ADMIN_TOKEN_SETTING);

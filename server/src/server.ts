@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Config } from './config';
-import { bootstrapIfEmpty, type BootstrapResult } from './bootstrap';
+import { bootstrapIfEmpty, ensureOperatorToken, type BootstrapResult } from './bootstrap';
+import { lockDataDir } from './db/lock';
 import { Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
 
@@ -13,41 +14,57 @@ export interface RunningServer {
 
 const HOUR_MS = 60 * 60_000;
 
-/** Opens the database, bootstraps an empty one, listens, and stops cleanly on SIGTERM/SIGINT. */
+/**
+ * Locks the data folder, opens the database, bootstraps an empty one, recovers what a crash interrupted,
+ * listens, and stops cleanly on SIGTERM/SIGINT. A failed start releases everything it took.
+ */
 export async function startServer(
   config: Config,
   options: { logger?: Logger; print?: (text: string) => void; handleSignals?: boolean } = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
-  const gateway = Gateway.fromConfig(config, logger);
-  const bootstrap = bootstrapIfEmpty(gateway, { timeZone: config.defaultTimeZone, adminToken: config.adminToken });
-  if (config.provider === 'sandbox') gateway.simulateSandboxStatuses(config.sandbox.statusDelayMs);
-  gateway.deliveries.start();
-  const recovered = gateway.sends.recoverInterruptedSends();
-  if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
+  const lock = lockDataDir(config.dataDir);
+  let gateway: Gateway | undefined;
+  let server: http.Server;
+  let bootstrap: BootstrapResult | undefined;
+  let operatorToken: string | undefined;
+  try {
+    gateway = Gateway.fromConfig(config, logger);
+    bootstrap = bootstrapIfEmpty(gateway, { timeZone: config.defaultTimeZone });
+    operatorToken = ensureOperatorToken(gateway, config.adminToken);
+    const recovered = gateway.sends.recoverInterruptedSends();
+    if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
+    server = http.createServer(gateway.createApp().callback());
+    server.keepAliveTimeout = 5_000;
+    server.requestTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    gateway?.close();
+    lock.release();
+    throw error;
+  }
   if (config.provider === 'sandbox') {
+    gateway.simulateSandboxStatuses(config.sandbox.statusDelayMs);
     logger.warn(
       { provider: 'sandbox' },
       'SANDBOX PROVIDER: messages are accepted and logged but nothing is sent to WhatsApp',
     );
   }
-
-  const app = gateway.createApp();
-  const server = http.createServer(app.callback());
-  server.keepAliveTimeout = 5_000;
-  server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  gateway.deliveries.start();
+  const running = gateway;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
   logger.info({ port, host: config.host, dataDir: config.dataDir }, 'gateway listening');
-  if (bootstrap) print(bootstrapBanner(bootstrap, config.publicUrl.replace(`:${config.port}`, `:${port}`)));
+  const baseUrl = config.publicUrl.replace(`:${config.port}`, `:${port}`);
+  if (bootstrap) print(bootstrapBanner(bootstrap, operatorToken, baseUrl));
+  else if (operatorToken) print(`\nOperator token (shown once, keep it): ${operatorToken}\n\n`);
 
-  const purgeTimer = setInterval(() => gateway.sends.housekeeping(), HOUR_MS);
+  const purgeTimer = setInterval(() => running.sends.housekeeping(), HOUR_MS);
   purgeTimer.unref();
 
   let stopping: Promise<void> | undefined;
@@ -59,8 +76,9 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await gateway.deliveries.stop();
-      gateway.close();
+      await running.deliveries.stop();
+      running.close();
+      lock.release();
       logger.info('stopped');
     })();
     return stopping;
@@ -73,10 +91,10 @@ export async function startServer(
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { gateway, server, url, stop };
+  return { gateway: running, server, url, stop };
 }
 
-function bootstrapBanner(result: BootstrapResult, baseUrl: string): string {
+function bootstrapBanner(result: BootstrapResult, operatorToken: string | undefined, baseUrl: string): string {
   const lines = [
     '',
     'WhatsApp Gateway is set up for the first time. Keep these; they are not shown again.',
@@ -84,8 +102,8 @@ function bootstrapBanner(result: BootstrapResult, baseUrl: string): string {
     `  Instance:           demo-support-line (${result.instanceId}, sandbox provider)`,
     `  Gateway URL:        ${baseUrl}`,
     `  API description:    ${baseUrl}/openapi.json`,
-    result.generatedAdminToken
-      ? `  Operator token:     ${result.generatedAdminToken}`
+    operatorToken
+      ? `  Operator token:     ${operatorToken}`
       : '  Operator token:     the value of GATEWAY_ADMIN_TOKEN',
     '',
     'Send a test message (the sandbox delivers nothing to WhatsApp):',

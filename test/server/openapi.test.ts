@@ -486,7 +486,7 @@ describe('GET /openapi.json', () => {
       const operatorToken = 'x'.repeat(24);
       const gateway = new Gateway({ databasePath: ':memory:', adminToken: operatorToken });
       try {
-        const { accountId } = bootstrapIfEmpty(gateway, { timeZone: 'UTC', adminToken: operatorToken })!;
+        const { accountId } = bootstrapIfEmpty(gateway, { timeZone: 'UTC' })!;
         await gateway.webhooks.create({ accountId, destinationUrl: 'http://127.0.0.1:9/hook', events: ['message.received'] });
         const agent = request(gateway.createApp().callback());
         const inbound = (body: unknown, token = operatorToken) =>

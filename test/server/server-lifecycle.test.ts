@@ -107,6 +107,53 @@ describe('first start', () => {
   });
 });
 
+describe('one gateway per data folder', () => {
+  it('a second start on the same folder fails with a reason and leaves the first one alone', async () => {
+    const config = loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir });
+    const first = await startServer(config, { print: () => undefined, logger: createLogger('silent') });
+    try {
+      await expect(startServer(config, { print: () => undefined, logger: createLogger('silent') })).rejects.toThrow(
+        `another gateway (pid ${process.pid}) is already serving`,
+      );
+      const port = (first.server.address() as { port: number }).port;
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    // Released on stop: the folder can be served again.
+    const again = await startServer(config, { print: () => undefined, logger: createLogger('silent') });
+    await again.stop();
+  });
+
+  it('a failed start (port taken) releases the folder and keeps no timers alive', async () => {
+    const blocker = await startServer(loadConfig({ PORT: '0', GATEWAY_DATA_DIR: path.join(dir, 'a') }), { print: () => undefined, logger: createLogger('silent') });
+    const port = String((blocker.server.address() as { port: number }).port);
+    try {
+      const taken = loadConfig({ PORT: port, GATEWAY_DATA_DIR: path.join(dir, 'b') });
+      await expect(startServer(taken, { print: () => undefined, logger: createLogger('silent') })).rejects.toThrow(/EADDRINUSE/);
+      expect(fs.existsSync(path.join(dir, 'b', 'gateway.pid'))).toBe(false);
+    } finally {
+      await blocker.stop();
+    }
+  });
+
+  it('an operator token is generated on the first serve even when the CLI created the first account', async () => {
+    const { Gateway } = await import('../../server/src/gateway');
+    const early = new Gateway({ databasePath: path.join(dir, 'gateway.db') });
+    early.accounts.create({ name: 'Made by the CLI' });
+    early.close();
+    const printed: string[] = [];
+    const running = await startServer(loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir }), { print: (text) => printed.push(text), logger: createLogger('silent') });
+    try {
+      const token = /Operator token \(shown once, keep it\): (wg_admin_\w+)/.exec(printed.join(''))?.[1];
+      expect(token).toBeDefined();
+      expect(verifyAdminToken(running.gateway, undefined, token)).toBe(true);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
 describe('process', () => {
   it('npm start’s launcher logs the sandbox warning as JSON, serves, and exits 0 on SIGTERM', async () => {
     const bin = path.resolve(__dirname, '../../server/bin/whatsapp-gateway.js');
