@@ -37,7 +37,18 @@ const body = fc.oneof(
   fc.jsonValue().map((value) => JSON.stringify(value)),
   anyText,
   fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
-  fc.constantFrom('', '{', '[]', 'null', '{"a":', '{"message_purpose":"support"}', '['.repeat(5000), '{"a":'.repeat(3000)),
+  fc.constantFrom(
+    '',
+    '{',
+    '[]',
+    'null',
+    '{"a":',
+    '{"message_purpose":"support"}',
+    '['.repeat(5000),
+    '{"a":'.repeat(3000),
+    `{"message_purpose":${'['.repeat(20000)}${']'.repeat(20000)}}`,
+    `{"message":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+  ),
 );
 
 const contentType = fc.oneof(

@@ -155,6 +155,28 @@ describe('step 7: validation', () => {
     }
   });
 
+  it('deeply nested JSON is a validation_error, not a crash (with or without an Idempotency-Key)', async () => {
+    t = createTestGateway();
+    const deep = `{"message_purpose":${'['.repeat(20000)}${']'.repeat(20000)}}`;
+    for (const headers of [{}, { 'Idempotency-Key': 'deep' }]) {
+      const res = await t.send(deep, headers);
+      expectError(res, 'validation_error');
+      expect(res.body.details.fields).toEqual({ body: 'must not be nested more than 32 levels deep' });
+    }
+    const webhook = await t.http
+      .post('/api/webhooks')
+      .set({ Authorization: `Bearer ${t.apiKey}`, 'Content-Type': 'application/json' })
+      .send(`{"destination_url":"http://127.0.0.1:9/x","events":[${'['.repeat(20000)}${']'.repeat(20000)}]}`);
+    expectError(webhook, 'validation_error');
+  });
+
+  it('a "__proto__" field is named like any unknown field', async () => {
+    t = createTestGateway();
+    const res = await t.send('{"instance_id":"demo-support-line","phone":"+966501234567","message":"x","message_purpose":"support","__proto__":{"a":1}}');
+    expectError(res, 'validation_error');
+    expect(Object.entries(res.body.details.fields)).toEqual([['__proto__', 'is not a known field']]);
+  });
+
   it('normalizes phones to E.164, national numbers with the account default country', async () => {
     t = createTestGateway({ account: { defaultCountry: 'SA' } });
     for (const phone of ['+966 50 123 4567', '00966501234567', '0501234567', '(050) 123-4567']) {

@@ -144,7 +144,8 @@ export class WebhookService {
     }
     const unknown = value.filter((item) => typeof item !== 'string' || !isEventType(item));
     if (unknown.length > 0) {
-      fields.events = `has unknown event types: ${unknown.map(String).join(', ')}`;
+      const shown = unknown.map((item) => (typeof item === 'string' ? item.slice(0, 64) : `(${Array.isArray(item) ? 'array' : typeof item})`));
+      fields.events = `has unknown event types: ${shown.join(', ')}`;
       return [];
     }
     return [...new Set(value as EventType[])];

@@ -124,7 +124,8 @@ export function parseSendRequest(
   defaultCountry: string | null,
 ): { request: SendRequest } | { errors: FieldErrors } {
   const parsed = bodySchema.safeParse(body);
-  const errors: FieldErrors = {};
+  // No prototype: a field named "__proto__" is reported like any other unknown field.
+  const errors: FieldErrors = Object.create(null) as FieldErrors;
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {

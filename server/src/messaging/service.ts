@@ -141,7 +141,7 @@ export class SendService {
     const purpose = typeof value === 'string' ? value.trim().toLowerCase() : '';
     if (!isAllowedPurpose(purpose)) {
       throw new ApiError('message_purpose_not_allowed', {
-        message_purpose: typeof value === 'string' ? value : String(value),
+        message_purpose: typeof value === 'string' ? value.slice(0, 64) : `(${Array.isArray(value) ? 'array' : typeof value})`,
         allowed: ALLOWED_PURPOSES,
       });
     }
