@@ -44,6 +44,8 @@ CREATE TABLE instances (
   paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
   paused_reason TEXT,
   paused_at INTEGER,
+  -- When an operator last resumed it: policy refusals before that no longer count towards a pause.
+  reviewed_at INTEGER,
   created_at INTEGER NOT NULL,
   UNIQUE (account_id, name)
 );

@@ -389,6 +389,24 @@ describe('step 13: content policy', () => {
     expect(res.body.details.reasons).toEqual(['repeated_identical_content']);
   });
 
+  it('the bulk rule holds for simultaneous sends too', async () => {
+    t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.send(sendBody({ message: 'Our office is closed today.', phone: phoneN(i) }))),
+    );
+    const statuses = results.map((res) => res.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(4);
+    expect(results.filter((res) => res.status !== 200).every((res) => ['policy_violation', 'instance_paused_for_review'].includes(res.body.error))).toBe(true);
+  });
+
+  it('resuming a paused instance starts its violation count afresh', async () => {
+    t = createTestGateway();
+    for (let i = 0; i < 3; i += 1) await t.send(sendBody({ phone: phoneN(i), message: `Exclusive offer ${i}: 50% off, buy now` }));
+    t.gateway.instances.resume(t.instanceId);
+    expectError(await t.send(sendBody({ phone: phoneN(7), message: 'Huge sale, buy now' })), 'policy_violation');
+    expect((await t.send(sendBody({ message: 'Your order has shipped.' }))).status).toBe(200);
+  });
+
   it('three refusals within an hour pause the instance for review (then 423)', async () => {
     t = createTestGateway();
     for (let i = 0; i < 3; i += 1) {

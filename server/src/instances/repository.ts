@@ -11,6 +11,7 @@ export interface InstanceRow {
   paused: 0 | 1;
   paused_reason: string | null;
   paused_at: number | null;
+  reviewed_at: number | null;
   created_at: number;
 }
 
@@ -22,6 +23,7 @@ export class InstanceRepository {
   private readonly selectAll;
   private readonly setPaused;
   private readonly setState;
+  private readonly resumeStmt;
   private readonly cache: ReadCache<InstanceRow>;
 
   constructor(db: Db) {
@@ -42,9 +44,12 @@ export class InstanceRepository {
       'UPDATE instances SET paused = ?, paused_reason = ?, paused_at = ? WHERE id = ?',
     );
     this.setState = db.prepare<[string, string]>('UPDATE instances SET connection_state = ? WHERE id = ?');
+    this.resumeStmt = db.prepare<[number, string]>(
+      'UPDATE instances SET paused = 0, paused_reason = NULL, paused_at = NULL, reviewed_at = ? WHERE id = ?',
+    );
   }
 
-  create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at'>): void {
+  create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at' | 'reviewed_at'>): void {
     this.cache.invalidate();
     this.insert.run(
       row.id,
@@ -83,8 +88,8 @@ export class InstanceRepository {
     this.cache.invalidate();
   }
 
-  resume(id: string): void {
-    this.setPaused.run(0, null, null, id);
+  resume(id: string, now: number): void {
+    this.resumeStmt.run(now, id);
     this.cache.invalidate();
   }
 

@@ -14,6 +14,7 @@ export interface Instance {
   paused: boolean;
   pausedReason: string | null;
   pausedAt: number | null;
+  reviewedAt: number | null;
   createdAt: number;
 }
 
@@ -30,6 +31,7 @@ function toInstance(row: InstanceRow): Instance {
     paused: row.paused === 1,
     pausedReason: row.paused_reason,
     pausedAt: row.paused_at,
+    reviewedAt: row.reviewed_at,
     createdAt: row.created_at,
   };
 }
@@ -119,7 +121,7 @@ export class InstanceService {
 
   resume(id: string): Instance {
     this.get(id);
-    this.repo.resume(id);
+    this.repo.resume(id, this.clock.now());
     return this.get(id);
   }
 

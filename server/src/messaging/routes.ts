@@ -41,7 +41,12 @@ export function registerMessagingRoutes(router: Router, deps: AppDeps): void {
         source: entry.source,
         created_at: iso(entry.created_at),
         updated_at: iso(entry.updated_at),
-        history: history.map((row) => ({ status: row.status, detail: row.detail, at: iso(row.created_at) })),
+        // A provider's own error text stays in the operator's log; callers see the status and code.
+        history: history.map((row) => ({
+          status: row.status,
+          detail: row.status === 'failed' ? null : row.detail,
+          at: iso(row.created_at),
+        })),
       },
     };
   });

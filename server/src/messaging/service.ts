@@ -116,6 +116,8 @@ export class SendService {
   private readonly writes: CommitQueue;
   private readonly usageCounters: UsageCounters;
   private readonly velocityState = new VelocityState();
+  /** Recipients of reserved sends not yet committed, per account and content: the policy counts them too. */
+  private readonly pendingContent = new Map<string, string[]>();
 
   constructor(private readonly deps: SendServiceDeps) {
     this.repo = new MessagingRepository(deps.db);
@@ -238,9 +240,12 @@ export class SendService {
       bulkSince: now - POLICY_RULES.bulk_identical_content.windowMs,
       repeatSince: now - POLICY_RULES.repeated_identical_content.windowMs,
     });
+    const pending = this.pendingContent.get(`${account.id}|${hash}`) ?? [];
+    const pendingOthers = new Set(pending.filter((phone) => phone !== request.phone)).size;
+    const pendingRepeats = pending.length - pending.filter((phone) => phone !== request.phone).length;
     const verdict = scoreContent(inspectContent(request.text), {
-      otherRecipientsWithSameContent: history.otherRecipients,
-      repeatsToRecipient: history.repeats,
+      otherRecipientsWithSameContent: history.otherRecipients + pendingOthers,
+      repeatsToRecipient: history.repeats + pendingRepeats,
     });
     attempt.policy = verdict;
     if (verdict.blocked) {
@@ -411,6 +416,9 @@ export class SendService {
     this.usageCounters.add(accountId, counted, 1);
     for (const slot of attempt.velocity ?? []) this.velocityState.set(slot.key, slot.tat);
     const entry = this.logEntry(attempt, 'sending', null, 202);
+    const contentKey = `${accountId}|${attempt.contentHash}`;
+    const phone = (attempt.request as SendRequest).phone;
+    this.pendingContent.set(contentKey, [...(this.pendingContent.get(contentKey) ?? []), phone]);
     try {
       return await this.writes.run(() => {
         this.repo.addToUsage(accountId, counted, 1);
@@ -419,6 +427,11 @@ export class SendService {
     } catch (error) {
       this.usageCounters.add(accountId, counted, -1);
       throw error;
+    } finally {
+      // Committed (or not): from here the message log answers for it.
+      const phones = this.pendingContent.get(contentKey) ?? [];
+      phones.splice(phones.indexOf(phone), 1);
+      if (phones.length === 0) this.pendingContent.delete(contentKey);
     }
   }
 
@@ -476,7 +489,8 @@ export class SendService {
   }
 
   private pauseIfRepeated(instance: Instance, now: number): void {
-    const violations = this.repo.policyViolationsSince(instance.id, now - PAUSE_AFTER_VIOLATIONS.windowMs);
+    const since = Math.max(now - PAUSE_AFTER_VIOLATIONS.windowMs, (instance.reviewedAt ?? -1) + 1);
+    const violations = this.repo.policyViolationsSince(instance.id, since);
     if (violations >= PAUSE_AFTER_VIOLATIONS.count && !instance.paused) {
       const minutes = PAUSE_AFTER_VIOLATIONS.windowMs / 60_000;
       this.deps.instances.pause(instance.id, `${violations} policy violations within ${minutes} minutes`);
