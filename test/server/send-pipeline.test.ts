@@ -158,7 +158,7 @@ describe('step 7: validation', () => {
   it('deeply nested JSON is a validation_error, not a crash (with or without an Idempotency-Key)', async () => {
     t = createTestGateway();
     const deep = `{"message_purpose":${'['.repeat(20000)}${']'.repeat(20000)}}`;
-    for (const headers of [{}, { 'Idempotency-Key': 'deep' }]) {
+    for (const headers of [{}, { 'Idempotency-Key': 'deep' }] as Record<string, string>[]) {
       const res = await t.send(deep, headers);
       expectError(res, 'validation_error');
       expect(res.body.details.fields).toEqual({ body: 'must not be nested more than 32 levels deep' });
