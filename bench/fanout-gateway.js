@@ -2,12 +2,12 @@
 
 /**
  * The gateway of the fan-out benchmark: the built Gateway (server/dist) on a real file database (WAL) in
- * BENCH_DATA_DIR, one account and sandbox instance, its delivery worker started as `serve` starts it. No HTTP
- * server: events are produced in this process through `gateway.inbound.receiveMessage()` (what the provider
- * adapters and POST /sandbox/inbound call), so what is measured is the outbox and the delivery worker.
+ * BENCH_DATA_DIR, one account and sandbox instance (bench/gateway-setup.js), its delivery worker started as
+ * `serve` starts it. No HTTP server: events are produced in this process through
+ * `gateway.inbound.receiveMessage()` (what the provider adapters and POST /sandbox/inbound call), so what is
+ * measured is the outbox and the delivery worker.
  *
- * Environment: BENCH_DATA_DIR, BENCH_FANOUT_CONCURRENCY (the worker's concurrency, GATEWAY_WEBHOOK_CONCURRENCY),
- * BENCH_WHATIF (experiments of bench/whatif.js; none by default).
+ * Environment: BENCH_DATA_DIR, BENCH_FANOUT_CONCURRENCY (the worker's concurrency, GATEWAY_WEBHOOK_CONCURRENCY).
  * Commands:
  *   'subscribe' { urls }                      one message.received subscription per URL -> [{ id, url, secret }]
  *   'generate'  { events, rate, batch }       inbound messages, each one transaction (event + one delivery per
@@ -17,47 +17,22 @@
  *                                             -> { deliveries: { status: n }, events }
  */
 
-const fs = require('node:fs');
-const path = require('node:path');
-const { runIpcChild } = require('./fanout-child');
-
-const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
+const { runIpcChild } = require('./child');
+const { setupGateway } = require('./gateway-setup');
 
 runIpcChild({
   async setup() {
-    const dataDir = process.env.BENCH_DATA_DIR;
-    if (!dataDir) throw new Error('BENCH_DATA_DIR is not set');
     const concurrency = Number(process.env.BENCH_FANOUT_CONCURRENCY || 64);
-    const { Gateway } = require(path.join(DIST, 'gateway.js'));
-
-    let gateway;
-    process.on('exit', () => {
-      try {
-        if (gateway) gateway.close();
-      } catch {
-        // best effort
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
-
-    const databasePath = path.join(dataDir, 'gateway.db');
-    gateway = new Gateway({
-      databasePath,
+    const { gateway, databasePath, account, instance, databaseInfo } = setupGateway({
       // What `serve` passes (Gateway.fromConfig), with the concurrency raised; the rest are the defaults.
-      delivery: { concurrency, timeoutMs: 10_000, allowPrivate: true },
-    });
-    // Experiments (bench/whatif.js); none unless BENCH_WHATIF is set, and fanout.js says so loudly.
-    const whatIf = require('./whatif');
-    const experiments = whatIf.parse(process.env.BENCH_WHATIF);
-    whatIf.apply(gateway, experiments, DIST);
-
-    const account = gateway.accounts.create({ name: 'bench-fanout', plan: 'scale' });
-    const instance = gateway.instances.create({
-      accountId: account.id,
-      name: 'bench-fanout-line',
-      displayName: 'Bench Fan-out Line',
-      provider: 'sandbox',
-      connectionState: 'connected',
+      gatewayOptions: { delivery: { concurrency, timeoutMs: 10_000, allowPrivate: true } },
+      account: { name: 'bench-fanout', plan: 'scale' },
+      instance: {
+        name: 'bench-fanout-line',
+        displayName: 'Bench Fan-out Line',
+        provider: 'sandbox',
+        connectionState: 'connected',
+      },
     });
 
     let counter = 0;
@@ -116,15 +91,11 @@ runIpcChild({
         tick();
       });
 
-    const pragma = (name) => gateway.db.pragma(name, { simple: true });
     return {
       info: {
         databasePath,
         concurrency,
-        journalMode: pragma('journal_mode'),
-        synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][pragma('synchronous')] ?? String(pragma('synchronous')),
-        sqlite: gateway.db.prepare('SELECT sqlite_version() AS v').get().v,
-        experiments,
+        ...databaseInfo(),
       },
       commands: {
         async subscribe({ urls }) {

@@ -16,7 +16,7 @@
 
 const crypto = require('node:crypto');
 const http = require('node:http');
-const { runIpcChild, quantile } = require('./fanout-child');
+const { runIpcChild, quantile } = require('./child');
 
 const DELIVERY_HEADER = 'x-whatsapp-gateway-delivery';
 const TIMESTAMP_HEADER = 'x-whatsapp-gateway-timestamp';

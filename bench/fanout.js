@@ -115,20 +115,15 @@ async function run(s, deps) {
   });
 
   const results = [];
-  let experiments = [];
   let burstStats;
   let burstReceiverStats;
   let outbox;
   try {
     const receiverReady = await receiver.start();
     const { info } = await gateway.start();
-    experiments = info.experiments;
     console.log(`gateway: server/dist Gateway, delivery worker started, concurrency ${info.concurrency}, pid ${gateway.proc.pid}${deps.cpuProf ? ', with --cpu-prof' : ''}`);
     console.log(`  database ${info.databasePath}`);
     console.log(`  SQLite ${info.sqlite}, journal_mode=${info.journalMode}, synchronous=${info.synchronous}, on ${deps.fileSystemOf(dataDir) || 'unknown file system'}`);
-    if (info.experiments.length > 0) {
-      console.log(`  WHAT-IF EXPERIMENTS ACTIVE: ${info.experiments.join(', ')} (bench/whatif.js) - not the gateway as built`);
-    }
     console.log(`receiver: node:http on 127.0.0.1:${receiverReady.port}, pid ${receiver.proc.pid}; checks every signature, answers 200`);
 
     const urls = Array.from({ length: s.webhooks }, (_, k) => `http://127.0.0.1:${receiverReady.port}/hook/${k}`);
@@ -241,7 +236,6 @@ async function run(s, deps) {
     if (burst) {
       const pass = burst.perSecond >= TARGET_DELIVERIES_PER_S;
       console.log(`  ${pad(`webhook deliveries/s end to end >= ${fmt(TARGET_DELIVERIES_PER_S)}`, 44)} ${pad(fmt(burst.perSecond), 10, true)}   ${pass ? 'PASS' : 'MISS'}`);
-      if (experiments.length > 0) console.log(`  (with what-if experiments ${experiments.join(', ')}: not the gateway as built)`);
       if (!pass && !deps.cpuProf) console.log('  (to see where the fan-out gateway spends its time: BENCH_FANOUT=only BENCH_CPU_PROF=1 npm run bench)');
     }
   }

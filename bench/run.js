@@ -13,7 +13,6 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_CPU_PROF=1   run the gateway child with --cpu-prof and print where its CPU time went
  *   BENCH_TIMING=1     time the parts of the send path inside the gateway child (bench/timing.js)
- *   BENCH_WHATIF=a,b   measure experiments that are not the gateway's behaviour (bench/whatif.js)
  *
  * Then the webhook fan-out benchmark (bench/fanout.js: the outbox and delivery worker of a gateway child,
  * a signature-checking receiver in another child), with its own knobs:
@@ -62,8 +61,6 @@ const WARMUP_S = envNumber('BENCH_WARMUP', 3, { min: 0 });
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50, { min: 1, integer: true });
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const TIMING = process.env.BENCH_TIMING === '1';
-const WHATIF = process.env.BENCH_WHATIF || '';
-require('./whatif').parse(WHATIF); // refuse unknown experiments before starting anything
 const PROFILE_DIR = path.join(__dirname, 'profiles');
 const fanout = require('./fanout');
 const FANOUT_MODE = process.env.BENCH_FANOUT || '1';
@@ -440,7 +437,7 @@ async function sendBenchmark(problems) {
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=gateway-${Date.now()}.cpuprofile`);
   }
   const gateway = new ChildServer('gateway', path.join(__dirname, 'gateway-server.js'), {
-    env: { BENCH_DATA_DIR: dataDir, BENCH_TIMING: TIMING ? '1' : '0', BENCH_WHATIF: WHATIF },
+    env: { BENCH_DATA_DIR: dataDir, BENCH_TIMING: TIMING ? '1' : '0' },
     execArgv,
   });
   const gatewayReady = await gateway.start();
@@ -452,9 +449,6 @@ async function sendBenchmark(problems) {
     `  SQLite ${info.sqlite}, journal_mode=${info.journalMode}, synchronous=${info.synchronous}, on ${fileSystemOf(dataDir) || 'unknown file system'}`,
   );
   console.log(`  logger: the default one new Gateway() creates (pino, level "${info.loggerLevel}")`);
-  if (info.experiments.length > 0) {
-    console.log(`  WHAT-IF EXPERIMENTS ACTIVE: ${info.experiments.join(', ')} (bench/whatif.js) - not the gateway as built`);
-  }
   console.log('  account plan scale, daily/monthly 10,000,000, instance 10,000,000/min, recipient 1000/min; unique phone and text per request');
 
   let counter = 1;
@@ -560,7 +554,6 @@ async function sendBenchmark(problems) {
   console.log(`  ${pad(`throughput ratio gateway/baseline >= ${TARGETS.ratio.toFixed(2)}`, 44)} ${pad(ratio.toFixed(3), 10, true)}   ${verdict(ratioPass)}`);
   console.log(`  ${pad(`gateway p99 latency < ${TARGETS.p99Ms} ms`, 44)} ${pad(`${g.latency.p99} ms`, 10, true)}   ${verdict(p99Pass)}`);
   console.log(`  ${pad(`gateway peak RSS < ${TARGETS.rssMb} MB`, 44)} ${pad(fmtMb(rssPeak), 10, true)}   ${verdict(rssPass)}`);
-  if (info.experiments.length > 0) console.log(`  (with what-if experiments ${info.experiments.join(', ')}: not the gateway as built)`);
   if (!ratioPass || !p99Pass || !rssPass) {
     console.log('  (to see where the gateway spends its time: BENCH_TIMING=1 or BENCH_CPU_PROF=1 npm run bench)');
   }
