@@ -72,5 +72,6 @@ CREATE TABLE deliveries (
   delivered_at INTEGER
 );
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_webhook_due ON deliveries(webhook_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
 CREATE INDEX deliveries_event ON deliveries(event_id);

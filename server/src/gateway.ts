@@ -89,7 +89,7 @@ export class Gateway {
     };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
-    this.outbox.onRecorded(() => this.deliveries.kick());
+    this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
   }
 
   static fromConfig(config: Config, logger?: Logger): Gateway {

@@ -325,6 +325,39 @@ describe('attempt timeout', () => {
   });
 });
 
+describe('fairness between subscriptions', () => {
+  it('a dead receiver with a backlog does not hold up another subscription’s events', async () => {
+    const hung: import('node:http').ServerResponse[] = [];
+    const dead = await listen((_req, res) => hung.push(res));
+    const healthy = await startReceiver();
+    const gateway = new Gateway({ databasePath: ':memory:', delivery: { retryScheduleMs: [0], pollMs: 50, timeoutMs: 2000, concurrency: 4 } });
+    try {
+      const slow = gateway.accounts.create({ name: 'Slow tenant' });
+      const slowLine = gateway.instances.create({ accountId: slow.id, name: 'slow', provider: 'sandbox', connectionState: 'connected' });
+      await gateway.webhooks.create({ accountId: slow.id, destinationUrl: `${dead.url}/hook`, events: ['message.received'] });
+      const fine = gateway.accounts.create({ name: 'Healthy tenant' });
+      const fineLine = gateway.instances.create({ accountId: fine.id, name: 'fine', provider: 'sandbox', connectionState: 'connected' });
+      await gateway.webhooks.create({ accountId: fine.id, destinationUrl: healthy.url, events: ['message.received'] });
+      for (let i = 0; i < 40; i += 1) {
+        gateway.inbound.receiveMessage({ instanceId: slowLine.id, providerMessageId: `wamid.slow-${i}`, from: PHONE, text: `backlog ${i}` });
+      }
+      gateway.deliveries.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      gateway.inbound.receiveMessage({ instanceId: fineLine.id, providerMessageId: 'wamid.fine', from: PHONE, text: 'hello' });
+      await healthy.waitFor(1, 1500);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(hung.length).toBe(3); // three of the four slots: the fourth stayed free for the healthy tenant
+    } finally {
+      for (const res of hung) res.destroy();
+      await gateway.deliveries.stop();
+      gateway.close();
+      await dead.close();
+      await healthy.close();
+    }
+  });
+});
+
 describe('webhook subscriptions API', () => {
   it('shows the secret once, lists only the account’s own, refuses bad input, deletes', async () => {
     h = await harness();

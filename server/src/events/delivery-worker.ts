@@ -74,6 +74,10 @@ export class DeliveryWorker {
   /** Parsed destinations, with the IP-literal check done once per URL. */
   private readonly destinations = new Map<string, { url: URL; refused: string | undefined }>();
   private readonly inFlight = new Set<number>();
+  private readonly inFlightPerWebhook = new Map<string, number>();
+  /** Subscriptions that may have pending deliveries, served round-robin. */
+  private readonly activeWebhooks = new Set<string>();
+  private cursor = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private kickScheduled = false;
   private running = false;
@@ -91,8 +95,23 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.pollTimer = setInterval(() => this.kick(), this.deps.options.pollMs);
+    this.refreshActiveWebhooks();
+    // The poll also finds deliveries written by another process (the CLI) or come due by the clock.
+    this.pollTimer = setInterval(() => {
+      this.refreshActiveWebhooks();
+      this.kick();
+    }, this.deps.options.pollMs);
     this.kick();
+  }
+
+  /** New deliveries were recorded for these subscriptions. */
+  notify(webhookIds: string[]): void {
+    for (const id of webhookIds) this.activeWebhooks.add(id);
+    this.kick();
+  }
+
+  private refreshActiveWebhooks(): void {
+    for (const id of this.deps.repo.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
   }
 
   /** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
@@ -120,27 +139,57 @@ export class DeliveryWorker {
         this.writes.flush();
         const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
         if (due.length === 0) return;
+        this.refreshActiveWebhooks();
         this.pump();
       }
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
 
+  /**
+   * Fills free slots round-robin over the subscriptions with due deliveries. One subscription may hold at
+   * most three quarters of the slots (half while others are waiting too), so one slow or dead receiver
+   * with a backlog cannot stall the deliveries of everyone else.
+   */
   private pump(): void {
-    const free = this.deps.options.concurrency - this.inFlight.size;
-    if (!this.running || free <= 0) return;
-    const due = this.deps.repo
-      .dueDeliveries(this.deps.clock.now(), free + this.inFlight.size)
-      .filter((delivery) => !this.inFlight.has(delivery.id))
-      .slice(0, free);
-    for (const delivery of due) {
-      this.inFlight.add(delivery.id);
-      void this.attempt(delivery).finally(() => {
-        this.inFlight.delete(delivery.id);
-        if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-        this.kick();
-      });
+    const { concurrency } = this.deps.options;
+    let free = concurrency - this.inFlight.size;
+    if (!this.running || free <= 0 || this.activeWebhooks.size === 0) return;
+    const now = this.deps.clock.now();
+    const webhooks = [...this.activeWebhooks];
+    // Even alone, a subscription leaves a quarter of the slots free for events that arrive for others.
+    const cap = Math.max(1, webhooks.length === 1 ? concurrency - Math.max(1, Math.floor(concurrency / 4)) : Math.ceil(concurrency / 2));
+    this.cursor = (this.cursor + 1) % webhooks.length;
+    for (let i = 0; i < webhooks.length && free > 0; i += 1) {
+      const webhookId = webhooks[(this.cursor + i) % webhooks.length];
+      const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
+      const take = Math.min(cap - busy, free);
+      if (take <= 0) continue;
+      const due = this.deps.repo
+        .dueDeliveriesFor(webhookId, now, take + busy)
+        .filter((delivery) => !this.inFlight.has(delivery.id))
+        .slice(0, take);
+      if (due.length === 0) {
+        if (busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) this.activeWebhooks.delete(webhookId);
+        continue;
+      }
+      for (const delivery of due) this.launch(delivery);
+      free -= due.length;
     }
+  }
+
+  private launch(delivery: DueDelivery): void {
+    const webhookId = delivery.webhook_id;
+    this.inFlight.add(delivery.id);
+    this.inFlightPerWebhook.set(webhookId, (this.inFlightPerWebhook.get(webhookId) ?? 0) + 1);
+    void this.attempt(delivery).finally(() => {
+      this.inFlight.delete(delivery.id);
+      const left = (this.inFlightPerWebhook.get(webhookId) ?? 1) - 1;
+      if (left === 0) this.inFlightPerWebhook.delete(webhookId);
+      else this.inFlightPerWebhook.set(webhookId, left);
+      if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.kick();
+    });
   }
 
   private async attempt(delivery: DueDelivery): Promise<void> {

@@ -9,15 +9,15 @@ import type { EventsRepository, WebhookRow } from './repository';
  */
 export class EventOutbox {
   private readonly subscribedTypes = new WeakMap<WebhookRow, Set<string>>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(webhookIds: string[]) => void>();
 
   constructor(
     private readonly repo: EventsRepository,
     private readonly clock: Clock,
   ) {}
 
-  /** Told after events were recorded (the delivery worker starts at once instead of at its next poll). */
-  onRecorded(listener: () => void): void {
+  /** Told which subscriptions got deliveries (the delivery worker starts at once instead of at its next poll). */
+  onRecorded(listener: (webhookIds: string[]) => void): void {
     this.listeners.add(listener);
   }
 
@@ -31,7 +31,8 @@ export class EventOutbox {
     const now = this.clock.now();
     this.repo.insertEvent(id, accountId, payload.instance_id, payload.event, JSON.stringify(payload), now);
     for (const webhook of subscribers) this.repo.insertDelivery(id, webhook.id, now);
-    for (const listener of this.listeners) setImmediate(listener);
+    const webhookIds = subscribers.map((webhook) => webhook.id);
+    for (const listener of this.listeners) setImmediate(() => listener(webhookIds));
     return id;
   }
 

@@ -79,6 +79,9 @@ export class EventsRepository {
   private readonly selectDeliveries;
   private readonly requeueDelivery;
   private readonly selectNextDue;
+  private readonly selectDueFor;
+  private readonly selectPendingWebhooks;
+  private readonly selectHasPending;
   private readonly webhooksByAccount: ReadCache<WebhookRow[]>;
 
   constructor(private readonly db: Db) {
@@ -161,6 +164,18 @@ export class EventsRepository {
     this.requeueDelivery = db.prepare<[number, number, number]>(
       "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
     );
+    this.selectDueFor = db.prepare<[string, number, number], DueDelivery>(
+      `SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.enabled AS webhook_enabled
+       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+       WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
+       ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+    );
+    this.selectPendingWebhooks = db
+      .prepare<[], string>("SELECT DISTINCT webhook_id FROM deliveries WHERE status = 'pending'")
+      .pluck();
+    this.selectHasPending = db
+      .prepare<[string], number>("SELECT 1 FROM deliveries WHERE webhook_id = ? AND status = 'pending' LIMIT 1")
+      .pluck();
     this.selectNextDue = db.prepare<[], number>(
       "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'",
     ).pluck();
@@ -243,6 +258,19 @@ export class EventsRepository {
 
   dueDeliveries(now: number, limit: number): DueDelivery[] {
     return this.selectDue.all(now, limit);
+  }
+
+  /** Due deliveries of one subscription, oldest first. */
+  dueDeliveriesFor(webhookId: string, now: number, limit: number): DueDelivery[] {
+    return this.selectDueFor.all(webhookId, now, limit);
+  }
+
+  webhooksWithPendingDeliveries(): string[] {
+    return this.selectPendingWebhooks.all();
+  }
+
+  hasPendingDeliveries(webhookId: string): boolean {
+    return this.selectHasPending.get(webhookId) !== undefined;
   }
 
   completeDelivery(
