@@ -149,6 +149,16 @@ export class Gateway {
     });
   }
 
+  /**
+   * Hourly upkeep. With `retentionDays` > 0, history older than that goes: message log entries, finished
+   * deliveries and their events, inbound messages. Nothing pending or in flight is touched.
+   */
+  housekeeping(retentionDays: number): void {
+    const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
+    this.sends.housekeeping(retainBefore);
+    if (retainBefore !== undefined) this.inbound.prune(retainBefore);
+  }
+
   /** Commits queued writes, then closes the database (the delivery worker must be stopped first). */
   close(): void {
     if (!this.db.open) return;

@@ -64,7 +64,15 @@ export async function startServer(
   if (bootstrap) print(bootstrapBanner(bootstrap, operatorToken, baseUrl));
   else if (operatorToken) print(`\nOperator token (shown once, keep it): ${operatorToken}\n\n`);
 
-  const purgeTimer = setInterval(() => running.sends.housekeeping(), HOUR_MS);
+  const housekeeping = () => {
+    try {
+      running.housekeeping(config.retentionDays);
+    } catch (error) {
+      logger.error({ err: error }, 'housekeeping failed');
+    }
+  };
+  housekeeping();
+  const purgeTimer = setInterval(housekeeping, HOUR_MS);
   purgeTimer.unref();
 
   let stopping: Promise<void> | undefined;

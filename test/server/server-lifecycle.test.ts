@@ -27,6 +27,7 @@ describe('configuration', () => {
       defaultTimeZone: 'UTC',
       publicUrl: 'http://localhost:3000',
       adminToken: undefined,
+      retentionDays: 90,
     });
   });
 
@@ -40,6 +41,7 @@ describe('configuration', () => {
     [{ GATEWAY_PUBLIC_URL: 'ftp://x' }, /GATEWAY_PUBLIC_URL/],
     [{ GATEWAY_SANDBOX_FAIL_NUMBERS: '+1555,abc' }, /GATEWAY_SANDBOX_FAIL_NUMBERS/],
     [{ GATEWAY_SANDBOX_FAILURE_RATE: '2' }, /GATEWAY_SANDBOX_FAILURE_RATE/],
+    [{ GATEWAY_RETENTION_DAYS: 'forever' }, /GATEWAY_RETENTION_DAYS/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

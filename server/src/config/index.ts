@@ -56,6 +56,7 @@ const envSchema = z.object({
   GATEWAY_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   GATEWAY_SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
   GATEWAY_WEBHOOK_BLOCK_PRIVATE: booleanText.default(false),
+  GATEWAY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   GATEWAY_WEBHOOK_RETRY_SCHEDULE: z
@@ -83,6 +84,8 @@ export interface Config {
   defaultTimeZone: string;
   sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
   webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };
+  /** Days of history kept (message log, deliveries, events, inbound messages); 0 keeps everything. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       failureRate: values.GATEWAY_SANDBOX_FAILURE_RATE,
       statusDelayMs: values.GATEWAY_SANDBOX_STATUS_DELAY_MS,
     },
+    retentionDays: values.GATEWAY_RETENTION_DAYS,
     webhooks: {
       allowPrivate: !values.GATEWAY_WEBHOOK_BLOCK_PRIVATE,
       timeoutMs: values.GATEWAY_WEBHOOK_TIMEOUT_MS,

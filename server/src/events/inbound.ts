@@ -183,6 +183,11 @@ export class InboundService {
     });
   }
 
+  /** Drops finished deliveries, events, inbound messages and conversation windows older than `before`. */
+  prune(before: number) {
+    return this.deps.repo.prune(before);
+  }
+
   recent(accountId: number, limit = 50) {
     return this.deps.repo.recentInbound(accountId, limit);
   }

@@ -79,6 +79,10 @@ export class EventsRepository {
   private readonly selectDeliveries;
   private readonly requeueDelivery;
   private readonly selectNextDue;
+  private readonly pruneDeliveries;
+  private readonly pruneEvents;
+  private readonly pruneInbound;
+  private readonly pruneWindows;
   private readonly selectDueFor;
   private readonly selectPendingWebhooks;
   private readonly selectHasPending;
@@ -176,6 +180,14 @@ export class EventsRepository {
     this.selectHasPending = db
       .prepare<[string], number>("SELECT 1 FROM deliveries WHERE webhook_id = ? AND status = 'pending' LIMIT 1")
       .pluck();
+    this.pruneDeliveries = db.prepare<[number]>(
+      "DELETE FROM deliveries WHERE status IN ('succeeded', 'failed') AND updated_at < ?",
+    );
+    this.pruneEvents = db.prepare<[number]>(
+      'DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)',
+    );
+    this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
+    this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
     this.selectNextDue = db.prepare<[], number>(
       "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'",
     ).pluck();
@@ -300,6 +312,19 @@ export class EventsRepository {
 
   requeue(id: number, now: number): void {
     this.requeueDelivery.run(now, now, id);
+  }
+
+  /**
+   * Finished deliveries, their events, inbound messages and conversation windows older than `before`.
+   * Pending deliveries (and so their events) are kept whatever their age.
+   */
+  prune(before: number): { deliveries: number; events: number; inbound: number; windows: number } {
+    return this.transaction(() => ({
+      deliveries: this.pruneDeliveries.run(before).changes,
+      events: this.pruneEvents.run(before).changes,
+      inbound: this.pruneInbound.run(before).changes,
+      windows: this.pruneWindows.run(before).changes,
+    }));
   }
 
   nextDueAt(): number | null {

@@ -57,6 +57,8 @@ export class MessagingRepository {
   private readonly completeIdempotency;
   private readonly releaseIdempotency;
   private readonly purgeIdempotency;
+  private readonly pruneHistory;
+  private readonly pruneLog;
   private readonly selectInterrupted;
   private readonly selectInProgress;
   private readonly selectLatestForKey;
@@ -130,6 +132,11 @@ export class MessagingRepository {
       "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND state = 'in_progress'",
     );
     this.purgeIdempotency = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?');
+    // 'sending' rows are left for crash recovery to settle, whatever their age.
+    this.pruneHistory = db.prepare<[number]>(
+      "DELETE FROM message_status_history WHERE log_id IN (SELECT id FROM message_log WHERE created_at < ? AND status <> 'sending')",
+    );
+    this.pruneLog = db.prepare<[number]>("DELETE FROM message_log WHERE created_at < ? AND status <> 'sending'");
     this.selectInterrupted = db.prepare<[], MessageLogRow>("SELECT * FROM message_log WHERE status = 'sending'");
     this.selectInProgress = db.prepare<[], { account_id: number; key: string }>(
       "SELECT account_id, key FROM idempotency_keys WHERE state = 'in_progress'",
@@ -231,6 +238,14 @@ export class MessagingRepository {
 
   latestLogEntryForKey(accountId: number, key: string): MessageLogRow | undefined {
     return this.selectLatestForKey.get(accountId, key);
+  }
+
+  /** Message log entries (and their history) older than `before`; returns how many entries went. */
+  pruneLogEntries(before: number): number {
+    return this.transaction(() => {
+      this.pruneHistory.run(before);
+      return this.pruneLog.run(before).changes;
+    });
   }
 
   purgeIdempotencyKeys(before: number): number {

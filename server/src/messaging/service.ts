@@ -604,10 +604,14 @@ export class SendService {
     return interrupted.length;
   }
 
-  /** Hourly upkeep: expired idempotency records and in-memory limiter state nobody will read again. */
-  housekeeping(): void {
+  /**
+   * Hourly upkeep: expired idempotency records, in-memory limiter state nobody will read again, and
+   * message log entries older than `retainBefore` (when given).
+   */
+  housekeeping(retainBefore?: number): void {
     const now = this.deps.clock.now();
     this.repo.purgeIdempotencyKeys(now - IDEMPOTENCY_RETENTION_MS);
+    if (retainBefore !== undefined) this.repo.pruneLogEntries(retainBefore);
     this.usageCounters.sweep(now);
     this.velocityState.sweep(now);
   }
