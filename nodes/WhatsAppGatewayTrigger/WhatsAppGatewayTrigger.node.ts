@@ -26,7 +26,8 @@ function forgetSubscription(data: TriggerStaticData): void {
 	delete data.webhookInstance;
 }
 
-interface GatewayWebhook {
+/** A subscription as `GET /api/webhooks/{id}` returns it. */
+export interface GatewayWebhook {
 	id: string;
 	destination_url: string;
 	events: string[];

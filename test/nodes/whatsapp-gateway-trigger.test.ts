@@ -6,18 +6,11 @@
  * loopback receiver keeps the raw body and headers n8n would hand to `webhook()`.
  */
 import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../nodes/shared/signature';
+import type { GatewayWebhook } from '../../nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node';
 import { ManualClock } from '../helpers/clock';
 import { createTestGateway, listen, PHONE, type TestGateway } from '../helpers/gateway';
 import { createTriggerHarness, type TriggerHarness, type WebhookRequest } from '../helpers/n8n-harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-
-interface GatewayWebhook {
-  id: string;
-  destination_url: string;
-  events: string[];
-  instance_id: string | null;
-  enabled: boolean;
-}
 
 let t: TestGateway;
 let server: { url: string; close: () => Promise<void> };
