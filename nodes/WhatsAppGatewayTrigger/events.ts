@@ -1,73 +1,50 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { EVENT_GROUPS, eventTypeLabel, type EventGroupName, type EventType } from '../shared/events';
+
+/** The node parameter holding each group's selection (stored in workflows: never rename). */
+const GROUP_PARAMETERS: Record<EventGroupName, string> = {
+	'Recommended Events': 'recommendedEvents',
+	'Instance Events': 'instanceEvents',
+	'Message Lifecycle Events': 'lifecycleEvents',
+	'Conversation Events': 'conversationEvents',
+	'Call Events': 'callEvents',
+	'Group Events': 'groupEvents',
+};
+
+const EVENT_DESCRIPTIONS: Partial<Record<EventType, string>> = {
+	'message.failed': 'A send could not be completed by the provider',
+	'message.received': 'A WhatsApp user wrote to the instance',
+	'message.sent': 'A send was accepted by the provider',
+	'recipient.opted_out': 'A user sent an opt-out keyword such as STOP',
+};
 
 /**
- * The sixteen event types in seed 003's groups, one multi-select per group. The subscription is the
- * union of the selected events.
+ * The sixteen event types in seed 003's groups (defined once in nodes/shared/events.ts), one
+ * multi-select per group, options in alphabetical order. The subscription is the union of the
+ * selected events.
  */
-export const EVENT_GROUP_FIELDS: INodeProperties[] = [
-	{
-		displayName: 'Recommended Events',
-		name: 'recommendedEvents',
-		type: 'multiOptions',
-		options: [
-			{ name: 'Message Failed', value: 'message.failed', description: 'A send could not be completed by the provider' },
-			{ name: 'Message Received', value: 'message.received', description: 'A WhatsApp user wrote to the instance' },
-			{ name: 'Message Sent', value: 'message.sent', description: 'A send was accepted by the provider' },
-			{ name: 'Recipient Opted Out', value: 'recipient.opted_out', description: 'A user sent an opt-out keyword such as STOP' },
-		],
-		default: ['message.received'],
-		description: 'The events most workflows need',
+export const EVENT_GROUP_FIELDS: INodeProperties[] = (Object.keys(EVENT_GROUPS) as EventGroupName[]).map(
+	(group) => {
+		const options = EVENT_GROUPS[group]
+			.map((type) => ({
+				name: eventTypeLabel(type),
+				value: type,
+				...(EVENT_DESCRIPTIONS[type] ? { description: EVENT_DESCRIPTIONS[type] } : {}),
+			}))
+			.sort((a, b) => a.name.localeCompare(b.name));
+		const recommended = group === 'Recommended Events';
+		return {
+			displayName: group,
+			name: GROUP_PARAMETERS[group],
+			type: 'multiOptions',
+			options,
+			default: [],
+			// The recommended group starts with the one event almost every workflow wants.
+			...(recommended
+				? { default: ['message.received'], description: 'The events most workflows need' }
+				: {}),
+		};
 	},
-	{
-		displayName: 'Instance Events',
-		name: 'instanceEvents',
-		type: 'multiOptions',
-		options: [
-			{ name: 'Instance Connected', value: 'instance.connected' },
-			{ name: 'Instance Connection Updated', value: 'instance.connection_updated' },
-			{ name: 'Instance Disconnected', value: 'instance.disconnected' },
-			{ name: 'Instance QR Updated', value: 'instance.qr_updated' },
-		],
-		default: [],
-	},
-	{
-		displayName: 'Message Lifecycle Events',
-		name: 'lifecycleEvents',
-		type: 'multiOptions',
-		options: [
-			{ name: 'Message Delivered', value: 'message.delivered' },
-			{ name: 'Message Read', value: 'message.read' },
-			{ name: 'Message Status Updated', value: 'message.status_updated' },
-		],
-		default: [],
-	},
-	{
-		displayName: 'Conversation Events',
-		name: 'conversationEvents',
-		type: 'multiOptions',
-		options: [{ name: 'Conversation Updated', value: 'conversation.updated' }],
-		default: [],
-	},
-	{
-		displayName: 'Call Events',
-		name: 'callEvents',
-		type: 'multiOptions',
-		options: [
-			{ name: 'Call Missed', value: 'call.missed' },
-			{ name: 'Call Received', value: 'call.received' },
-		],
-		default: [],
-	},
-	{
-		displayName: 'Group Events',
-		name: 'groupEvents',
-		type: 'multiOptions',
-		options: [
-			{ name: 'Group Message Received', value: 'group.message_received' },
-			{ name: 'Group Updated', value: 'group.updated' },
-		],
-		default: [],
-	},
-];
+);
 
 export const EVENT_GROUP_NAMES = EVENT_GROUP_FIELDS.map((field) => field.name);

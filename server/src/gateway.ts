@@ -1,20 +1,33 @@
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import { requireApiKey } from './accounts/auth';
+import { verifyAdminToken } from './accounts/operator-token';
+import { accountRoutes } from './accounts/routes';
 import { AccountService } from './accounts/service';
-import { verifyAdminToken } from './bootstrap';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { openDatabase, type Db } from './db';
-import { DEFAULT_RETRY_SCHEDULE_MS, DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
+import { CommitQueue } from './db/commit-queue';
+import { docsRoutes } from './docs/routes';
+import { DEFAULT_DELIVERY } from './events/delivery-defaults';
+import { DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
 import { InboundService } from './events/inbound';
 import { EventOutbox } from './events/outbox';
 import { EventsRepository } from './events/repository';
+import { webhookRoutes } from './events/routes';
 import { WebhookService } from './events/webhooks';
 import { createApp } from './http/app';
+import { instanceRoutes } from './instances/routes';
 import { InstanceService } from './instances/service';
 import { createLogger, type Logger } from './logger';
-import { SendService } from './messaging/service';
-import { SuppressionService } from './messaging/suppressions';
+import { Messaging } from './messaging';
+import { messagingRoutes } from './messaging/routes';
+import { ProviderInbound } from './providers/inbound';
+import { ProviderRegistry } from './providers/registry';
+import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
-import type { Provider } from './providers/types';
+import { SandboxStatusReports } from './providers/sandbox-statuses';
+import { SuppressionService } from './suppressions/service';
 import { VERSION } from './version';
 
 export interface GatewayOptions {
@@ -23,47 +36,53 @@ export interface GatewayOptions {
   clock?: Clock;
   logger?: Logger;
   sandbox?: SandboxProvider;
-  providers?: Record<string, Provider>;
   delivery?: Partial<DeliveryOptions>;
   /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
   adminToken?: string;
 }
 
-/** Everything one running gateway is made of; the HTTP server, the CLI and the tests all build one here. */
+/**
+ * Everything one running gateway is made of, wired once (the composition root): the HTTP server, the CLI
+ * and the tests all build one here. Areas get only the services they need; nothing else builds them.
+ */
 export class Gateway {
   readonly db: Db;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sandbox: SandboxProvider;
-  readonly providers: Record<string, Provider>;
+  readonly providers: ProviderRegistry;
   readonly accounts: AccountService;
   readonly instances: InstanceService;
   readonly suppressions: SuppressionService;
   readonly outbox: EventOutbox;
-  readonly sends: SendService;
+  readonly messaging: Messaging;
   readonly inbound: InboundService;
+  readonly providerInbound: ProviderInbound;
   readonly webhooks: WebhookService;
   readonly deliveries: DeliveryWorker;
+  readonly sandboxStatuses: SandboxStatusReports;
   readonly adminToken: string | undefined;
-  private readonly statusTimers = new Set<NodeJS.Timeout>();
+  /** The group commit that sends, their outcomes and the providers' status reports share. */
+  private readonly writes: CommitQueue;
 
   constructor(options: GatewayOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger('silent');
     this.adminToken = options.adminToken;
     this.db = openDatabase(options.databasePath);
+    this.writes = new CommitQueue(this.db);
     this.sandbox = options.sandbox ?? new SandboxProvider();
-    this.providers = { sandbox: this.sandbox, ...options.providers };
+    this.providers = new ProviderRegistry([this.sandbox]);
     this.accounts = new AccountService(this.db, this.clock);
-    this.instances = new InstanceService(this.db, this.clock);
+    this.instances = new InstanceService(this.db, this.clock, this.providers.names());
     this.suppressions = new SuppressionService(this.db, this.clock);
     const eventsRepo = new EventsRepository(this.db);
     this.outbox = new EventOutbox(eventsRepo, this.clock);
-    this.sends = new SendService({
+    this.messaging = new Messaging({
       db: this.db,
       clock: this.clock,
       logger: this.logger,
-      accounts: this.accounts,
+      writes: this.writes,
       instances: this.instances,
       suppressions: this.suppressions,
       providers: this.providers,
@@ -77,16 +96,12 @@ export class Gateway {
       accounts: this.accounts,
       instances: this.instances,
       suppressions: this.suppressions,
-      sends: this.sends,
+      messageLog: this.messaging.log,
+      writes: this.writes,
     });
-    const delivery: DeliveryOptions = {
-      retryScheduleMs: DEFAULT_RETRY_SCHEDULE_MS,
-      timeoutMs: 10_000,
-      concurrency: 16,
-      pollMs: 1000,
-      allowPrivate: true,
-      ...options.delivery,
-    };
+    this.providerInbound = new ProviderInbound(this.providers, this.instances, this.inbound);
+    this.sandboxStatuses = new SandboxStatusReports(this.sandbox, (id, reported) => this.inbound.receive(id, reported), this.logger);
+    const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY, ...options.delivery };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
@@ -110,43 +125,21 @@ export class Gateway {
     });
   }
 
-  /**
-   * The sandbox reports `delivered`, then `read`, for each of its sends, `delayMs` apart: the lifecycle
-   * events a real provider would produce.
-   */
-  simulateSandboxStatuses(delayMs: number): void {
-    const later = (fn: () => void) => {
-      const timer = setTimeout(() => {
-        this.statusTimers.delete(timer);
-        fn();
-      }, delayMs);
-      this.statusTimers.add(timer);
-    };
-    this.sandbox.onSend((send) => {
-      const report = (status: string) => {
-        // The send's own outcome is committed first (it may still sit in the commit queue).
-        this.sends.flushWrites();
-        this.inbound.receiveStatus({ instanceId: send.instanceId, providerMessageId: send.messageId, status });
-      };
-      later(() => {
-        report('delivered');
-        later(() => report('read'));
-      });
-    });
-  }
+  /** Whether a token is the operator's (GATEWAY_ADMIN_TOKEN, or the one generated at first start). */
+  readonly isOperator = (token: string | undefined): boolean => verifyAdminToken(this.accounts, this.adminToken, token);
 
-  createApp() {
-    return createApp({
-      clock: this.clock,
-      logger: this.logger,
-      version: VERSION,
-      accounts: this.accounts,
-      instances: this.instances,
-      sends: this.sends,
-      inbound: this.inbound,
-      webhooks: this.webhooks,
-      verifyOperator: (token) => verifyAdminToken(this, this.adminToken, token),
-    });
+  /** The HTTP application: one router per area, each given only what it uses. */
+  createApp(): Koa {
+    const apiKey = requireApiKey(this.accounts);
+    const routers: Router[] = [
+      docsRoutes({ version: VERSION }),
+      accountRoutes({ requireApiKey: apiKey, usage: (account) => this.messaging.log.usage(account) }),
+      instanceRoutes({ requireApiKey: apiKey, instances: this.instances }),
+      messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
+      webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
+      providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
+    ];
+    return createApp({ clock: this.clock, logger: this.logger, routers });
   }
 
   /**
@@ -155,16 +148,20 @@ export class Gateway {
    */
   housekeeping(retentionDays: number): void {
     const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
-    this.sends.housekeeping(retainBefore);
+    this.messaging.housekeeping(retainBefore);
     if (retainBefore !== undefined) this.inbound.prune(retainBefore);
+  }
+
+  /** Commits whatever the group commit holds now (the server calls it once requests have drained). */
+  flushWrites(): void {
+    this.writes.flush();
   }
 
   /** Commits queued writes, then closes the database (the delivery worker must be stopped first). */
   close(): void {
     if (!this.db.open) return;
-    for (const timer of this.statusTimers) clearTimeout(timer);
-    this.statusTimers.clear();
-    this.sends.flushWrites();
+    this.sandboxStatuses.stop();
+    this.writes.flush();
     this.db.close();
   }
 }

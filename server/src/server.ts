@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Config } from './config';
-import { bootstrapIfEmpty, ensureOperatorToken, type BootstrapResult } from './bootstrap';
+import { ensureOperatorToken } from './accounts/operator-token';
+import { bootstrapIfEmpty, type BootstrapResult } from './bootstrap';
 import { lockDataDir } from './db/lock';
 import { Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
@@ -32,8 +33,8 @@ export async function startServer(
   try {
     gateway = Gateway.fromConfig(config, logger);
     bootstrap = bootstrapIfEmpty(gateway, { timeZone: config.defaultTimeZone });
-    operatorToken = ensureOperatorToken(gateway, config.adminToken);
-    const recovered = gateway.sends.recoverInterruptedSends();
+    operatorToken = ensureOperatorToken(gateway.accounts, config.adminToken);
+    const recovered = gateway.messaging.recoverInterruptedSends();
     if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
     server = http.createServer(gateway.createApp().callback());
     server.keepAliveTimeout = 5_000;
@@ -47,11 +48,12 @@ export async function startServer(
     lock.release();
     throw error;
   }
-  if (config.provider === 'sandbox') {
-    gateway.simulateSandboxStatuses(config.sandbox.statusDelayMs);
+  gateway.sandboxStatuses.start(config.sandbox.statusDelayMs);
+  const sandboxInstances = gateway.instances.list().filter((instance) => instance.provider === 'sandbox').length;
+  if (sandboxInstances > 0) {
     logger.warn(
-      { provider: 'sandbox' },
-      'SANDBOX PROVIDER: messages are accepted and logged but nothing is sent to WhatsApp',
+      { provider: 'sandbox', instances: sandboxInstances },
+      'SANDBOX PROVIDER: messages to sandbox instances are accepted and logged but nothing is sent to WhatsApp',
     );
   }
   gateway.deliveries.start();

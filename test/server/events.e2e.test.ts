@@ -33,7 +33,7 @@ async function harness(options: { events?: string[]; sandboxStatusDelayMs?: numb
   const account = gateway.accounts.create({ name: 'Events', recipientRatePerMinute: 1000 });
   const instance = gateway.instances.create({ accountId: account.id, name: 'demo-support-line', displayName: 'Demo Support Line', provider: 'sandbox', connectionState: 'connected' });
   const { key } = gateway.accounts.createKey(account.id);
-  if (options.sandboxStatusDelayMs !== undefined) gateway.simulateSandboxStatuses(options.sandboxStatusDelayMs);
+  if (options.sandboxStatusDelayMs !== undefined) gateway.sandboxStatuses.start(options.sandboxStatusDelayMs);
   gateway.deliveries.start();
   const server = await listen(gateway.createApp().callback());
   const receiver = await startReceiver();

@@ -52,7 +52,7 @@ describe('quota under concurrency', () => {
         { status: 'blocked', n: 150 },
         { status: 'sent', n: 50 },
       ]);
-      expect(gateway.sends.usage(gateway.accounts.get(account.id)).today).toBe(50);
+      expect(gateway.messaging.log.usage(gateway.accounts.get(account.id)).today).toBe(50);
     } finally {
       await server.close();
       gateway.close();

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { Gateway } from '../../server/src/gateway';
 import { ManualClock } from '../helpers/clock';
 import { PHONE, sendBody } from '../helpers/gateway';
@@ -14,13 +15,12 @@ describe('retention', () => {
       const instance = gateway.instances.create({ accountId: account.id, name: 'demo-support-line', provider: 'sandbox', connectionState: 'connected' });
       const { key } = gateway.accounts.createKey(account.id);
       const webhook = await gateway.webhooks.create({ accountId: account.id, destinationUrl: 'http://127.0.0.1:9/hook', events: ['message.received'] });
+      const app = request(gateway.createApp().callback());
       const send = () =>
-        gateway.sends.handleHttp({
-          isJson: true,
-          authorization: `Bearer ${key}`,
-          idempotencyKey: undefined,
-          readBody: async () => JSON.stringify(sendBody({ message: `Order ${clock.now()} shipped.` })),
-        });
+        app
+          .post('/api/send-message')
+          .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+          .send(JSON.stringify(sendBody({ message: `Order ${clock.now()} shipped.` })));
 
       // Old history: a send, an inbound message whose delivery finished.
       expect((await send()).status).toBe(200);
@@ -36,7 +36,7 @@ describe('retention', () => {
       // Recent history.
       expect((await send()).status).toBe(200);
       gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.new', from: PHONE, text: 'new' });
-      gateway.sends.flushWrites();
+      gateway.flushWrites();
 
       expect([count(gateway, 'message_log'), count(gateway, 'inbound_messages'), count(gateway, 'events'), count(gateway, 'deliveries')]).toEqual([2, 3, 3, 3]);
       gateway.housekeeping(90);

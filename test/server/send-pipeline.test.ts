@@ -438,7 +438,7 @@ describe('step 14: provider failure', () => {
 describe('step 15: unexpected errors', () => {
   it('500 internal_error with no internals in the body', async () => {
     t = createTestGateway();
-    t.gateway.providers.sandbox.sendText = () => Promise.reject(new Error('boom'));
+    t.gateway.sandbox.sendText = () => Promise.reject(new Error('boom'));
     jest.spyOn(t.gateway.accounts, 'authenticate').mockImplementationOnce(() => {
       throw new TypeError('secret internal detail');
     });
@@ -550,7 +550,7 @@ describe('Idempotency-Key', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(logRows(t)).toEqual([expect.objectContaining({ status: 'sending' })]);
     // A restart runs recovery before serving.
-    expect(t.gateway.sends.recoverInterruptedSends()).toBe(1);
+    expect(t.gateway.messaging.recoverInterruptedSends()).toBe(1);
     t.sandbox.onSend((send) => sends.push(send));
     t.sandbox.sendText = (instance, to, text) => Promise.resolve({ messageId: `${instance.id}${to}${text}` });
     const retry = await t.send(sendBody(), { 'Idempotency-Key': 'k5' });
@@ -607,7 +607,7 @@ describe('Idempotency-Key after the provider was called', () => {
     expectError(await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' }), 'internal_error');
     record.mockRestore();
     expectError(await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' }), 'idempotency_request_in_progress');
-    t.gateway.sends.recoverInterruptedSends();
+    t.gateway.messaging.recoverInterruptedSends();
     const retry = await t.send(sendBody(), { 'Idempotency-Key': 'k-disk' });
     expectError(retry, 'gateway_send_failed');
     expect(retry.body.details).toMatchObject({ interrupted: true });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { verifyAdminToken } from '../../server/src/bootstrap';
+import { verifyAdminToken } from '../../server/src/accounts/operator-token';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
 import { startServer } from '../../server/src/server';
@@ -74,8 +74,8 @@ describe('first start', () => {
       apiKey = /API key:\s+(wg_live_\w+)/.exec(banner)![1];
       const adminToken = /Operator token:\s+(wg_admin_\w+)/.exec(banner)![1];
       expect(banner).toContain('demo-support-line');
-      expect(verifyAdminToken(first.gateway, undefined, adminToken)).toBe(true);
-      expect(verifyAdminToken(first.gateway, undefined, `${adminToken}x`)).toBe(false);
+      expect(verifyAdminToken(first.gateway.accounts, undefined, adminToken)).toBe(true);
+      expect(verifyAdminToken(first.gateway.accounts, undefined, `${adminToken}x`)).toBe(false);
       const port = (first.server.address() as { port: number }).port;
       const res = await fetch(`http://127.0.0.1:${port}/api/send-message`, {
         method: 'POST',
@@ -101,8 +101,8 @@ describe('first start', () => {
     const running = await startServer(config, { print: (text) => printed.push(text), logger: createLogger('silent') });
     try {
       expect(printed.join('')).toContain('the value of GATEWAY_ADMIN_TOKEN');
-      expect(verifyAdminToken(running.gateway, token, token)).toBe(true);
-      expect(verifyAdminToken(running.gateway, token, 'nope')).toBe(false);
+      expect(verifyAdminToken(running.gateway.accounts, token, token)).toBe(true);
+      expect(verifyAdminToken(running.gateway.accounts, token, 'nope')).toBe(false);
     } finally {
       await running.stop();
     }
@@ -149,7 +149,7 @@ describe('one gateway per data folder', () => {
     try {
       const token = /Operator token \(shown once, keep it\): (wg_admin_\w+)/.exec(printed.join(''))?.[1];
       expect(token).toBeDefined();
-      expect(verifyAdminToken(running.gateway, undefined, token)).toBe(true);
+      expect(verifyAdminToken(running.gateway.accounts, undefined, token)).toBe(true);
     } finally {
       await running.stop();
     }

@@ -198,13 +198,12 @@ export class AccountService {
   }
 
   /**
-   * Resolves `Authorization: Bearer <key>` to its key and account, or refuses with
-   * invalid_api_key / revoked_api_key. Revocation takes effect on the next request (no cache).
+   * Resolves an API key to its key and account, or refuses with invalid_api_key / revoked_api_key.
+   * Revocation takes effect on the next request (no cache).
    */
-  authenticate(authorization: string | undefined): { key: ApiKeyInfo; account: Account } {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
-    if (!match) throw new ApiError('invalid_api_key');
-    const row = this.repo.findKeyByHash(hashApiKey(match[1]));
+  authenticate(apiKey: string | undefined): { key: ApiKeyInfo; account: Account } {
+    if (!apiKey) throw new ApiError('invalid_api_key');
+    const row = this.repo.findKeyByHash(hashApiKey(apiKey));
     if (!row) throw new ApiError('invalid_api_key');
     if (row.revoked_at !== null) throw new ApiError('revoked_api_key');
     const accountRow = this.repo.findAccount(row.account_id);

@@ -5,9 +5,11 @@ import { InputError } from '../input-error';
 import type { RunningServer } from '../server';
 import { startServer } from '../server';
 import { VERSION } from '../version';
-import { webhookJson } from '../events/routes';
-import { SandboxProvider } from '../providers/sandbox';
-import { accountJson, deliveryJson, instanceJson, keyJson, record, suppressionJson, table } from './format';
+import { accountJson, keyJson } from '../accounts/presenters';
+import { deliveryJson, inboundResultJson, webhookJson } from '../events/presenters';
+import { operatorInstanceJson } from '../instances/presenter';
+import { suppressionJson } from '../suppressions/presenter';
+import { record, table } from './format';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -214,21 +216,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   const instances = program.command('instances').description('WhatsApp instances');
   instances
     .command('create')
-    .description('create an instance (sandbox provider)')
+    .description('create an instance')
     .requiredOption('--account <id>', 'account id', wholeNumber)
     .requiredOption('--name <name>', 'unique name within the account, e.g. support-line')
     .option('--display-name <text>', 'name shown in events, e.g. "Support Line"')
+    .option('--provider <name>', 'the WhatsApp connection: sandbox (default: GATEWAY_PROVIDER)')
     .addOption(jsonOption())
-    .action((flags: { account: number; name: string; displayName?: string; json?: boolean }) =>
+    .action((flags: { account: number; name: string; displayName?: string; provider?: string; json?: boolean }) =>
       withGateway((gateway) => {
         gateway.accounts.get(flags.account);
-        const data = instanceJson(
+        const provider = flags.provider ?? getConfig().provider;
+        const data = operatorInstanceJson(
           gateway.instances.create({
             accountId: flags.account,
             name: flags.name,
             displayName: flags.displayName,
-            provider: 'sandbox',
-            connectionState: 'connected',
+            provider,
+            // The sandbox is always connected; a real provider connects when it is paired.
+            connectionState: provider === 'sandbox' ? 'connected' : 'disconnected',
           }),
         );
         emit(flags.json, data, record(data));
@@ -241,7 +246,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .addOption(jsonOption())
     .action((flags: { account?: number; json?: boolean }) =>
       withGateway((gateway) => {
-        const rows = gateway.instances.list(flags.account).map(instanceJson);
+        const rows = gateway.instances.list(flags.account).map(operatorInstanceJson);
         emit(flags.json, rows, table(rows, ['id', 'account_id', 'name', 'provider', 'connection_state', 'paused', 'paused_reason']));
       }),
     );
@@ -254,7 +259,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .action((ref: string, flags: { account?: number; reason: string; json?: boolean }) =>
       withGateway((gateway) => {
         const instance = gateway.instances.resolve(ref, flags.account);
-        const data = instanceJson(gateway.instances.pause(instance.id, flags.reason));
+        const data = operatorInstanceJson(gateway.instances.pause(instance.id, flags.reason));
         emit(flags.json, data, record(data));
       }),
     );
@@ -266,7 +271,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .action((ref: string, flags: { account?: number; json?: boolean }) =>
       withGateway((gateway) => {
         const instance = gateway.instances.resolve(ref, flags.account);
-        const data = instanceJson(gateway.instances.resume(instance.id));
+        const data = operatorInstanceJson(gateway.instances.resume(instance.id));
         emit(flags.json, data, record(data));
       }),
     );
@@ -420,21 +425,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .option('--account <id>', 'account the instance name belongs to', wholeNumber)
     .addOption(jsonOption())
     .action((flags: { instance: string; from: string; text: string; id?: string; account?: number; json?: boolean }) =>
-      withGateway((gateway) => {
+      withGateway(async (gateway) => {
         const instance = gateway.instances.resolve(flags.instance, flags.account);
         if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
-        const result = gateway.inbound.receiveMessage({
-          instanceId: instance.id,
-          providerMessageId: flags.id ?? SandboxProvider.inboundMessageId(),
-          from: flags.from,
-          text: flags.text,
-        });
-        const data = {
-          duplicate: result.duplicate,
-          inbound_id: result.inboundId ?? null,
-          keyword_action: result.keywordAction ?? null,
-          event_ids: result.eventIds,
-        };
+        // The same way in as POST /sandbox/inbound; the CLI works as the operator.
+        const body = { instance: instance.id, from: flags.from, text: flags.text, id: flags.id };
+        const result = await gateway.providerInbound.accept(instance, { headers: {}, rawBody: JSON.stringify(body), operator: true }, body);
+        const data = inboundResultJson(result);
         emit(flags.json, data, record(data));
       }),
     );

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../accounts/time';
+import { DEFAULT_DELIVERY } from '../events/delivery-defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -57,12 +58,13 @@ const envSchema = z.object({
   GATEWAY_SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
   GATEWAY_WEBHOOK_BLOCK_PRIVATE: booleanText.default(false),
   GATEWAY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
-  GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(DEFAULT_DELIVERY.timeoutMs),
+  GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_DELIVERY.concurrency),
   GATEWAY_WEBHOOK_RETRY_SCHEDULE: z
     .string()
-    .default('0,5s,5m,30m,2h,5h,10h,10h')
+    .optional()
     .transform((text, ctx) => {
+      if (text === undefined) return [...DEFAULT_DELIVERY.retryScheduleMs];
       const values = parseDurations(text);
       if (!values) {
         ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of delays such as 0,5s,5m,2h' });
@@ -80,6 +82,7 @@ export interface Config {
   adminToken: string | undefined;
   publicUrl: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The provider of instances created without naming one. */
   provider: 'sandbox';
   defaultTimeZone: string;
   sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };

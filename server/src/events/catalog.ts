@@ -1,23 +1,11 @@
 /**
- * The sixteen event types and their payloads (seed 001 schemas; groups as in seed 003). Every event the
- * gateway emits is built here, from a normalized fact, with exactly the schema's fields.
+ * The payloads of the sixteen event types (seed 001 schemas). The types and their groups are defined
+ * once in nodes/shared/events.ts, shared with the Trigger node. Every event the gateway emits is built
+ * here, from a normalized fact, with exactly the schema's fields.
  */
-export const EVENT_GROUPS = {
-  'Recommended Events': ['message.received', 'message.sent', 'message.failed', 'recipient.opted_out'],
-  'Instance Events': ['instance.connected', 'instance.disconnected', 'instance.connection_updated', 'instance.qr_updated'],
-  'Message Lifecycle Events': ['message.delivered', 'message.read', 'message.status_updated'],
-  'Conversation Events': ['conversation.updated'],
-  'Call Events': ['call.received', 'call.missed'],
-  'Group Events': ['group.message_received', 'group.updated'],
-} as const;
+import { type EventType } from '../../../nodes/shared/events';
 
-export type EventType = (typeof EVENT_GROUPS)[keyof typeof EVENT_GROUPS][number];
-
-export const EVENT_TYPES: readonly EventType[] = Object.values(EVENT_GROUPS).flat();
-
-export function isEventType(value: string): value is EventType {
-  return (EVENT_TYPES as readonly string[]).includes(value);
-}
+export { EVENT_GROUPS, EVENT_TYPES, isEventType, type EventType } from '../../../nodes/shared/events';
 
 /** Where and when: the base fields of every event. */
 export interface EventSource {

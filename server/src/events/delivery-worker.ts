@@ -10,8 +10,6 @@ import { isIP } from 'node:net';
 import { guardedLookup, isAllowedAddress } from './destination';
 import type { DueDelivery, EventsRepository } from './repository';
 
-/** Svix's schedule: the delay before each attempt (8 attempts over about 28 hours). */
-export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];
 const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 /** A receiver's answer body is read and dropped; past this size the connection is cut instead. */
 const MAX_RESPONSE_BYTES = 64 * 1024;

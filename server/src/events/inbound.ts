@@ -1,13 +1,14 @@
 import type { AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
+import { normalizePhone } from '../common/phone';
+import type { CommitQueue } from '../db/commit-queue';
 import { InputError } from '../input-error';
 import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
-import { normalizePhone } from '../messaging/request';
-import type { SendService } from '../messaging/service';
-import type { SuppressionService } from '../messaging/suppressions';
-import { events, type EventSource } from './catalog';
+import type { SuppressionService } from '../suppressions/service';
+import { events, type EventPayload, type EventSource } from './catalog';
 import { classifyKeyword, DEFAULT_OPT_IN, DEFAULT_OPT_OUT, type KeywordLists } from './keywords';
+import type { InboundEvent } from './normalized';
 import type { EventOutbox } from './outbox';
 import type { EventsRepository } from './repository';
 
@@ -37,6 +38,12 @@ export interface InboundResult {
   eventIds: string[];
 }
 
+/** Where sent messages' statuses are kept (the messaging area's message log). */
+export interface MessageStatusLog {
+  /** Moves the message forward, in the caller's transaction; undefined when unknown or not news. */
+  applyProviderStatus(instanceId: string, providerMessageId: string, status: string, at: number): { phone: string | null } | undefined;
+}
+
 export interface InboundDeps {
   clock: Clock;
   logger: Logger;
@@ -45,7 +52,9 @@ export interface InboundDeps {
   accounts: AccountService;
   instances: InstanceService;
   suppressions: SuppressionService;
-  sends: SendService;
+  messageLog: MessageStatusLog;
+  /** The gateway's group commit: status reports join the sends' batches, after the outcome they follow. */
+  writes: CommitQueue;
 }
 
 const source = (instance: Instance, at: number): EventSource => ({
@@ -144,14 +153,59 @@ export class InboundService {
   }
 
   /**
+   * Everything a provider reported for one instance, in order: messages, statuses, connection changes,
+   * calls, group and conversation updates. Results are merged (a message that was a duplicate says so).
+   */
+  async receive(instanceId: string, reported: InboundEvent[]): Promise<InboundResult> {
+    const merged: InboundResult = { duplicate: reported.length > 0, eventIds: [] };
+    for (const item of reported) {
+      const result = await this.receiveOne(instanceId, item);
+      merged.duplicate &&= result.duplicate;
+      merged.inboundId ??= result.inboundId;
+      merged.keywordAction ??= result.keywordAction;
+      merged.eventIds.push(...result.eventIds);
+    }
+    return merged;
+  }
+
+  private receiveOne(instanceId: string, item: InboundEvent): InboundResult | Promise<InboundResult> {
+    switch (item.kind) {
+      case 'message':
+        return this.receiveMessage({ ...item, instanceId });
+      case 'status':
+        return this.receiveStatus({ ...item, instanceId });
+      case 'connection':
+        return this.receiveConnectionState(instanceId, item.state, item.at);
+      case 'qr':
+        return this.recordEvent(instanceId, item.at, (source) => events.instanceQrUpdated(source, item));
+      case 'call':
+        return this.recordEvent(instanceId, item.at, (source) =>
+          events.call(item.missed ? 'call.missed' : 'call.received', source, item),
+        );
+      case 'group':
+        return this.recordEvent(instanceId, item.at, (source) => events.groupUpdated(source, item));
+      case 'conversation':
+        return this.recordEvent(instanceId, item.at, (source) => events.conversationUpdated(source, item));
+    }
+  }
+
+  /** An event that changes no state of the gateway's: it is only recorded for the subscribers. */
+  private recordEvent(instanceId: string, at: number | undefined, build: (source: EventSource) => EventPayload): InboundResult {
+    const instance = this.deps.instances.get(instanceId);
+    const id = this.deps.repo.transaction(() => this.deps.outbox.record(instance.accountId, build(source(instance, at ?? this.deps.clock.now()))));
+    return { duplicate: false, eventIds: id ? [id] : [] };
+  }
+
+  /**
    * Delivered/read and other statuses of a sent message: the message log moves forward (never back, so a
    * provider's repeated report changes nothing) and `message.status_updated` plus the specific event go out.
+   * Joins the group commit, queued after the outcome of the send it reports on.
    */
-  receiveStatus(update: StatusUpdate): InboundResult {
+  receiveStatus(update: StatusUpdate): Promise<InboundResult> {
     const instance = this.deps.instances.get(update.instanceId);
     const at = update.at ?? this.deps.clock.now();
-    return this.deps.repo.transaction((): InboundResult => {
-      const entry = this.deps.sends.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
+    return this.deps.writes.run((): InboundResult => {
+      const entry = this.deps.messageLog.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
       if (!entry) return { duplicate: true, eventIds: [] };
       const fact = { from: entry.phone ?? undefined, externalMessageId: update.providerMessageId, status: update.status };
       const recorded = [this.deps.outbox.record(instance.accountId, events.messageStatus('message.status_updated', source(instance, at), fact))];
@@ -186,10 +240,6 @@ export class InboundService {
   /** Drops finished deliveries, events, inbound messages and conversation windows older than `before`. */
   prune(before: number) {
     return this.deps.repo.prune(before);
-  }
-
-  recent(accountId: number, limit = 50) {
-    return this.deps.repo.recentInbound(accountId, limit);
   }
 
   lastInboundAt(instanceId: string, phone: string): number | undefined {

@@ -1,4 +1,4 @@
-import { normalizeForMatching } from '../messaging/policy';
+import { normalizeForMatching } from '../common/text';
 
 /** Whole-message opt-out keywords (English, after Twilio; Arabic, after the Saudi regulator's "غ"). */
 export const DEFAULT_OPT_OUT = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'غ', 'إيقاف', 'ايقاف', 'توقف', 'الغاء', 'إلغاء'];

@@ -57,7 +57,6 @@ export interface InboundRow {
 export class EventsRepository {
   private readonly insertInboundStmt;
   private readonly setKeywordActionStmt;
-  private readonly selectInbound;
   private readonly upsertWindow;
   private readonly selectWindow;
   private readonly selectKeywords;
@@ -78,7 +77,6 @@ export class EventsRepository {
   private readonly selectDelivery;
   private readonly selectDeliveries;
   private readonly requeueDelivery;
-  private readonly selectNextDue;
   private readonly pruneDeliveries;
   private readonly pruneEvents;
   private readonly pruneInbound;
@@ -98,9 +96,6 @@ export class EventsRepository {
        ON CONFLICT (instance_id, provider_message_id) DO NOTHING`,
     );
     this.setKeywordActionStmt = db.prepare<[string, number]>('UPDATE inbound_messages SET keyword_action = ? WHERE id = ?');
-    this.selectInbound = db.prepare<[number, number], InboundRow>(
-      'SELECT * FROM inbound_messages WHERE account_id = ? ORDER BY id DESC LIMIT ?',
-    );
     this.upsertWindow = db.prepare<[string, string, number]>(
       `INSERT INTO conversation_windows (instance_id, phone, last_inbound_at) VALUES (?, ?, ?)
        ON CONFLICT (instance_id, phone) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`,
@@ -188,9 +183,6 @@ export class EventsRepository {
     );
     this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
     this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
-    this.selectNextDue = db.prepare<[], number>(
-      "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'",
-    ).pluck();
   }
 
   transaction<T>(fn: () => T): T {
@@ -205,10 +197,6 @@ export class EventsRepository {
 
   setKeywordAction(id: number, action: 'opt_out' | 'opt_in'): void {
     this.setKeywordActionStmt.run(action, id);
-  }
-
-  recentInbound(accountId: number, limit: number): InboundRow[] {
-    return this.selectInbound.all(accountId, limit);
   }
 
   touchWindow(instanceId: string, phone: string, at: number): void {
@@ -325,9 +313,5 @@ export class EventsRepository {
       inbound: this.pruneInbound.run(before).changes,
       windows: this.pruneWindows.run(before).changes,
     }));
-  }
-
-  nextDueAt(): number | null {
-    return this.selectNextDue.get() ?? null;
   }
 }

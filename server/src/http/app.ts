@@ -1,32 +1,21 @@
 import Router from '@koa/router';
-import Koa, { type Context } from 'koa';
-import type { AccountService } from '../accounts/service';
+import Koa from 'koa';
 import type { Clock } from '../clock';
-import { openApiDocument } from '../docs/openapi';
-import type { InboundService } from '../events/inbound';
-import { registerEventRoutes } from '../events/routes';
-import type { WebhookService } from '../events/webhooks';
-import type { InstanceService } from '../instances/service';
+import { InputError } from '../input-error';
 import type { Logger } from '../logger';
-import { registerMessagingRoutes } from '../messaging/routes';
-import type { SendService } from '../messaging/service';
-import { registerAccountRoutes } from '../accounts/routes';
 import { ApiError, errorBody } from './errors';
 
-export interface AppDeps {
+export interface AppOptions {
   clock: Clock;
   logger: Logger;
-  version: string;
-  accounts: AccountService;
-  instances: InstanceService;
-  sends: SendService;
-  inbound: InboundService;
-  webhooks: WebhookService;
-  /** Checks an operator token (GATEWAY_ADMIN_TOKEN or the generated one). */
-  verifyOperator: (token: string | undefined) => boolean;
+  /** One router per area, each built with only the dependencies it needs (gateway.ts composes them). */
+  routers: Router[];
 }
 
-/** Maps every thrown error to `{success:false,error,message,details}`; nothing internal leaves the process. */
+/**
+ * Maps every thrown error to `{success:false,error,message,details}`: ApiError as it is, InputError as
+ * 422 validation_error with the fields, anything else as 500 internal_error with nothing internal.
+ */
 function errorMiddleware(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
@@ -37,7 +26,7 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
         if (ctx.status === 405 || ctx.status === 501) throw new ApiError('method_not_allowed', { method: ctx.method });
       }
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : toApiError(error);
+      const apiError = toApiError(error);
       if (apiError.code === 'internal_error') {
         logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unexpected error');
       }
@@ -48,7 +37,9 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
   };
 }
 
-function toApiError(error: unknown): ApiError {
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof InputError) return new ApiError('validation_error', { fields: error.fields ?? { request: error.message } });
   const status = (error as { status?: number }).status;
   if (status === 404) return new ApiError('not_found');
   return new ApiError('internal_error');
@@ -60,34 +51,22 @@ function accessLog(logger: Logger, clock: Clock): Koa.Middleware {
     try {
       await next();
     } finally {
-      logger.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: clock.now() - started },
-        'request',
-      );
+      logger.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: clock.now() - started }, 'request');
     }
   };
 }
 
-/** Builds the gateway's HTTP application; never listens (server.ts does). */
-export function createApp(deps: AppDeps): Koa {
+/** Builds the gateway's HTTP application from the areas' routers; never listens (server.ts does). */
+export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   app.proxy = false;
-  const router = new Router();
-
-  router.get('/', (ctx: Context) => {
-    ctx.body = { success: true, status: 'ok', version: deps.version };
-  });
-  router.get('/openapi.json', (ctx: Context) => {
-    ctx.body = openApiDocument;
-  });
-  registerMessagingRoutes(router, deps);
-  registerAccountRoutes(router, deps);
-  registerEventRoutes(router, deps);
-
-  app.use(accessLog(deps.logger, deps.clock));
-  app.use(errorMiddleware(deps.logger));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(accessLog(options.logger, options.clock));
+  app.use(errorMiddleware(options.logger));
+  // One root router over the areas' routes, so 404 and 405 (with Allow) are decided over all of them.
+  const root = new Router();
+  for (const router of options.routers) root.use(router.routes());
+  app.use(root.routes());
+  app.use(root.allowedMethods());
   // Koa's own error event: the middleware above already answered; keep it from printing stack traces.
   app.on('error', () => undefined);
   return app;

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { ApiError } from './errors';
 
@@ -30,3 +30,9 @@ export function isJsonRequest(ctx: Context): boolean {
   const type = ctx.get('content-type').split(';')[0].trim().toLowerCase();
   return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
 }
+
+/** Step 1 of the send pipeline as a middleware: 415 unsupported_media_type unless the request says JSON. */
+export const requireJson: Middleware = async (ctx, next) => {
+  if (!isJsonRequest(ctx)) throw new ApiError('unsupported_media_type');
+  await next();
+};

@@ -13,6 +13,8 @@ export interface InstanceRow {
   paused_at: number | null;
   reviewed_at: number | null;
   created_at: number;
+  /** JSON; may hold provider secrets: never leaves the gateway. */
+  provider_settings: string;
 }
 
 export class InstanceRepository {
@@ -28,9 +30,9 @@ export class InstanceRepository {
 
   constructor(db: Db) {
     this.cache = new ReadCache(db);
-    this.insert = db.prepare<[string, number, string, string, string, string, number]>(
-      `INSERT INTO instances (id, account_id, name, display_name, provider, connection_state, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    this.insert = db.prepare<[string, number, string, string, string, string, string, number]>(
+      `INSERT INTO instances (id, account_id, name, display_name, provider, connection_state, provider_settings, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectById = db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE id = ?');
     this.selectByName = db.prepare<[number, string], InstanceRow>(
@@ -58,12 +60,18 @@ export class InstanceRepository {
       row.display_name,
       row.provider,
       row.connection_state,
+      row.provider_settings,
       row.created_at,
     );
   }
 
   findById(id: string): InstanceRow | undefined {
     return this.selectById.get(id);
+  }
+
+  /** The same row through the read cache: the send path reads an instance's provider settings per send. */
+  findByIdCached(id: string): InstanceRow | undefined {
+    return this.cache.get(`id|${id}`, () => this.selectById.get(id));
   }
 
   /** An instance of this account whose id or name is `ref`; an id match wins over a name match. */

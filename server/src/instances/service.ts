@@ -18,6 +18,18 @@ export interface Instance {
   createdAt: number;
 }
 
+/** A provider's settings for one instance, as stored; each provider reads its own keys. */
+export type ProviderSettings = Record<string, unknown>;
+
+export interface InstanceInput {
+  accountId: number;
+  name: string;
+  displayName?: string;
+  provider: string;
+  connectionState: string;
+  providerSettings?: ProviderSettings;
+}
+
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 function toInstance(row: InstanceRow): Instance {
@@ -48,14 +60,19 @@ function titleFromName(name: string): string {
 export class InstanceService {
   private readonly repo: InstanceRepository;
 
+  /** `providers`: the provider names this gateway can send through; an instance must use one of them. */
   constructor(
     db: Db,
     private readonly clock: Clock,
+    private readonly providers: readonly string[],
   ) {
     this.repo = new InstanceRepository(db);
   }
 
-  create(input: { accountId: number; name: string; displayName?: string; provider: string; connectionState: string }): Instance {
+  create(input: InstanceInput): Instance {
+    if (!this.providers.includes(input.provider)) {
+      throw new InputError(`provider must be one of ${this.providers.join(', ')} (got "${input.provider}")`);
+    }
     const name = input.name.trim();
     if (!NAME_PATTERN.test(name)) {
       throw new InputError(
@@ -73,6 +90,7 @@ export class InstanceService {
       display_name: input.displayName?.trim() || titleFromName(name),
       provider: input.provider,
       connection_state: input.connectionState,
+      provider_settings: JSON.stringify(input.providerSettings ?? {}),
       created_at: this.clock.now(),
     });
     return this.get(id);
@@ -123,6 +141,14 @@ export class InstanceService {
     this.get(id);
     this.repo.resume(id, this.clock.now());
     return this.get(id);
+  }
+
+  /** The instance's provider settings (secrets included): for its provider only, never for an answer or a log. */
+  providerSettings(id: string): ProviderSettings {
+    const row = this.repo.findByIdCached(id);
+    if (!row) throw new InputError(`instance ${id} does not exist`);
+    const settings: unknown = JSON.parse(row.provider_settings);
+    return typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? { ...settings } : {};
   }
 
   setConnectionState(id: string, state: string): void {

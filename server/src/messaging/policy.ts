@@ -2,6 +2,8 @@
  * The content policy scorer: deterministic points per finding, refused at BLOCK_THRESHOLD or above.
  * README "Content policy" lists every rule and number; keep the two in step.
  */
+import { normalizeForMatching } from '../common/text';
+
 export const BLOCK_THRESHOLD = 70;
 
 export const POLICY_RULES = {
@@ -83,19 +85,6 @@ const SHORTENERS = new Set([
   's.id',
   'v.gd',
 ]);
-
-/** Lower case, Arabic diacritics and tatweel removed, alef/teh marbuta/yeh forms folded: one spelling per word. */
-export function normalizeForMatching(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\u064B-\u065F\u0670\u0640]/g, '')
-    .replace(/[\u0622\u0623\u0625\u0671]/g, '\u0627')
-    .replace(/\u0629/g, '\u0647')
-    .replace(/\u0649/g, '\u064A')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ENGLISH_PATTERN = new RegExp(`\\b(?:${ENGLISH_MARKETING.map(escapeRegExp).join('|')})\\b`, 'g');

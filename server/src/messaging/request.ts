@@ -1,27 +1,16 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { normalizePhone } from '../common/phone';
+import { fieldErrors, type FieldErrors } from '../http/validate';
+import { MEDIA_TYPES, type MediaPayload } from '../providers/types';
 
 export const ALLOWED_PURPOSES = ['transactional', 'operational', 'support', 'internal_team', 'authentication'] as const;
 export type MessagePurpose = (typeof ALLOWED_PURPOSES)[number];
-
-export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
-export type MediaType = (typeof MEDIA_TYPES)[number];
 
 /** Decoded size limit of inline (base64) media; documented in README "Sending media". */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 /** Text limit of a WhatsApp message; a caption is limited to 1,024. */
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_CAPTION_LENGTH = 1024;
-
-export interface MediaPayload {
-  type: MediaType;
-  mimeType: string;
-  fileName: string | undefined;
-  /** Exactly one of url and base64 is set. */
-  url: string | undefined;
-  base64: string | undefined;
-  bytes: number | undefined;
-}
 
 export interface SendRequest {
   instanceRef: string;
@@ -31,29 +20,8 @@ export interface SendRequest {
   media: MediaPayload | undefined;
 }
 
-export type FieldErrors = Record<string, string>;
-
 export function isAllowedPurpose(value: string): value is MessagePurpose {
   return (ALLOWED_PURPOSES as readonly string[]).includes(value);
-}
-
-const PHONE_CHARACTERS = /^\+?[\d\s().-]+$/;
-
-/**
- * E.164 form of a recipient: "+…" or "00…" is international; anything else is a national number of the
- * account's default country, or, when the account has none, international digits without the "+".
- */
-export function normalizePhone(raw: string, defaultCountry: string | null): string | undefined {
-  const text = raw.trim();
-  if (!PHONE_CHARACTERS.test(text)) return undefined;
-  const international = text.startsWith('+') ? text : text.startsWith('00') ? `+${text.slice(2)}` : undefined;
-  const parsed = international
-    ? parsePhoneNumberFromString(international)
-    : defaultCountry
-      ? parsePhoneNumberFromString(text, defaultCountry as CountryCode)
-      : parsePhoneNumberFromString(`+${text.replace(/\D/g, '')}`);
-  if (!parsed || !parsed.isPossible()) return undefined;
-  return parsed.number;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -124,21 +92,8 @@ export function parseSendRequest(
   defaultCountry: string | null,
 ): { request: SendRequest } | { errors: FieldErrors } {
   const parsed = bodySchema.safeParse(body);
-  // No prototype: a field named "__proto__" is reported like any other unknown field.
+  if (!parsed.success) return { errors: fieldErrors(parsed.error.issues, body) };
   const errors: FieldErrors = Object.create(null) as FieldErrors;
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) errors[key] = 'is not a known field';
-      } else {
-        const field = issue.path.join('.') || 'body';
-        const missing = issue.code === 'invalid_type' && body[String(issue.path[0])] === undefined;
-        const wrongType = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.message;
-        errors[field] ??= missing ? 'is required' : wrongType;
-      }
-    }
-    return { errors };
-  }
   const data = parsed.data;
   const phone = normalizePhone(data.phone, defaultCountry);
   if (!phone) errors.phone = 'is not a valid phone number (use international format, e.g. +966501234567)';

@@ -1,53 +1,62 @@
-import type Router from '@koa/router';
-import type { Context } from 'koa';
-import type { AppDeps } from '../http/app';
-import { isJsonRequest, readTextBody } from '../http/body';
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import stringify from 'safe-stable-stringify';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../../nodes/shared/idempotency';
+import { callerOf } from '../accounts/auth';
+import type { Clock } from '../clock';
+import { sha256 } from '../common/hash';
+import { readTextBody, requireJson } from '../http/body';
 import { ApiError } from '../http/errors';
+import { parseJsonObject } from '../http/json-body';
+import { askedInBody } from './api-guards';
+import type { Asked, Attempt } from './attempt';
+import type { Messaging } from './index';
+import { messageJson } from './presenter';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const NOTHING_ASKED: Asked = { instanceRef: null, phone: null, purpose: null, text: null };
 
-export function registerMessagingRoutes(router: Router, deps: AppDeps): void {
-  router.post('/api/send-message', async (ctx: Context) => {
-    const answer = await deps.sends.handleHttp({
-      isJson: isJsonRequest(ctx),
-      authorization: ctx.get('authorization') || undefined,
-      idempotencyKey: ctx.get('idempotency-key') || undefined,
-      readBody: () => readTextBody(ctx),
-    });
+/**
+ * `POST /api/send-message` (steps 1–3 here at the edge: JSON content type, API key, then the body, read
+ * only once the caller is known) and `GET /api/messages/{log_id}`.
+ */
+export function messagingRoutes(deps: { clock: Clock; requireApiKey: Middleware; messaging: Messaging }): Router {
+  const { clock, messaging } = deps;
+  const router = new Router();
+
+  router.post('/api/send-message', requireJson, deps.requireApiKey, async (ctx) => {
+    const { account, key } = callerOf(ctx);
+    const idempotencyKey = ctx.get('idempotency-key') || undefined;
+    const keyIsValid = idempotencyKey === undefined || isValidIdempotencyKey(idempotencyKey);
+    const attempt: Attempt = {
+      now: clock.now(),
+      account,
+      apiKeyId: key.id,
+      source: 'api',
+      idempotencyKey: keyIsValid ? idempotencyKey : undefined,
+      asked: NOTHING_ASKED,
+    };
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = parseJsonObject(await readTextBody(ctx));
+      if (!keyIsValid) throw new ApiError('validation_error', { fields: { 'Idempotency-Key': IDEMPOTENCY_KEY_RULE } });
+    } catch (error) {
+      // Past authentication every attempt is logged, a malformed one too.
+      const asked = body ? askedInBody(body) : NOTHING_ASKED;
+      if (error instanceof ApiError) await messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
+      throw error;
+    }
+    const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
+    const answer = await messaging.sends.send(start, messaging.apiGuards, sha256(stringify(body) ?? ''));
     ctx.status = answer.status;
-    ctx.set(answer.headers);
+    if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.body = answer.body;
   });
 
-  router.get('/api/messages/:logId', (ctx: Context) => {
-    const { account } = deps.accounts.authenticate(ctx.get('authorization'));
+  router.get('/api/messages/:logId', deps.requireApiKey, (ctx) => {
     const logId = /^[1-9]\d{0,15}$/.test(ctx.params.logId) ? Number(ctx.params.logId) : undefined;
-    const found = logId === undefined ? undefined : deps.sends.findMessage(account.id, logId);
+    const found = logId === undefined ? undefined : messaging.log.find(callerOf(ctx).account.id, logId);
     if (!found) throw new ApiError('not_found', { log_id: ctx.params.logId });
-    const { entry, history } = found;
-    ctx.body = {
-      success: true,
-      message: {
-        log_id: entry.id,
-        status: entry.status,
-        error: entry.error_code,
-        http_status: entry.http_status,
-        instance_id: entry.instance_id,
-        phone: entry.phone,
-        message_purpose: entry.message_purpose,
-        message_type: entry.message_type,
-        message_id: entry.provider_message_id,
-        risk_score: entry.risk_score,
-        source: entry.source,
-        created_at: iso(entry.created_at),
-        updated_at: iso(entry.updated_at),
-        // A provider's own error text stays in the operator's log; callers see the status and code.
-        history: history.map((row) => ({
-          status: row.status,
-          detail: row.status === 'failed' ? null : row.detail,
-          at: iso(row.created_at),
-        })),
-      },
-    };
+    ctx.body = { success: true, message: messageJson(found.entry, found.history) };
   });
+  return router;
 }

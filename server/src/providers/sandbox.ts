@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { MediaPayload } from '../messaging/request';
+import { z } from 'zod';
+import { parseWith } from '../http/validate';
 import {
   ProviderError,
   type ConnectResult,
   type ConnectionState,
+  type InboundEvent,
+  type InboundRequest,
+  type MediaPayload,
   type Provider,
   type ProviderInstance,
   type ProviderSendResult,
@@ -25,12 +29,21 @@ export interface SandboxSend {
   media: Omit<MediaPayload, 'base64'> | undefined;
 }
 
+/** A simulated inbound message: who writes, what, and optionally the provider id (repeat one to see deduplication). */
+export const sandboxInboundSchema = z.object({
+  instance: z.string().min(1, 'is required'),
+  from: z.string().min(1, 'is required'),
+  text: z.string().min(1, 'is required'),
+  id: z.string().min(1).max(255).optional(),
+});
+export type SandboxInbound = z.infer<typeof sandboxInboundSchema>;
+
 /**
  * The embedded provider: no WhatsApp account, nothing leaves the machine. Sends succeed with generated
  * ids unless a failure is injected; instances are always connected. README "The sandbox provider".
  */
 export class SandboxProvider implements Provider {
-  readonly name = 'sandbox';
+  readonly name = 'sandbox' as const;
   private readonly failNumbers: Set<string>;
   private readonly failureRate: number;
   private readonly random: () => number;
@@ -68,6 +81,26 @@ export class SandboxProvider implements Provider {
 
   async connectionState(): Promise<ConnectionState> {
     return 'connected';
+  }
+
+  /**
+   * Nothing outside sends the sandbox webhooks: its inbound messages are simulated by the operator, so a
+   * request is genuine exactly when it carries the operator token.
+   */
+  verifyInbound(request: InboundRequest): boolean {
+    return request.operator;
+  }
+
+  parseInbound(body: unknown): InboundEvent[] {
+    const message = parseWith(sandboxInboundSchema, body);
+    return [
+      {
+        kind: 'message',
+        providerMessageId: message.id ?? SandboxProvider.inboundMessageId(),
+        from: message.from,
+        text: message.text,
+      },
+    ];
   }
 
   private accept(

@@ -4,9 +4,7 @@
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-
-/** What the gateway accepts as an `Idempotency-Key`. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+import { isValidIdempotencyKey } from '../../../shared/idempotency';
 
 export interface SendRequest {
 	body: IDataObject;
@@ -119,7 +117,7 @@ export async function buildSendRequest(
 
 	const options = this.getNodeParameter('options', itemIndex, {}) as { idempotencyKey?: string };
 	const override = options.idempotencyKey?.trim() ?? '';
-	if (override !== '' && !IDEMPOTENCY_KEY.test(override)) {
+	if (override !== '' && !isValidIdempotencyKey(override)) {
 		throw new NodeOperationError(this.getNode(), 'The Idempotency Key is not valid', {
 			itemIndex,
 			description: 'Use 1 to 255 visible ASCII characters: no spaces, no accents.',

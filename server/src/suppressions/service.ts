@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Db } from '../db';
 import { InputError } from '../input-error';
-import { normalizePhone } from './request';
+import { normalizePhone } from '../common/phone';
 
 export type SuppressionSource = 'manual' | 'keyword' | 'policy';
 

@@ -1,0 +1,143 @@
+import type { Account } from '../accounts/service';
+import { periodKeys } from '../accounts/time';
+import { ApiError } from '../http/errors';
+import type { Instance, InstanceService } from '../instances/service';
+import type { SuppressionService } from '../suppressions/service';
+import type { Attempt, ParsedAttempt, ResolvedAttempt, VelocitySlot } from './attempt';
+import type { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import { BLOCK_THRESHOLD, inspectContent, POLICY_RULES, scoreContent, type PolicyVerdict } from './policy';
+import type { MessagingRepository } from './repository';
+import { gcra, perMinute } from './velocity';
+
+/**
+ * The send guards every caller shares (ARCHITECTURE §3 steps 4–13, less the API's own parsing in
+ * api-guards.ts). Each one checks one thing: it passes by returning (a step also returns the attempt at
+ * its next stage) and refuses by throwing an ApiError with the seed's code.
+ */
+
+const MODULE_CODES = { apiAccess: 'api_access', threecx: 'threecx' } as const;
+
+export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
+export const requireModule =
+  (module: keyof Account['modules']) =>
+  ({ account }: Attempt): void => {
+    if (!account.modules[module]) throw new ApiError('module_not_enabled', { module: MODULE_CODES[module] });
+  };
+
+export const requireActivePlan = ({ account }: Attempt): void => {
+  if (!account.planActive) throw new ApiError('active_plan_required', { plan: account.plan.name });
+};
+
+export const requireActiveInstance = ({ instance }: ResolvedAttempt): void => {
+  if (instance.paused) {
+    throw new ApiError('instance_paused_for_review', { instance_id: instance.id, reason: instance.pausedReason });
+  }
+};
+
+export const refuseBlockedContent = ({ policy }: { policy: PolicyVerdict }): void => {
+  if (policy.blocked) {
+    throw new ApiError('policy_violation', {
+      action: 'block',
+      risk_score: policy.riskScore,
+      threshold: BLOCK_THRESHOLD,
+      reasons: policy.reasons,
+    });
+  }
+};
+
+export interface GuardState {
+  instances: Pick<InstanceService, 'findForAccount'>;
+  suppressions: Pick<SuppressionService, 'find'>;
+  repo: MessagingRepository;
+  usage: UsageCounters;
+  velocity: VelocityState;
+  inFlight: ContentInFlight;
+}
+
+/** The guards that read the gateway's state, bound to it. */
+export function sharedGuards(state: GuardState) {
+  const resolveInstance = <T extends ParsedAttempt>(attempt: T): T & { instance: Instance } => {
+    const ref = attempt.request.instanceRef;
+    const instance = state.instances.findForAccount(attempt.account.id, ref);
+    if (!instance) throw new ApiError('invalid_instance', { instance_id: ref });
+    return { ...attempt, instance };
+  };
+
+  const requireNotSuppressed = ({ account, request }: ParsedAttempt): void => {
+    const suppression = state.suppressions.find(account.id, request.phone);
+    if (suppression) throw new ApiError('recipient_suppressed', { phone: suppression.phone, source: suppression.source });
+  };
+
+  const enforceQuota = <T extends ResolvedAttempt>(attempt: T): T & { periods: ReturnType<typeof periodKeys> } => {
+    const { account, now } = attempt;
+    const periods = periodKeys(now, account.timeZone);
+    const usedToday = state.usage.get(account.id, `d:${periods.day}`);
+    if (usedToday >= account.limits.daily) {
+      throw new ApiError(
+        'daily_message_limit_exceeded',
+        { action: 'block', risk_score: 90, limit: account.limits.daily, used: usedToday },
+        { 'Retry-After': retryAfterSeconds(periods.msUntilDayEnd) },
+      );
+    }
+    const usedThisMonth = state.usage.get(account.id, `m:${periods.month}`);
+    if (usedThisMonth >= account.limits.monthly) {
+      throw new ApiError(
+        'monthly_message_limit_exceeded',
+        { action: 'block', risk_score: 90, limit: account.limits.monthly, used: usedThisMonth },
+        { 'Retry-After': retryAfterSeconds(periods.msUntilMonthEnd) },
+      );
+    }
+    return { ...attempt, periods };
+  };
+
+  const enforceVelocity = <T extends ResolvedAttempt>(attempt: T): T & { velocity: VelocitySlot[] } => {
+    const { account, instance, request, now } = attempt;
+    const limiters = [
+      { scope: 'instance', key: `i:${instance.id}`, perMinuteRate: account.velocity.instancePerMinute },
+      { scope: 'recipient', key: `r:${account.id}:${request.phone}`, perMinuteRate: account.velocity.recipientPerMinute },
+    ];
+    const velocity = limiters.map((limiter): VelocitySlot => {
+      const decision = gcra(state.velocity.get(limiter.key), now, perMinute(limiter.perMinuteRate));
+      if (!decision.allowed) {
+        throw new ApiError(
+          'sending_throttled',
+          {
+            action: 'throttle',
+            risk_score: 60,
+            scope: limiter.scope,
+            limit: limiter.perMinuteRate,
+            used: limiter.perMinuteRate,
+            window_seconds: 60,
+            retry_after_seconds: Math.ceil(decision.retryAfterMs / 1000),
+          },
+          { 'Retry-After': retryAfterSeconds(decision.retryAfterMs) },
+        );
+      }
+      return { key: limiter.key, tat: decision.newTat };
+    });
+    return { ...attempt, velocity };
+  };
+
+  /** Scores the content (refuseBlockedContent then refuses a blocked verdict, so the log keeps the score). */
+  const scoreContentPolicy = <T extends ParsedAttempt>(attempt: T): T & { policy: PolicyVerdict } => {
+    const { account, request, contentHash, now } = attempt;
+    const history = state.repo.contentHistory({
+      accountId: account.id,
+      hash: contentHash,
+      phone: request.phone,
+      bulkSince: now - POLICY_RULES.bulk_identical_content.windowMs,
+      repeatSince: now - POLICY_RULES.repeated_identical_content.windowMs,
+    });
+    const inFlight = state.inFlight.count(account.id, contentHash, request.phone);
+    const policy = scoreContent(inspectContent(request.text), {
+      otherRecipientsWithSameContent: history.otherRecipients + inFlight.others,
+      repeatsToRecipient: history.repeats + inFlight.repeats,
+    });
+    return { ...attempt, policy };
+  };
+
+  return { resolveInstance, requireNotSuppressed, enforceQuota, enforceVelocity, scoreContentPolicy };
+}
+
+export type SharedGuards = ReturnType<typeof sharedGuards>;

@@ -1,0 +1,86 @@
+import type { Clock } from '../clock';
+import type { Db } from '../db';
+import type { CommitQueue } from '../db/commit-queue';
+import type { EventOutbox } from '../events/outbox';
+import type { InstanceService } from '../instances/service';
+import type { Logger } from '../logger';
+import type { ProviderRegistry } from '../providers/registry';
+import type { SuppressionService } from '../suppressions/service';
+import { apiSendGuards } from './api-guards';
+import { sharedGuards, type SharedGuards } from './guards';
+import { IdempotencyKeys } from './idempotency';
+import { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import { MessageLog } from './message-log';
+import { MessagingRepository } from './repository';
+import { recoverInterruptedSends } from './recovery';
+import { SendService } from './send-service';
+
+export interface MessagingDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  writes: CommitQueue;
+  instances: InstanceService;
+  suppressions: SuppressionService;
+  providers: ProviderRegistry;
+  outbox: EventOutbox;
+}
+
+/**
+ * The messaging area wired together: the send path (guards, idempotency, reservation, provider call,
+ * outcome), the message log, crash recovery and upkeep, over one repository and one set of limit states.
+ */
+export class Messaging {
+  readonly sends: SendService;
+  readonly log: MessageLog;
+  /** The guards that read the gateway's state, for callers composing their own list (the 3CX endpoint). */
+  readonly guards: SharedGuards;
+  /** `POST /api/send-message`'s guard list, composed once. */
+  readonly apiGuards: ReturnType<typeof apiSendGuards>;
+  private readonly repo: MessagingRepository;
+  private readonly idempotency: IdempotencyKeys;
+  private readonly usage: UsageCounters;
+  private readonly velocity = new VelocityState();
+
+  constructor(private readonly deps: MessagingDeps) {
+    this.repo = new MessagingRepository(deps.db);
+    this.idempotency = new IdempotencyKeys(this.repo);
+    this.usage = new UsageCounters(this.repo);
+    const inFlight = new ContentInFlight();
+    this.guards = sharedGuards({
+      instances: deps.instances,
+      suppressions: deps.suppressions,
+      repo: this.repo,
+      usage: this.usage,
+      velocity: this.velocity,
+      inFlight,
+    });
+    this.apiGuards = apiSendGuards(this.guards);
+    this.sends = new SendService({
+      ...deps,
+      repo: this.repo,
+      idempotency: this.idempotency,
+      usage: this.usage,
+      velocity: this.velocity,
+      inFlight,
+    });
+    this.log = new MessageLog(this.repo, this.usage, deps.clock);
+  }
+
+  /** See recovery.ts; run at start, before serving. */
+  recoverInterruptedSends(): number {
+    return recoverInterruptedSends({ ...this.deps, repo: this.repo, idempotency: this.idempotency });
+  }
+
+  /**
+   * Hourly upkeep: expired idempotency records, in-memory limiter state nobody will read again, and
+   * message log entries older than `retainBefore` (when given).
+   */
+  housekeeping(retainBefore?: number): void {
+    const now = this.deps.clock.now();
+    this.idempotency.purge(now);
+    if (retainBefore !== undefined) this.repo.pruneLogEntries(retainBefore);
+    this.usage.sweep(now);
+    this.velocity.sweep(now);
+  }
+}

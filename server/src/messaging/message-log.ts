@@ -1,0 +1,49 @@
+import type { Account } from '../accounts/service';
+import { periodKeys } from '../accounts/time';
+import type { Clock } from '../clock';
+import type { UsageCounters } from './limits';
+import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
+
+/** How far a sent message has come; a provider report only ever moves it forward. */
+const STATUS_RANK = { sending: 0, sent: 1, delivered: 2, read: 3 } as const;
+type RankedStatus = keyof typeof STATUS_RANK;
+const isRanked = (status: string): status is RankedStatus => Object.hasOwn(STATUS_RANK, status);
+
+/** Reading the message log, and moving a sent message's status on the provider's reports. */
+export class MessageLog {
+  constructor(
+    private readonly repo: MessagingRepository,
+    private readonly usageCounters: UsageCounters,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One message of this account, with its status history; undefined for another account's. */
+  find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
+    const entry = this.repo.findLogEntry(logId);
+    if (!entry || entry.account_id !== accountId) return undefined;
+    return { entry, history: this.repo.statusHistory(logId) };
+  }
+
+  /**
+   * Moves a sent message's status forward on a provider report (delivered, read) and returns its log entry,
+   * or undefined when the message is unknown or the report is not news. Runs in the caller's transaction.
+   */
+  applyProviderStatus(instanceId: string, providerMessageId: string, status: string, at: number): { phone: string | null } | undefined {
+    const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
+    if (!entry) return undefined;
+    if (!isRanked(status) || !isRanked(entry.status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) return undefined;
+    this.repo.setStatus(entry.id, status, at, null);
+    return entry;
+  }
+
+  /** Accepted sends today and this month, in the account's time zone. */
+  usage(account: Account): { day: string; month: string; today: number; thisMonth: number } {
+    const periods = periodKeys(this.clock.now(), account.timeZone);
+    return {
+      day: periods.day,
+      month: periods.month,
+      today: this.usageCounters.get(account.id, `d:${periods.day}`),
+      thisMonth: this.usageCounters.get(account.id, `m:${periods.month}`),
+    };
+  }
+}

@@ -1,0 +1,237 @@
+import type { Clock } from '../clock';
+import type { CommitQueue } from '../db/commit-queue';
+import { events } from '../events/catalog';
+import type { EventOutbox } from '../events/outbox';
+import { ApiError, errorBody } from '../http/errors';
+import type { Instance, InstanceService } from '../instances/service';
+import type { Logger } from '../logger';
+import type { ProviderRegistry } from '../providers/registry';
+import { ProviderError } from '../providers/types';
+import type { CheckedAttempt, Reached } from './attempt';
+import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
+import type { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import type { GuardList } from './pipeline';
+import { PAUSE_AFTER_VIOLATIONS } from './policy';
+import type { MessagingRepository, NewLogEntry } from './repository';
+
+export interface SendSuccess {
+  success: true;
+  status: 'sent';
+  message_id: string;
+  log_id: number;
+}
+
+export interface SendServiceDeps {
+  clock: Clock;
+  logger: Logger;
+  repo: MessagingRepository;
+  /** The gateway's group commit: log entries, outcomes and their events join it. */
+  writes: CommitQueue;
+  idempotency: IdempotencyKeys;
+  usage: UsageCounters;
+  velocity: VelocityState;
+  inFlight: ContentInFlight;
+  instances: Pick<InstanceService, 'pause' | 'providerSettings'>;
+  providers: ProviderRegistry;
+  /** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
+  outbox: EventOutbox;
+}
+
+/** One attempt's hold on its Idempotency-Key, and whether the provider has been called (then the message may exist). */
+interface Ticket {
+  held: HeldKey | undefined;
+  settled: boolean;
+  providerCalled: boolean;
+}
+
+/** The message log row of an attempt, from as far as it got. */
+function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: string | null, httpStatus: number): NewLogEntry {
+  const { request, asked } = attempt;
+  const text = request?.text ?? asked.text;
+  return {
+    account_id: attempt.account.id,
+    api_key_id: attempt.apiKeyId,
+    source: attempt.source,
+    instance_id: attempt.instance?.id ?? null,
+    instance_ref: request?.instanceRef ?? asked.instanceRef,
+    phone: request?.phone ?? asked.phone,
+    message_purpose: request?.purpose ?? attempt.purpose ?? asked.purpose,
+    message_type: request ? (request.media?.type ?? 'text') : null,
+    message_text: text === null ? null : text.slice(0, 4096),
+    content_hash: attempt.contentHash ?? null,
+    status,
+    error_code: errorCode,
+    http_status: httpStatus,
+    risk_score: attempt.policy?.riskScore ?? null,
+    provider_message_id: null,
+    idempotency_key: attempt.idempotencyKey ?? null,
+    created_at: attempt.now,
+  };
+}
+
+const countedPeriods = ({ periods }: CheckedAttempt) => [`d:${periods.day}`, `m:${periods.month}`];
+
+/**
+ * The send itself, after the guards: once per Idempotency-Key, the quota and velocity reservation in the
+ * same synchronous turn as the checks (so concurrent requests cannot both take the last unit), the log
+ * entry committed before the provider is called, the outcome and its event committed together. Every
+ * attempt is written to the message log; a refusal is thrown as its ApiError once it is logged.
+ */
+export class SendService {
+  constructor(private readonly deps: SendServiceDeps) {}
+
+  /**
+   * Runs `guards` and sends, once per Idempotency-Key: a replay of a completed send returns the first
+   * answer; the same key with another body (`requestHash`) is refused.
+   */
+  async send<In extends Reached, Out extends CheckedAttempt>(
+    start: In,
+    guards: GuardList<In, Out>,
+    requestHash: string,
+  ): Promise<SendAnswer> {
+    const ticket: Ticket = { held: undefined, settled: false, providerCalled: false };
+    if (start.idempotencyKey !== undefined) {
+      const claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash, start.now);
+      if ('replayed' in claim) return claim;
+      ticket.held = claim;
+    }
+    try {
+      return await this.guardedSend(start, guards, ticket);
+    } catch (error) {
+      // Before the provider was called nothing was sent and the key is free again. After, it stays claimed
+      // (409 to a retry) until the next start settles it from the message log: never a second send.
+      if (ticket.held && !ticket.settled && !ticket.providerCalled) this.deps.idempotency.release(ticket.held);
+      throw error;
+    }
+  }
+
+  /** Logs an attempt refused before or by its guards (with how far it got), then throws the refusal. */
+  async refuse(attempt: Reached, error: ApiError, ticket?: Ticket): Promise<never> {
+    const entry = logEntry(attempt, 'blocked', error.code, error.status);
+    await this.deps.writes.run(() => {
+      this.deps.repo.insertLogEntry(entry);
+      this.settle(ticket, undefined);
+      if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
+    });
+    throw error;
+  }
+
+  private async guardedSend<In extends Reached, Out extends CheckedAttempt>(
+    start: In,
+    guards: GuardList<In, Out>,
+    ticket: Ticket,
+  ): Promise<SendAnswer> {
+    const outcome = guards.run(start);
+    if ('refused' in outcome) return this.refuse(outcome.reached, outcome.refused, ticket);
+    const attempt = outcome.passed;
+    const logId = await this.reserve(attempt);
+    const { request, instance } = attempt;
+    let messageId: string;
+    try {
+      const provider = this.deps.providers.get(instance.provider);
+      const target = { id: instance.id, name: instance.name, settings: this.deps.instances.providerSettings(instance.id) };
+      ticket.providerCalled = true;
+      const result = request.media
+        ? await provider.sendMedia(target, request.phone, request.media, request.text)
+        : await provider.sendText(target, request.phone, request.text);
+      messageId = result.messageId;
+    } catch (error) {
+      return this.failed(attempt, logId, error, ticket);
+    }
+    const finishedAt = this.deps.clock.now();
+    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
+    await this.deps.writes.run(() => {
+      this.deps.repo.finishLogEntry(logId, { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId }, finishedAt);
+      this.settle(ticket, { status: 200, body });
+      this.deps.outbox.record(
+        attempt.account.id,
+        events.messageSent(
+          { instanceId: instance.id, instanceName: instance.displayName, at: finishedAt },
+          { to: request.phone, messageId, purpose: request.purpose },
+        ),
+      );
+    });
+    return { status: 200, body, replayed: false };
+  }
+
+  /**
+   * Takes the quota unit and velocity slots in memory, in the same synchronous turn as the guards that
+   * checked them, then persists them with the open log entry before the provider is called.
+   */
+  private async reserve(attempt: CheckedAttempt): Promise<number> {
+    const { usage, velocity, inFlight, repo, writes } = this.deps;
+    const accountId = attempt.account.id;
+    const counted = countedPeriods(attempt);
+    usage.add(accountId, counted, 1);
+    for (const slot of attempt.velocity) velocity.set(slot.key, slot.tat);
+    const entry = logEntry(attempt, 'sending', null, 202);
+    const release = inFlight.hold(accountId, attempt.contentHash, attempt.request.phone);
+    try {
+      return await writes.run(() => {
+        repo.addToUsage(accountId, counted, 1);
+        return repo.insertLogEntry(entry);
+      });
+    } catch (error) {
+      usage.add(accountId, counted, -1);
+      throw error;
+    } finally {
+      // Committed (or not): from here the message log answers for it.
+      release();
+    }
+  }
+
+  /**
+   * The provider did not send. A definite refusal gives the quota unit back and frees the key for a retry;
+   * an unknown outcome (a timeout after the request left) keeps both and is remembered as 502, so a
+   * retry with the same key cannot send the message a second time.
+   */
+  private async failed(attempt: CheckedAttempt, logId: number, error: unknown, ticket: Ticket): Promise<never> {
+    const definite = error instanceof ProviderError && error.outcome === 'rejected';
+    const refusal = new ApiError('gateway_send_failed', definite ? { log_id: logId } : { log_id: logId, outcome: 'unknown' });
+    const reason = error instanceof Error ? error.message : String(error);
+    this.deps.logger.warn({ logId, reason, definite }, 'provider send failed');
+    const { account, instance, request } = attempt;
+    const counted = countedPeriods(attempt);
+    if (definite) this.deps.usage.add(account.id, counted, -1);
+    const failedAt = this.deps.clock.now();
+    await this.deps.writes.run(() => {
+      if (definite) this.deps.repo.addToUsage(account.id, counted, -1);
+      this.deps.repo.finishLogEntry(
+        logId,
+        {
+          status: definite ? 'failed' : 'unknown',
+          errorCode: refusal.code,
+          httpStatus: refusal.status,
+          providerMessageId: null,
+          detail: reason,
+        },
+        failedAt,
+      );
+      this.settle(ticket, definite ? undefined : { status: refusal.status, body: errorBody(refusal) });
+      this.deps.outbox.record(
+        account.id,
+        events.messageFailed(
+          { instanceId: instance.id, instanceName: instance.displayName, at: failedAt },
+          { to: request.phone, purpose: request.purpose, errorCode: refusal.code, errorMessage: refusal.message, logId },
+        ),
+      );
+    });
+    throw refusal;
+  }
+
+  private settle(ticket: Ticket | undefined, remembered: { status: number; body: object } | undefined): void {
+    if (!ticket?.held) return;
+    this.deps.idempotency.settle(ticket.held, remembered);
+    ticket.settled = true;
+  }
+
+  private pauseIfRepeated(instance: Instance, now: number): void {
+    const since = Math.max(now - PAUSE_AFTER_VIOLATIONS.windowMs, (instance.reviewedAt ?? -1) + 1);
+    const violations = this.deps.repo.policyViolationsSince(instance.id, since);
+    if (violations >= PAUSE_AFTER_VIOLATIONS.count && !instance.paused) {
+      const minutes = PAUSE_AFTER_VIOLATIONS.windowMs / 60_000;
+      this.deps.instances.pause(instance.id, `${violations} policy violations within ${minutes} minutes`);
+      this.deps.logger.warn({ instanceId: instance.id, violations }, 'instance paused for responsible messaging review');
+    }
+  }
+}

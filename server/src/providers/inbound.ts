@@ -1,0 +1,26 @@
+import type { InboundResult, InboundService } from '../events/inbound';
+import { ApiError } from '../http/errors';
+import type { Instance, InstanceService } from '../instances/service';
+import type { ProviderRegistry } from './registry';
+import type { InboundRequest } from './types';
+
+/**
+ * The way in for everything a provider reports about an instance: the instance's provider authenticates
+ * the request (over the raw body, before anything is parsed), parses it into normalized events, and the
+ * inbound service stores them and records their events. The provider routes and the CLI's simulated
+ * sandbox messages both come through here.
+ */
+export class ProviderInbound {
+  constructor(
+    private readonly providers: ProviderRegistry,
+    private readonly instances: Pick<InstanceService, 'providerSettings'>,
+    private readonly inbound: Pick<InboundService, 'receive'>,
+  ) {}
+
+  async accept(instance: Instance, request: InboundRequest, body: unknown): Promise<InboundResult> {
+    const provider = this.providers.get(instance.provider);
+    const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
+    if (!provider.verifyInbound(request, target)) throw new ApiError('invalid_provider_webhook', { provider: provider.name });
+    return this.inbound.receive(instance.id, provider.parseInbound(body, target));
+  }
+}
