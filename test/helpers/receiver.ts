@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { listen } from './gateway';
 
 export interface Received {
+  /** The request path the gateway posted to. */
+  path: string;
   headers: IncomingHttpHeaders;
   /** The exact bytes the gateway sent. */
   raw: Buffer;
@@ -24,7 +26,7 @@ export async function startReceiver() {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      received.push({ headers: req.headers, raw, body: JSON.parse(raw.toString('utf8') || '{}'), at: Date.now() });
+      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw.toString('utf8') || '{}'), at: Date.now() });
       const reply = replies.shift() ?? { status: 200 };
       res.writeHead(reply.status, reply.headers);
       res.end('ok');

@@ -524,13 +524,17 @@ describe('Idempotency-Key', () => {
   it('concurrent requests with one key send once; the other waits its turn (409) or replays', async () => {
     t = createTestGateway();
     let release: () => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const providerReached = new Promise<void>((resolve) => (reached = resolve));
     const original = t.sandbox.sendText.bind(t.sandbox);
     t.sandbox.sendText = async (...args) => {
-      await new Promise<void>((resolve) => (release = resolve));
+      const held = new Promise<void>((resolve) => (release = resolve));
+      reached();
+      await held;
       return original(...args);
     };
     const first = t.send(sendBody(), { 'Idempotency-Key': 'k4' }).then((res) => res);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await providerReached; // the first request is with the provider, holding the key
     const second = await t.send(sendBody(), { 'Idempotency-Key': 'k4' });
     expectError(second, 'idempotency_request_in_progress');
     expect(second.headers['retry-after']).toBe('1');
@@ -544,10 +548,16 @@ describe('Idempotency-Key', () => {
     t = createTestGateway();
     const sends: unknown[] = [];
     let finishLate: (value: { messageId: string }) => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const providerReached = new Promise<void>((resolve) => (reached = resolve));
     // The provider call does not return before the "restart": the process dies here.
-    t.sandbox.sendText = () => new Promise((resolve) => (finishLate = resolve));
+    t.sandbox.sendText = () =>
+      new Promise((resolve) => {
+        finishLate = resolve;
+        reached();
+      });
     const interrupted = t.send(sendBody(), { 'Idempotency-Key': 'k5' }).then(() => undefined, () => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await providerReached; // the log entry is committed before the provider is called
     expect(logRows(t)).toEqual([expect.objectContaining({ status: 'sending' })]);
     // A restart runs recovery before serving.
     expect(t.gateway.messaging.recoverInterruptedSends()).toBe(1);

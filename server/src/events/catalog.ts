@@ -4,6 +4,7 @@
  * here, from a normalized fact, with exactly the schema's fields.
  */
 import { type EventType } from '../../../nodes/shared/events';
+import { iso } from '../common/iso';
 
 export { EVENT_GROUPS, EVENT_TYPES, isEventType, type EventType } from '../../../nodes/shared/events';
 
@@ -27,7 +28,7 @@ function base(event: EventType, source: EventSource): EventPayload {
     event,
     instance_id: source.instanceId,
     instance_name: source.instanceName,
-    timestamp: new Date(source.at).toISOString(),
+    timestamp: iso(source.at),
   };
 }
 
