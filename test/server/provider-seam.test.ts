@@ -1,0 +1,92 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../../server/src/logger';
+import { ProviderRegistry } from '../../server/src/providers/registry';
+import { ProviderError } from '../../server/src/providers/types';
+import { createTestGateway, sendBody, type TestGateway } from '../helpers/gateway';
+
+const SECRET = 'evo-api-key-DO-NOT-LEAK-0123456789';
+
+let t: TestGateway;
+afterEach(() => t?.close());
+
+describe('per-instance provider settings', () => {
+  it('reach the provider with each send, and never an API answer', async () => {
+    t = createTestGateway();
+    const line = t.gateway.instances.create({
+      accountId: t.accountId,
+      name: 'settings-line',
+      provider: 'sandbox',
+      connectionState: 'connected',
+      providerSettings: { apiKey: SECRET, baseUrl: 'http://127.0.0.1:8080' },
+    });
+    const seen: unknown[] = [];
+    const original = t.sandbox.sendText.bind(t.sandbox);
+    t.sandbox.sendText = (instance, to, text) => {
+      seen.push(instance);
+      return original(instance, to, text);
+    };
+    const sent = await t.send(sendBody({ instance_id: 'settings-line' }));
+    expect(sent.status).toBe(200);
+    expect(seen).toEqual([{ id: line.id, name: 'settings-line', settings: { apiKey: SECRET, baseUrl: 'http://127.0.0.1:8080' } }]);
+
+    const auth = { Authorization: `Bearer ${t.apiKey}` };
+    const answers = [
+      await t.http.get('/api/instances').set(auth),
+      await t.http.get(`/api/messages/${sent.body.log_id}`).set(auth),
+      await t.http.get('/api/me').set(auth),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.body)).not.toContain(SECRET);
+    }
+  });
+
+  it('are redacted from log lines', () => {
+    let output = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    createLogger('info', sink).info({ instance: { id: 'inst_1', providerSettings: { apiKey: SECRET } }, settings: { token: SECRET } }, 'x');
+    expect(output).not.toContain(SECRET);
+  });
+
+  it('an instance can only name a provider this gateway has', () => {
+    t = createTestGateway();
+    expect(() =>
+      t.gateway.instances.create({ accountId: t.accountId, name: 'evo-line', provider: 'evolution', connectionState: 'disconnected' }),
+    ).toThrow('provider must be one of sandbox (got "evolution")');
+  });
+});
+
+describe('the provider registry', () => {
+  it('an unknown provider is a definite refusal: nothing was sent', () => {
+    const registry = new ProviderRegistry([]);
+    expect(() => registry.get('evolution')).toThrow(ProviderError);
+    try {
+      registry.get('evolution');
+    } catch (error) {
+      expect((error as ProviderError).outcome).toBe('rejected');
+    }
+  });
+});
+
+describe('provider reports join the group commit', () => {
+  it('a status reported in the same turn as the send is applied after the send’s outcome', async () => {
+    t = createTestGateway();
+    let report: Promise<unknown> = Promise.resolve();
+    // The provider reports `delivered` while the send's own outcome is still queued: the report waits its turn.
+    t.sandbox.onSend((send) => {
+      setImmediate(() => {
+        report = t.gateway.inbound.receive(send.instanceId, [{ kind: 'status', providerMessageId: send.messageId, status: 'delivered' }]);
+      });
+    });
+    const sent = await t.send(sendBody());
+    await report;
+    const message = await t.http.get(`/api/messages/${sent.body.log_id}`).set('Authorization', `Bearer ${t.apiKey}`);
+    expect(message.body.message.status).toBe('delivered');
+    expect(message.body.message.history.map((row: { status: string }) => row.status)).toEqual(['sent', 'delivered']);
+  });
+});
