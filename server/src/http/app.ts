@@ -29,6 +29,8 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
       const apiError = toApiError(error);
       if (apiError.code === 'internal_error') {
         logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unexpected error');
+      } else if (apiError.code === 'storage_unavailable') {
+        logger.error({ err: error, method: ctx.method, path: ctx.path }, 'the database refused a write');
       }
       ctx.status = apiError.status;
       ctx.set(apiError.headers);
@@ -37,8 +39,18 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
   };
 }
 
+/** SQLite refusing writes (disk full, locked too long, an I/O error, a read-only file): it may pass. */
+const STORAGE_CODES = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN)/;
+
+/** How long a client is asked to wait while the database refuses writes. */
+const STORAGE_RETRY_AFTER_SECONDS = '5';
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && STORAGE_CODES.test(code)) {
+    return new ApiError('storage_unavailable', {}, { 'Retry-After': STORAGE_RETRY_AFTER_SECONDS });
+  }
   if (error instanceof InputError) return new ApiError('validation_error', { fields: error.fields ?? { request: error.message } });
   const status = (error as { status?: number }).status;
   if (status === 404) return new ApiError('not_found');

@@ -80,6 +80,10 @@ export const ERROR_TABLE = {
   method_not_allowed: { status: 405, message: 'This method is not allowed on this route.' },
   invalid_admin_token: { status: 401, message: 'A valid operator token is required.' },
   invalid_provider_webhook: { status: 401, message: 'The provider webhook could not be authenticated.' },
+  storage_unavailable: {
+    status: 503,
+    message: 'The gateway cannot write to its database right now (the disk may be full). Please retry shortly.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

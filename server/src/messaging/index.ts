@@ -9,7 +9,7 @@ import type { SuppressionService } from '../suppressions/service';
 import { apiSendGuards } from './api-guards';
 import { sharedGuards, type SharedGuards } from './guards';
 import { IdempotencyKeys } from './idempotency';
-import { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
@@ -41,6 +41,7 @@ export class Messaging {
   private readonly idempotency: IdempotencyKeys;
   private readonly usage: UsageCounters;
   private readonly velocity = new VelocityState();
+  private readonly refusals = new RefusalBudget();
 
   constructor(private readonly deps: MessagingDeps) {
     this.repo = new MessagingRepository(deps.db);
@@ -63,6 +64,7 @@ export class Messaging {
       usage: this.usage,
       velocity: this.velocity,
       inFlight,
+      refusals: this.refusals,
     });
     this.log = new MessageLog(this.repo, this.usage, deps.clock);
   }
@@ -82,5 +84,6 @@ export class Messaging {
     if (retainBefore !== undefined) this.repo.pruneLogEntries(retainBefore);
     this.usage.sweep(now);
     this.velocity.sweep(now);
+    this.refusals.sweep(now);
   }
 }

@@ -86,3 +86,32 @@ export class ContentInFlight {
     };
   }
 }
+
+/**
+ * How many refused attempts per API key and minute are written to the message log one row each; past it,
+ * refusals are still answered but only counted (refused_attempts), so a flood of bad requests cannot
+ * fill the disk. README "Message log".
+ */
+export const REFUSALS_LOGGED_PER_MINUTE = 300;
+
+export class RefusalBudget {
+  private readonly used = new Map<string, { minute: number; count: number }>();
+
+  /** True while this key may log another refusal in full this minute. */
+  take(accountId: number, apiKeyId: number | null, now: number): boolean {
+    const key = `${accountId}|${apiKeyId ?? 0}`;
+    const minute = Math.floor(now / 60_000);
+    const current = this.used.get(key);
+    if (!current || current.minute !== minute) {
+      this.used.set(key, { minute, count: 1 });
+      return true;
+    }
+    current.count += 1;
+    return current.count <= REFUSALS_LOGGED_PER_MINUTE;
+  }
+
+  sweep(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    for (const [key, value] of this.used) if (value.minute < minute) this.used.delete(key);
+  }
+}

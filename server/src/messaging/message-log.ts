@@ -17,11 +17,10 @@ export class MessageLog {
     private readonly clock: Clock,
   ) {}
 
-  /** One message of this account, with its status history; undefined for another account's. */
+  /** One message by its number in this account's log (the API's log_id), with its status history. */
   find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
-    const entry = this.repo.findLogEntry(logId);
-    if (!entry || entry.account_id !== accountId) return undefined;
-    return { entry, history: this.repo.statusHistory(logId) };
+    const entry = this.repo.findByLogId(accountId, logId);
+    return entry ? { entry, history: this.repo.statusHistory(entry.id) } : undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { MessageLogRow, StatusHistoryRow } from './repository';
 
 /** One message of the log with its history, as `GET /api/messages/{log_id}` shows it. */
 export const messageJson = (entry: MessageLogRow, history: StatusHistoryRow[]) => ({
-  log_id: entry.id,
+  log_id: entry.account_seq,
   status: entry.status,
   error: entry.error_code,
   http_status: entry.http_status,

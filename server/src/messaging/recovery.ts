@@ -32,7 +32,7 @@ export function recoverInterruptedSends(deps: {
         { status: 'unknown', errorCode: 'gateway_send_failed', httpStatus: 502, providerMessageId: null, detail: INTERRUPTED_DETAIL },
         now,
       );
-      const refusal = new ApiError('gateway_send_failed', { log_id: entry.id, outcome: 'unknown', interrupted: true });
+      const refusal = new ApiError('gateway_send_failed', { log_id: entry.account_seq, outcome: 'unknown', interrupted: true });
       if (entry.idempotency_key) {
         deps.idempotency.settle({ accountId: entry.account_id, key: entry.idempotency_key }, { status: 502, body: errorBody(refusal) });
       }
@@ -42,7 +42,7 @@ export function recoverInterruptedSends(deps: {
           entry.account_id,
           events.messageFailed(
             { instanceId: instance.id, instanceName: instance.displayName, at: now },
-            { to: entry.phone, purpose: entry.message_purpose ?? '', errorCode: refusal.code, errorMessage: refusal.message, logId: entry.id },
+            { to: entry.phone, purpose: entry.message_purpose ?? '', errorCode: refusal.code, errorMessage: refusal.message, logId: entry.account_seq },
           ),
         );
       }
@@ -51,7 +51,7 @@ export function recoverInterruptedSends(deps: {
       const entry = repo.latestLogEntryForKey(accountId, key);
       const held = { accountId, key };
       if (entry && entry.provider_message_id && ['sent', 'delivered', 'read'].includes(entry.status)) {
-        const body: SendSuccess = { success: true, status: 'sent', message_id: entry.provider_message_id, log_id: entry.id };
+        const body: SendSuccess = { success: true, status: 'sent', message_id: entry.provider_message_id, log_id: entry.account_seq };
         deps.idempotency.settle(held, { status: 200, body });
       } else {
         deps.idempotency.settle(held, undefined);

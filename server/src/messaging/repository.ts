@@ -5,6 +5,8 @@ export type MessageStatus = 'blocked' | 'sending' | 'sent' | 'failed' | 'unknown
 export interface MessageLogRow {
   id: number;
   account_id: number;
+  /** The account's own number for the entry: the API's log_id. */
+  account_seq: number;
   api_key_id: number | null;
   source: string;
   instance_id: string | null;
@@ -24,7 +26,13 @@ export interface MessageLogRow {
   updated_at: number;
 }
 
-export type NewLogEntry = Omit<MessageLogRow, 'id' | 'updated_at'>;
+export type NewLogEntry = Omit<MessageLogRow, 'id' | 'account_seq' | 'updated_at'>;
+
+/** A new log entry's row id (inside the gateway) and its number in the account's log (the API's log_id). */
+export interface LogEntryIds {
+  id: number;
+  logId: number;
+}
 
 export interface StatusHistoryRow {
   status: string;
@@ -43,7 +51,9 @@ export interface IdempotencyRow {
 /** SQL for the messaging area's tables: message log, status history, quota counters, idempotency. */
 export class MessagingRepository {
   private readonly insertLog;
-  private readonly selectLog;
+  private readonly nextSeq;
+  private readonly selectLogBySeq;
+  private readonly countRefusal;
   private readonly finishLog;
   private readonly insertHistory;
   private readonly selectHistory;
@@ -59,6 +69,7 @@ export class MessagingRepository {
   private readonly purgeIdempotency;
   private readonly pruneHistory;
   private readonly pruneLog;
+  private readonly pruneRefusals;
   private readonly selectInterrupted;
   private readonly selectInProgress;
   private readonly selectLatestForKey;
@@ -66,15 +77,26 @@ export class MessagingRepository {
   private readonly setStatusStmt;
 
   constructor(private readonly db: Db) {
-    this.insertLog = db.prepare<[NewLogEntry & { updated_at: number }]>(
-      `INSERT INTO message_log (account_id, api_key_id, source, instance_id, instance_ref, phone, message_purpose,
-         message_type, message_text, content_hash, status, error_code, http_status, risk_score, provider_message_id,
-         idempotency_key, created_at, updated_at)
-       VALUES (@account_id, @api_key_id, @source, @instance_id, @instance_ref, @phone, @message_purpose,
-         @message_type, @message_text, @content_hash, @status, @error_code, @http_status, @risk_score,
+    this.insertLog = db.prepare<[NewLogEntry & { account_seq: number; updated_at: number }]>(
+      `INSERT INTO message_log (account_id, account_seq, api_key_id, source, instance_id, instance_ref, phone,
+         message_purpose, message_type, message_text, content_hash, status, error_code, http_status, risk_score,
+         provider_message_id, idempotency_key, created_at, updated_at)
+       VALUES (@account_id, @account_seq, @api_key_id, @source, @instance_id, @instance_ref, @phone,
+         @message_purpose, @message_type, @message_text, @content_hash, @status, @error_code, @http_status, @risk_score,
          @provider_message_id, @idempotency_key, @created_at, @updated_at)`,
     );
-    this.selectLog = db.prepare<[number], MessageLogRow>('SELECT * FROM message_log WHERE id = ?');
+    this.nextSeq = db.prepare<[number], number>(
+      `INSERT INTO message_log_sequences (account_id, last_seq) VALUES (?, 1)
+       ON CONFLICT (account_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+    ).pluck();
+    this.selectLogBySeq = db.prepare<[number, number], MessageLogRow>(
+      'SELECT * FROM message_log WHERE account_id = ? AND account_seq = ?',
+    );
+    this.countRefusal = db.prepare<[{ accountId: number; apiKeyId: number; minute: number; errorCode: string }]>(
+      `INSERT INTO refused_attempts (account_id, api_key_id, minute, error_code, count)
+       VALUES (@accountId, @apiKeyId, @minute, @errorCode, 1)
+       ON CONFLICT (account_id, api_key_id, minute, error_code) DO UPDATE SET count = count + 1`,
+    );
     this.finishLog = db.prepare<[MessageStatus, string | null, number, string | null, number, number]>(
       `UPDATE message_log SET status = ?, error_code = ?, http_status = ?, provider_message_id = ?, updated_at = ?
        WHERE id = ?`,
@@ -137,6 +159,7 @@ export class MessagingRepository {
       "DELETE FROM message_status_history WHERE log_id IN (SELECT id FROM message_log WHERE created_at < ? AND status <> 'sending')",
     );
     this.pruneLog = db.prepare<[number]>("DELETE FROM message_log WHERE created_at < ? AND status <> 'sending'");
+    this.pruneRefusals = db.prepare<[number]>('DELETE FROM refused_attempts WHERE minute < ?');
     this.selectInterrupted = db.prepare<[], MessageLogRow>("SELECT * FROM message_log WHERE status = 'sending'");
     this.selectInProgress = db.prepare<[], { account_id: number; key: string }>(
       "SELECT account_id, key FROM idempotency_keys WHERE state = 'in_progress'",
@@ -156,11 +179,23 @@ export class MessagingRepository {
     return this.db.transaction(fn).immediate();
   }
 
-  insertLogEntry(entry: NewLogEntry): number {
-    const id = Number(this.insertLog.run({ ...entry, updated_at: entry.created_at }).lastInsertRowid);
+  insertLogEntry(entry: NewLogEntry): LogEntryIds {
+    const logId = this.nextSeq.get(entry.account_id);
+    if (logId === undefined) throw new Error('message_log_sequences returned no number');
+    const id = Number(this.insertLog.run({ ...entry, account_seq: logId, updated_at: entry.created_at }).lastInsertRowid);
     // 'sending' is a moment, not a state worth a history row; the outcome that follows is recorded.
     if (entry.status !== 'sending') this.insertHistory.run(id, entry.status, entry.error_code, entry.created_at);
-    return id;
+    return { id, logId };
+  }
+
+  /** A refusal beyond the key's budget: counted per key, minute and code instead of stored. */
+  countRefusedAttempt(accountId: number, apiKeyId: number | null, at: number, errorCode: string): void {
+    this.countRefusal.run({ accountId, apiKeyId: apiKeyId ?? 0, minute: Math.floor(at / 60_000), errorCode });
+  }
+
+  /** An entry by its number in the account's log (the API's log_id). */
+  findByLogId(accountId: number, logId: number): MessageLogRow | undefined {
+    return this.selectLogBySeq.get(accountId, logId);
   }
 
   finishLogEntry(
@@ -170,10 +205,6 @@ export class MessagingRepository {
   ): void {
     this.finishLog.run(change.status, change.errorCode, change.httpStatus, change.providerMessageId, now, id);
     this.insertHistory.run(id, change.status, change.detail ?? change.errorCode, now);
-  }
-
-  findLogEntry(id: number): MessageLogRow | undefined {
-    return this.selectLog.get(id);
   }
 
   statusHistory(id: number): StatusHistoryRow[] {
@@ -244,6 +275,7 @@ export class MessagingRepository {
   pruneLogEntries(before: number): number {
     return this.transaction(() => {
       this.pruneHistory.run(before);
+      this.pruneRefusals.run(Math.floor(before / 60_000));
       return this.pruneLog.run(before).changes;
     });
   }

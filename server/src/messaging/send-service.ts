@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { sha256 } from '../common/hash';
 import type { CommitQueue } from '../db/commit-queue';
 import { events } from '../events/catalog';
 import type { EventOutbox } from '../events/outbox';
@@ -9,10 +10,10 @@ import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import type { CheckedAttempt, Reached } from './attempt';
 import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
-import type { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import type { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
 import type { GuardList } from './pipeline';
 import { PAUSE_AFTER_VIOLATIONS } from './policy';
-import type { MessagingRepository, NewLogEntry } from './repository';
+import type { LogEntryIds, MessagingRepository, NewLogEntry } from './repository';
 
 export interface SendSuccess {
   success: true;
@@ -31,6 +32,7 @@ export interface SendServiceDeps {
   usage: UsageCounters;
   velocity: VelocityState;
   inFlight: ContentInFlight;
+  refusals: RefusalBudget;
   instances: Pick<InstanceService, 'pause' | 'providerSettings'>;
   providers: ProviderRegistry;
   /** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
@@ -44,10 +46,14 @@ interface Ticket {
   providerCalled: boolean;
 }
 
+/** A refused attempt's text is kept as a prefix (and its hash): enough to recognise it, never a disk's worth. */
+const REFUSED_TEXT_PREFIX = 80;
+
 /** The message log row of an attempt, from as far as it got. */
 function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: string | null, httpStatus: number): NewLogEntry {
   const { request, asked } = attempt;
-  const text = request?.text ?? asked.text;
+  const fullText = request?.text ?? asked.text;
+  const text = fullText === null || status === 'sending' ? fullText : [...fullText].slice(0, REFUSED_TEXT_PREFIX).join('');
   return {
     account_id: attempt.account.id,
     api_key_id: attempt.apiKeyId,
@@ -58,7 +64,7 @@ function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: st
     message_purpose: request?.purpose ?? attempt.purpose ?? asked.purpose,
     message_type: request ? (request.media?.type ?? 'text') : null,
     message_text: text === null ? null : text.slice(0, 4096),
-    content_hash: attempt.contentHash ?? null,
+    content_hash: attempt.contentHash ?? (fullText === null ? null : sha256(fullText)),
     status,
     error_code: errorCode,
     http_status: httpStatus,
@@ -105,11 +111,18 @@ export class SendService {
     }
   }
 
-  /** Logs an attempt refused before or by its guards (with how far it got), then throws the refusal. */
+  /**
+   * Logs an attempt refused before or by its guards (with how far it got), then throws the refusal. Past the
+   * key's budget of refusals a minute, it is counted instead; policy violations are always logged (three
+   * within an hour pause the instance).
+   */
   async refuse(attempt: Reached, error: ApiError, ticket?: Ticket): Promise<never> {
     const entry = logEntry(attempt, 'blocked', error.code, error.status);
+    const inFull =
+      error.code === 'policy_violation' || this.deps.refusals.take(attempt.account.id, attempt.apiKeyId, attempt.now);
     await this.deps.writes.run(() => {
-      this.deps.repo.insertLogEntry(entry);
+      if (inFull) this.deps.repo.insertLogEntry(entry);
+      else this.deps.repo.countRefusedAttempt(attempt.account.id, attempt.apiKeyId, attempt.now, error.code);
       this.settle(ticket, undefined);
       if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
     });
@@ -124,7 +137,7 @@ export class SendService {
     const outcome = guards.run(start);
     if ('refused' in outcome) return this.refuse(outcome.reached, outcome.refused, ticket);
     const attempt = outcome.passed;
-    const logId = await this.reserve(attempt);
+    const entry = await this.reserve(attempt);
     const { request, instance } = attempt;
     let messageId: string;
     try {
@@ -136,12 +149,12 @@ export class SendService {
         : await provider.sendText(target, request.phone, request.text);
       messageId = result.messageId;
     } catch (error) {
-      return this.failed(attempt, logId, error, ticket);
+      return this.failed(attempt, entry, error, ticket);
     }
     const finishedAt = this.deps.clock.now();
-    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: logId };
+    const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: entry.logId };
     await this.deps.writes.run(() => {
-      this.deps.repo.finishLogEntry(logId, { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId }, finishedAt);
+      this.deps.repo.finishLogEntry(entry.id, { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId }, finishedAt);
       this.settle(ticket, { status: 200, body });
       this.deps.outbox.record(
         attempt.account.id,
@@ -158,7 +171,7 @@ export class SendService {
    * Takes the quota unit and velocity slots in memory, in the same synchronous turn as the guards that
    * checked them, then persists them with the open log entry before the provider is called.
    */
-  private async reserve(attempt: CheckedAttempt): Promise<number> {
+  private async reserve(attempt: CheckedAttempt): Promise<LogEntryIds> {
     const { usage, velocity, inFlight, repo, writes } = this.deps;
     const accountId = attempt.account.id;
     const counted = countedPeriods(attempt);
@@ -185,7 +198,7 @@ export class SendService {
    * an unknown outcome (a timeout after the request left) keeps both and is remembered as 502, so a
    * retry with the same key cannot send the message a second time.
    */
-  private async failed(attempt: CheckedAttempt, logId: number, error: unknown, ticket: Ticket): Promise<never> {
+  private async failed(attempt: CheckedAttempt, { id, logId }: LogEntryIds, error: unknown, ticket: Ticket): Promise<never> {
     const definite = error instanceof ProviderError && error.outcome === 'rejected';
     const refusal = new ApiError('gateway_send_failed', definite ? { log_id: logId } : { log_id: logId, outcome: 'unknown' });
     const reason = error instanceof Error ? error.message : String(error);
@@ -197,7 +210,7 @@ export class SendService {
     await this.deps.writes.run(() => {
       if (definite) this.deps.repo.addToUsage(account.id, counted, -1);
       this.deps.repo.finishLogEntry(
-        logId,
+        id,
         {
           status: definite ? 'failed' : 'unknown',
           errorCode: refusal.code,

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { Gateway } from '../../server/src/gateway';
+import { createLogger } from '../../server/src/logger';
+import { sendBody } from '../helpers/gateway';
+
+let dir: string;
+let gateway: Gateway;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-full-'));
+});
+afterEach(() => {
+  gateway?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const phoneN = (n: number) => `+9665${String(30000000 + n)}`;
+
+/** A gateway on a file database whose log lines can be awaited. */
+function setUp() {
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const logs = new Writable({
+    write(chunk, _encoding, done) {
+      for (const waiter of waiters.filter((item) => String(chunk).includes(item.text))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+      done();
+    },
+  });
+  gateway = new Gateway({ databasePath: path.join(dir, 'gateway.db'), logger: createLogger('error', logs) });
+  const account = gateway.accounts.create({ name: 'Shop', recipientRatePerMinute: 1000, instanceRatePerMinute: 100_000, dailyLimit: 10_000 });
+  gateway.instances.create({ accountId: account.id, name: 'demo-support-line', provider: 'sandbox', connectionState: 'connected' });
+  const { key } = gateway.accounts.createKey(account.id);
+  const agent = request(gateway.createApp().callback());
+  return {
+    agent,
+    key,
+    send: (n: number) =>
+      agent
+        .post('/api/send-message')
+        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+        .send(JSON.stringify(sendBody({ phone: phoneN(n), message: `Order ${n} has shipped.` }))),
+    logged: (text: string) => new Promise<void>((resolve) => waiters.push({ text, resolve })),
+  };
+}
+
+describe('a database that refuses writes', () => {
+  it('a full database: answers 503 with Retry-After under load, never 500, and recovers by itself when space is back', async () => {
+    const { send, agent, key } = setUp();
+    gateway.sandboxStatuses.start(0);
+    for (let n = 0; n < 5; n += 1) expect((await send(n)).status).toBe(200);
+
+    // "Full": the database may not grow by a single page, as on a full disk.
+    const pages = gateway.db.pragma('page_count', { simple: true }) as number;
+    gateway.db.pragma(`max_page_count = ${pages}`);
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => send(100 + i)));
+    expect([...new Set(answers.map((answer) => answer.status))].every((status) => status === 200 || status === 503)).toBe(true);
+    const refused = answers.filter((answer) => answer.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const answer of refused) {
+      expect(answer.body).toMatchObject({ success: false, error: 'storage_unavailable' });
+      expect(answer.headers['retry-after']).toBe('5');
+    }
+
+    // Space is back: sends go through without a restart, and every report of a sent message lands.
+    gateway.db.pragma('max_page_count = 1073741823');
+    expect((await send(999)).status).toBe(200);
+    expect((await agent.get('/api/me').set('Authorization', `Bearer ${key}`)).status).toBe(200);
+    await gateway.sandboxStatuses.settled();
+    const unread = gateway.db.prepare("SELECT COUNT(*) AS n FROM message_log WHERE provider_message_id IS NOT NULL AND status <> 'read'").get();
+    expect(unread).toEqual({ n: 0 });
+  });
+
+  it('a provider status report the database refuses is logged, not thrown, and stored on a later try', async () => {
+    const { send, logged } = setUp();
+    // The database refuses writes exactly while the first report (the sandbox's `delivered`) is being stored.
+    const receive = gateway.inbound.receive.bind(gateway.inbound);
+    let refuseNext = true;
+    gateway.inbound.receive = async (...args) => {
+      if (!refuseNext) return receive(...args);
+      refuseNext = false;
+      gateway.flushWrites(); // the send's own outcome, if still queued, is not part of this
+      gateway.db.pragma('query_only = ON');
+      try {
+        return await receive(...args);
+      } finally {
+        gateway.db.pragma('query_only = OFF');
+      }
+    };
+    const refusedReport = logged('sandbox status report could not be stored');
+    gateway.sandboxStatuses.start(0);
+    const sent = await send(1);
+    expect(sent.status).toBe(200);
+    await refusedReport;
+    await gateway.sandboxStatuses.settled();
+    const row = gateway.db.prepare('SELECT status FROM message_log WHERE account_seq = ?').get(sent.body.log_id);
+    expect(row).toEqual({ status: 'read' });
+  });
+});
