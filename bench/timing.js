@@ -2,16 +2,14 @@
 
 /**
  * BENCH_TIMING=1: wraps the parts of the send path of a running Gateway with timers, from the outside
- * (nothing in server/ is changed). Every part below is synchronous, so its time is event-loop time the
- * request holds; the database commits (and their fsync under synchronous=FULL) happen inside them.
+ * (nothing in server/ is changed). The synchronous parts are event-loop time the request holds; the
+ * database commits (and their fsync) happen inside the group commit's flush.
  *
  *   authenticate          AccountService.authenticate (key hash, key + account lookups)
- *   guard:<name>          each of SendService.apiGuards, in order
- *   reserve tx            the transaction that takes quota/velocity and inserts the log entry
- *   finish tx             the transaction that marks the entry sent
- *     … body / begin+commit   the same transactions split into the statements and BEGIN IMMEDIATE + COMMIT
+ *   guards                the API's guard list, steps 4-13 in order (messaging/api-guards.ts)
+ *   group commit          one flush of the commit queue: log entries, outcomes, events, status reports
  *   provider.sendText     the sandbox provider
- *   handleHttp (wall)     from entry to the answer, including awaiting the body and queueing (not CPU)
+ *   send (wall)           SendService.send from entry to the answer, including queueing (not CPU)
  */
 
 const { performance } = require('node:perf_hooks');
@@ -40,63 +38,20 @@ function instrument(gateway) {
       }
     };
 
-  const sends = gateway.sends;
+  const { messaging } = gateway;
   gateway.accounts.authenticate = timeSync('authenticate', gateway.accounts.authenticate.bind(gateway.accounts));
-
-  const guardNames = new Map();
-  for (const key of Object.keys(sends)) {
-    if (typeof sends[key] === 'function') guardNames.set(sends[key], key);
-  }
-  sends.apiGuards.forEach((guard, index) => {
-    const name = guardNames.get(guard) || guard.name || `#${index}`;
-    sends.apiGuards[index] = timeSync(`guard:${name}`, guard);
-  });
-
-  // SendService keeps its repository and reserve() private in TypeScript; at run time they are plain properties.
-  const repo = sends.repo;
-  let inReserve = false;
-  const originalReserve = sends.reserve;
-  sends.reserve = function reserve(...args) {
-    inReserve = true;
-    try {
-      return originalReserve.apply(this, args);
-    } finally {
-      inReserve = false;
-    }
-  };
-  const originalTransaction = repo.transaction.bind(repo);
-  repo.transaction = (fn) => {
-    const label = inReserve ? 'reserve tx' : 'finish tx';
-    let bodyMs = 0;
+  messaging.apiGuards.run = timeSync('guards', messaging.apiGuards.run.bind(messaging.apiGuards));
+  // The commit queue is private in TypeScript; at run time it is a plain property.
+  const writes = gateway.writes;
+  writes.flush = timeSync('group commit', writes.flush.bind(writes));
+  gateway.sandbox.sendText = timeSync('provider.sendText', gateway.sandbox.sendText.bind(gateway.sandbox));
+  const originalSend = messaging.sends.send.bind(messaging.sends);
+  messaging.sends.send = async (...args) => {
     const t0 = performance.now();
     try {
-      return originalTransaction(() => {
-        const b0 = performance.now();
-        try {
-          return fn();
-        } finally {
-          bodyMs = performance.now() - b0;
-        }
-      });
+      return await originalSend(...args);
     } finally {
-      const total = performance.now() - t0;
-      add(label, total);
-      add(`  ${label} body`, bodyMs);
-      add(`  ${label} begin+commit`, total - bodyMs);
-    }
-  };
-
-  for (const provider of Object.values(gateway.providers)) {
-    provider.sendText = timeSync('provider.sendText', provider.sendText.bind(provider));
-  }
-
-  const originalHandle = sends.handleHttp.bind(sends);
-  sends.handleHttp = async (input) => {
-    const t0 = performance.now();
-    try {
-      return await originalHandle(input);
-    } finally {
-      add('handleHttp (wall)', performance.now() - t0);
+      add('send (wall)', performance.now() - t0);
     }
   };
 
