@@ -16,6 +16,9 @@ import { SuppressionService } from './messaging/suppressions';
 import { SandboxProvider } from './providers/sandbox';
 import type { Provider } from './providers/types';
 import { VERSION } from './version';
+import { HealthChecks } from './operations/health';
+import { GatewayMetrics, instrumentProviders, observeDeliveryAttempts } from './operations/metrics';
+import { operationsHttp } from './operations/routes';
 
 export interface GatewayOptions {
   /** A path, or ':memory:' for a private database (tests). */
@@ -27,6 +30,8 @@ export interface GatewayOptions {
   delivery?: Partial<DeliveryOptions>;
   /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
   adminToken?: string;
+  /** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
+  processMetrics?: boolean;
 }
 
 /** Everything one running gateway is made of; the HTTP server, the CLI and the tests all build one here. */
@@ -45,6 +50,8 @@ export class Gateway {
   readonly webhooks: WebhookService;
   readonly deliveries: DeliveryWorker;
   readonly adminToken: string | undefined;
+  readonly metrics: GatewayMetrics;
+  readonly health: HealthChecks;
   private readonly statusTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: GatewayOptions) {
@@ -53,7 +60,9 @@ export class Gateway {
     this.adminToken = options.adminToken;
     this.db = openDatabase(options.databasePath);
     this.sandbox = options.sandbox ?? new SandboxProvider();
-    this.providers = { sandbox: this.sandbox, ...options.providers };
+    this.metrics = new GatewayMetrics(this.db, this.clock, { processMetrics: options.processMetrics });
+    this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
+    this.providers = instrumentProviders({ sandbox: this.sandbox, ...options.providers }, this.metrics);
     this.accounts = new AccountService(this.db, this.clock);
     this.instances = new InstanceService(this.db, this.clock);
     this.suppressions = new SuppressionService(this.db, this.clock);
@@ -88,6 +97,7 @@ export class Gateway {
       ...options.delivery,
     };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
+    observeDeliveryAttempts(eventsRepo, this.metrics);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
   }
@@ -97,6 +107,7 @@ export class Gateway {
       databasePath: config.databasePath,
       logger,
       adminToken: config.adminToken,
+      processMetrics: true,
       sandbox: new SandboxProvider({
         failNumbers: config.sandbox.failNumbers,
         failureRate: config.sandbox.failureRate,
@@ -146,6 +157,11 @@ export class Gateway {
       inbound: this.inbound,
       webhooks: this.webhooks,
       verifyOperator: (token) => verifyAdminToken(this, this.adminToken, token),
+      operations: operationsHttp({
+        health: this.health,
+        metrics: this.metrics,
+        verifyOperator: (token) => verifyAdminToken(this, this.adminToken, token),
+      }),
     });
   }
 

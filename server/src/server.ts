@@ -3,7 +3,8 @@ import type { Config } from './config';
 import { bootstrapIfEmpty, ensureOperatorToken, type BootstrapResult } from './bootstrap';
 import { lockDataDir } from './db/lock';
 import { Gateway } from './gateway';
-import { createLogger, type Logger } from './logger';
+import { createServerLogger, type Logger } from './logger';
+import { restartBanner } from './operations/banner';
 
 export interface RunningServer {
   gateway: Gateway;
@@ -22,7 +23,7 @@ export async function startServer(
   config: Config,
   options: { logger?: Logger; print?: (text: string) => void; handleSignals?: boolean } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createServerLogger(config.logLevel, config.logFormat);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const lock = lockDataDir(config.dataDir);
   let gateway: Gateway | undefined;
@@ -55,6 +56,7 @@ export async function startServer(
     );
   }
   gateway.deliveries.start();
+  gateway.health.deliveryWorkerStarted();
   const running = gateway;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -62,7 +64,7 @@ export async function startServer(
   logger.info({ port, host: config.host, dataDir: config.dataDir }, 'gateway listening');
   const baseUrl = config.publicUrl.replace(`:${config.port}`, `:${port}`);
   if (bootstrap) print(bootstrapBanner(bootstrap, operatorToken, baseUrl));
-  else if (operatorToken) print(`\nOperator token (shown once, keep it): ${operatorToken}\n\n`);
+  else print(restartBanner(baseUrl, operatorToken));
 
   const housekeeping = () => {
     try {
@@ -79,6 +81,7 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down: no new connections, finishing in-flight requests');
+      running.health.shuttingDown();
       clearInterval(purgeTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

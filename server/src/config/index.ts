@@ -37,6 +37,7 @@ const envSchema = z.object({
   ),
   GATEWAY_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   GATEWAY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  GATEWAY_LOG_FORMAT: optionalText.pipe(z.enum(['auto', 'pretty', 'json']).default('auto')),
   GATEWAY_PROVIDER: z.enum(['sandbox']).default('sandbox'),
   GATEWAY_TIME_ZONE: z
     .string()
@@ -80,6 +81,8 @@ export interface Config {
   adminToken: string | undefined;
   publicUrl: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `auto`: pretty on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   provider: 'sandbox';
   defaultTimeZone: string;
   sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     adminToken: values.GATEWAY_ADMIN_TOKEN,
     publicUrl: (values.GATEWAY_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
     logLevel: values.GATEWAY_LOG_LEVEL,
+    logFormat: values.GATEWAY_LOG_FORMAT,
     provider: values.GATEWAY_PROVIDER,
     defaultTimeZone: values.GATEWAY_TIME_ZONE,
     sandbox: {

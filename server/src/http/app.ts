@@ -12,6 +12,7 @@ import { registerMessagingRoutes } from '../messaging/routes';
 import type { SendService } from '../messaging/service';
 import { registerAccountRoutes } from '../accounts/routes';
 import { ApiError, errorBody } from './errors';
+import type { OperationsHttp } from '../operations/routes';
 
 export interface AppDeps {
   clock: Clock;
@@ -24,6 +25,8 @@ export interface AppDeps {
   webhooks: WebhookService;
   /** Checks an operator token (GATEWAY_ADMIN_TOKEN or the generated one). */
   verifyOperator: (token: string | undefined) => boolean;
+  /** Health probes, metrics and the send counters (server/src/operations). */
+  operations?: OperationsHttp;
 }
 
 /** Maps every thrown error to `{success:false,error,message,details}`; nothing internal leaves the process. */
@@ -83,8 +86,10 @@ export function createApp(deps: AppDeps): Koa {
   registerMessagingRoutes(router, deps);
   registerAccountRoutes(router, deps);
   registerEventRoutes(router, deps);
+  deps.operations?.register(router);
 
   app.use(accessLog(deps.logger, deps.clock));
+  if (deps.operations) app.use(deps.operations.observe);
   app.use(errorMiddleware(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());
