@@ -7,6 +7,7 @@ import { startServer } from '../server';
 import { VERSION } from '../version';
 import { webhookJson } from '../events/routes';
 import { SandboxProvider } from '../providers/sandbox';
+import { registerOperationsCommands } from '../operations/cli';
 import { accountJson, deliveryJson, instanceJson, keyJson, record, suppressionJson, table } from './format';
 
 export interface CliIo {
@@ -438,6 +439,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
         emit(flags.json, data, record(data));
       }),
     );
+
+  // ---- backup, restore ----
+  registerOperationsCommands(program, { config: getConfig, emit, jsonOption });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { backupBeforeMigrations } from '../operations/backup';
 
 export type Db = Database.Database;
 
@@ -14,7 +15,10 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  const migrations = readMigrations();
+  const backup = backupBeforeMigrations(db, file, migrations);
+  if (backup) process.stderr.write(`whatsapp-gateway: upgrading the database schema; a copy of it was saved first to ${backup}\n`);
+  migrate(db, migrations);
   return db;
 }
 
