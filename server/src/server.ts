@@ -122,6 +122,9 @@ function bootstrapBanner(result: BootstrapResult, operatorToken: string | undefi
     `    -H "Authorization: Bearer ${result.apiKey}" -H "Content-Type: application/json" \\`,
     `    -d '{"instance_id":"demo-support-line","phone":"+966501234567","message":"Your order #2041 has shipped.","message_purpose":"transactional"}'`,
     '',
+    'Next, connect n8n (README, "Connect n8n"): install the nodes, then create a "WhatsApp Gateway API"',
+    `credential with Base URL ${baseUrl} and the API key above.`,
+    '',
   ];
   return `${lines.join('\n')}\n`;
 }
