@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { errorText } from './error-text';
 
 /** Automatic copies taken before migrations, kept in `<data dir>/backups/`; older ones are deleted. */
 export const KEPT_MIGRATION_BACKUPS = 5;
@@ -84,7 +85,7 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
   try {
     restored = describe(source);
   } catch (error) {
-    throw new Error(`${source} is not a readable SQLite database (${error instanceof Error ? error.message : 'unknown error'})`);
+    throw new Error(`${source} is not a readable SQLite database (${errorText(error)})`);
   }
   if (restored.check !== 'ok') throw new Error(`${source} failed SQLite's quick_check: ${restored.check}`);
   if (restored.schema_version < 1) throw new Error(`${source} is not a gateway database (schema version 0)`);

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { readMigrations } from '../db';
 import { lockDataDir } from '../db/lock';
 import { backupDatabase, restoreDatabase } from './backup';
+import { errorText } from './error-text';
 
 export interface OperationsCliDeps {
   config: () => Config;
@@ -32,7 +33,7 @@ export function registerOperationsCommands(program: Command, deps: OperationsCli
       try {
         lock = lockDataDir(config.dataDir);
       } catch (error) {
-        throw new Error(`refusing to restore: ${error instanceof Error ? error.message : 'the data folder is in use'}`);
+        throw new Error(`refusing to restore: ${errorText(error)}`);
       }
       try {
         const latest = Math.max(0, ...readMigrations().map((migration) => migration.version));

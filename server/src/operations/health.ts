@@ -1,3 +1,5 @@
+import { errorText } from './error-text';
+
 /** One check's result, as `/healthz` and `/readyz` report it. */
 export interface CheckResult {
   ok: boolean;
@@ -49,7 +51,7 @@ export class HealthChecks {
       this.writeProbe();
       return { ok: true };
     } catch (error) {
-      return { ok: false, error: `cannot write: ${error instanceof Error ? error.message : 'unknown error'}` };
+      return { ok: false, error: `cannot write: ${errorText(error)}` };
     }
   }
 }
