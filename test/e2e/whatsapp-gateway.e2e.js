@@ -35,6 +35,8 @@ const EXAMPLES_DIR = path.join(ROOT, 'examples');
 const ADMIN_TOKEN = 'e2e-operator-token-0123456789abcdef';
 const CREDENTIAL_ID = 'WaGatewayE2eCred';
 const WORKFLOW_ID = 'WaGatewayE2eFlow';
+const TEST_MODE_WORKFLOW_ID = 'WaGatewayTestMode';
+const TEST_MODE_WEBHOOK_ID = '3e9a1c55-8d2b-4f6e-a0c7-9b4d2e6f1a38';
 const FROM = '+966501234567';
 const INBOUND_TEXT = 'Hello from the e2e test';
 const EXPECTED_REPLY = `Thanks, we got: ${INBOUND_TEXT}`;
@@ -477,6 +479,14 @@ async function nodesFolderExamples(tarball) {
 	assert.doesNotMatch(output, /Error/, output);
 	const id = (name) => workflows[`WhatsApp Gateway: ${name}`].id;
 	log(`[nodes folder] ${exampleFiles.length} examples imported and activated: ${exampleFiles.join(', ')}`);
+	// For the Trigger's test mode: a copy of the reply example, left inactive, with its own webhook id.
+	const testModeFile = path.join(tmp, 'test-mode-workflow.json');
+	const testMode = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, 'reply-to-inbound-messages.json'), 'utf8'));
+	Object.assign(testMode, { id: TEST_MODE_WORKFLOW_ID, name: 'WhatsApp Gateway: test mode', active: false });
+	testMode.nodes.find((node) => node.type === 'n8n-nodes-whatsapp-gateway.whatsAppGatewayTrigger').webhookId = TEST_MODE_WEBHOOK_ID;
+	fs.writeFileSync(testModeFile, JSON.stringify(testMode));
+	output = await n8n.cli('import:workflow', `--input=${testModeFile}`);
+	assert.match(output, /Successfully imported 1 workflow/, output);
 
 	const proc = n8n.start();
 	const subscriptions = await waitFor('both example triggers to subscribe at the gateway', N8N_START_TIMEOUT_MS, async () => {
@@ -571,8 +581,60 @@ async function nodesFolderExamples(tarball) {
 		await invoices.close();
 	}
 
+	await triggerTestMode(gateway, n8n, proc);
+
 	await stopProcess(proc);
 	await stopProcess(gateway.proc);
+}
+
+/**
+ * "Listen for test event", as the editor asks for it (POST /rest/workflows/{id}/run from the Trigger):
+ * the Trigger subscribes n8n's test URL at the gateway, the event is delivered there and verified, n8n
+ * runs the workflow once in manual mode and then removes the test subscription.
+ */
+async function triggerTestMode(gateway, n8n, proc) {
+	const headers = { 'browser-id': 'wg-e2e-browser' };
+	const setup = await fetch(`${n8n.url}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { ...headers, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ email: 'owner@example.com', firstName: 'E2e', lastName: 'Owner', password: 'E2e-owner-password-1' }),
+	});
+	assert.equal(setup.status, 200, await setup.text());
+	headers.cookie = setup.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+	const workflow = await http('GET', `${n8n.url}/rest/workflows/${TEST_MODE_WORKFLOW_ID}`, { headers });
+	assert.equal(workflow.status, 200, workflow.text);
+	const before = (await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth })).json.webhooks;
+	const run = await http('POST', `${n8n.url}/rest/workflows/${TEST_MODE_WORKFLOW_ID}/run`, {
+		headers,
+		body: { workflowData: workflow.json.data, triggerToStartFrom: { name: 'WhatsApp Gateway Trigger' } },
+	});
+	assert.equal(run.status, 200, run.text);
+	assert.deepEqual(run.json.data, { waitingForWebhook: true });
+	const testUrl = `${n8n.url}/webhook-test/${TEST_MODE_WEBHOOK_ID}/webhook`;
+	const subscription = await waitFor('the test subscription at the gateway', 30_000, async () => {
+		const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+		return json.webhooks.find((webhook) => webhook.destination_url === testUrl);
+	}, [proc]);
+	log(`[test mode] listening: subscription ${subscription.id} → ${testUrl}`);
+
+	const tester = '+966503334455';
+	const inbound = await gateway.cli('sandbox', 'inbound', '--instance', 'demo-support-line', '--from', tester, '--text', 'Testing the trigger');
+	const [manual] = await waitFor('the manual execution', 30_000, () => {
+		const rows = n8n.executions(TEST_MODE_WORKFLOW_ID);
+		return rows.length > 0 && rows.every((row) => row.status !== 'running' && row.status !== 'new') ? rows : undefined;
+	}, [proc]);
+	assert.equal(manual.mode, 'manual');
+	assert.equal(manual.status, 'success');
+	// The run started from the event: its data is what the gateway delivered (a 401 would have started nothing).
+	const [{ data }] = queryDb(n8n.db, 'SELECT data FROM execution_data WHERE executionId = ?', manual.id);
+	assert.ok(data.includes(inbound.event_ids[0]), 'the manual execution holds the delivered event id');
+	// n8n stops listening after the event: the test subscription is gone, the production ones stay.
+	const after = await waitFor('the test subscription to be removed', 30_000, async () => {
+		const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+		return json.webhooks.some((webhook) => webhook.id === subscription.id) ? undefined : json.webhooks;
+	}, [proc]);
+	assert.deepEqual(after.map((webhook) => webhook.id).sort(), before.map((webhook) => webhook.id).sort());
+	log(`[test mode] the event ran the workflow once (execution ${manual.id}, manual); the test subscription was removed`);
 }
 
 async function main() {
