@@ -26,7 +26,7 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-/** Every environment variable the gateway reads, parsed once at start. README "Configuration" documents each. */
+/** Every environment variable the gateway reads, parsed once at start. docs/configuration.md documents each. */
 const envSchema = z.object({
   // 0 picks a free port (tests); the listening log line says which.
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

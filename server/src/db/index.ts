@@ -11,7 +11,7 @@ export function openDatabase(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // In WAL mode NORMAL keeps every committed transaction across a process crash (kill -9 included); only
-  // a power loss or OS crash can drop the newest commits, never corrupt the file. README "Durability".
+  // a power loss or OS crash can drop the newest commits, never corrupt the file. docs/design-notes.md "Durability".
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

@@ -56,7 +56,8 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    for (const label of ['sent', 'refused', 'failed', 'replayed'] as const) this.sends.inc({ outcome: label, code: 'none' }, 0);
+    // Series that exist from the start, so rate() and alerts see a 0 before the first event.
+    this.sends.inc({ outcome: 'sent', code: 'none' }, 0);
     for (const period of ['daily', 'monthly'] as const) this.quotaRefusals.inc({ period }, 0);
     for (const result of ['succeeded', 'retry_scheduled', 'failed', 'endpoint_gone'] as const) {
       this.deliveryAttempts.inc({ result }, 0);
