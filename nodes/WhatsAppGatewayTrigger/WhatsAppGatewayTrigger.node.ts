@@ -18,7 +18,15 @@ interface TriggerStaticData {
 	webhookSecret?: string;
 	/** The Instance selection the subscription was created for ('' for all instances). */
 	webhookInstance?: string;
+	/** X-WhatsApp-Gateway-Delivery ids of the latest emitted deliveries, oldest first. */
+	recentDeliveryIds?: string[];
 }
+
+/**
+ * How many delivery ids the trigger remembers. The gateway retries one delivery over about 28 hours; a
+ * repeat arrives only after an attempt got no 2xx, so a window of the latest deliveries covers it.
+ */
+export const REMEMBERED_DELIVERIES = 100;
 
 function forgetSubscription(data: TriggerStaticData): void {
 	delete data.webhookId;
@@ -193,6 +201,13 @@ export class WhatsAppGatewayTrigger implements INodeType {
 		const payload = this.getBodyData() as IDataObject;
 		if (!selectedEvents(this).includes(String(payload.event))) return {};
 		const deliveryId = header(request.headers[SIGNATURE_HEADERS_LOWER.delivery]);
+		// Deliveries are at least once: a repeat of one already emitted is acknowledged and starts nothing.
+		// n8n saves changed static data after each production webhook call (README "Duplicate deliveries").
+		if (deliveryId) {
+			const seen = data.recentDeliveryIds ?? [];
+			if (seen.includes(deliveryId)) return { webhookResponse: { success: true, duplicate: true } };
+			data.recentDeliveryIds = [...seen, deliveryId].slice(-REMEMBERED_DELIVERIES);
+		}
 		return {
 			workflowData: [this.helpers.returnJsonArray([{ ...payload, delivery_id: deliveryId ?? null }])],
 		};

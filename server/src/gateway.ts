@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { requireApiKey } from './accounts/auth';
+import { requireApiKey, requireOperator } from './accounts/auth';
 import { verifyAdminToken } from './accounts/operator-token';
 import { accountRoutes } from './accounts/routes';
 import { AccountService } from './accounts/service';
@@ -29,6 +29,9 @@ import { SandboxProvider } from './providers/sandbox';
 import { SandboxStatusReports } from './providers/sandbox-statuses';
 import { SuppressionService } from './suppressions/service';
 import { VERSION } from './version';
+import { HealthChecks } from './operations/health';
+import { GatewayMetrics, instrumentProvider, observeDeliveryAttempts, sendMetricsMiddleware } from './operations/metrics';
+import { operationsRoutes } from './operations/routes';
 
 export interface GatewayOptions {
   /** A path, or ':memory:' for a private database (tests). */
@@ -39,6 +42,8 @@ export interface GatewayOptions {
   delivery?: Partial<DeliveryOptions>;
   /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
   adminToken?: string;
+  /** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
+  processMetrics?: boolean;
 }
 
 /**
@@ -62,6 +67,8 @@ export class Gateway {
   readonly deliveries: DeliveryWorker;
   readonly sandboxStatuses: SandboxStatusReports;
   readonly adminToken: string | undefined;
+  readonly metrics: GatewayMetrics;
+  readonly health: HealthChecks;
   /** The group commit that sends, their outcomes and the providers' status reports share. */
   private readonly writes: CommitQueue;
 
@@ -72,7 +79,9 @@ export class Gateway {
     this.db = openDatabase(options.databasePath);
     this.writes = new CommitQueue(this.db);
     this.sandbox = options.sandbox ?? new SandboxProvider();
-    this.providers = new ProviderRegistry([this.sandbox]);
+    this.metrics = new GatewayMetrics(this.db, this.clock, { processMetrics: options.processMetrics });
+    this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
+    this.providers = new ProviderRegistry([instrumentProvider(this.sandbox, this.metrics)]);
     this.accounts = new AccountService(this.db, this.clock);
     this.instances = new InstanceService(this.db, this.clock, this.providers.names());
     this.suppressions = new SuppressionService(this.db, this.clock);
@@ -103,6 +112,7 @@ export class Gateway {
     this.sandboxStatuses = new SandboxStatusReports(this.sandbox, (id, reported) => this.inbound.receive(id, reported), this.logger);
     const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY, ...options.delivery };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
+    observeDeliveryAttempts(eventsRepo, this.metrics);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
   }
@@ -112,6 +122,7 @@ export class Gateway {
       databasePath: config.databasePath,
       logger,
       adminToken: config.adminToken,
+      processMetrics: true,
       sandbox: new SandboxProvider({
         failNumbers: config.sandbox.failNumbers,
         failureRate: config.sandbox.failureRate,
@@ -131,6 +142,7 @@ export class Gateway {
   /** The HTTP application: one router per area, each given only what it uses. */
   createApp(): Koa {
     const apiKey = requireApiKey(this.accounts);
+    const operator = requireOperator(this.isOperator);
     const routers: Router[] = [
       docsRoutes({ version: VERSION }),
       accountRoutes({ requireApiKey: apiKey, usage: (account) => this.messaging.log.usage(account) }),
@@ -138,8 +150,9 @@ export class Gateway {
       messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
       webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
       providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
+      operationsRoutes({ requireOperator: operator, health: this.health, metrics: this.metrics }),
     ];
-    return createApp({ clock: this.clock, logger: this.logger, routers });
+    return createApp({ clock: this.clock, logger: this.logger, routers, observers: [sendMetricsMiddleware(this.metrics)] });
   }
 
   /**

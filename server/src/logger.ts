@@ -1,4 +1,5 @@
 import pino, { type DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
 
@@ -33,6 +34,27 @@ export const REDACTED_PATHS = [
   'req.headers["x-whatsapp-gateway-3cx-secret"]',
   'headers["x-whatsapp-gateway-3cx-secret"]',
 ];
+
+/** GATEWAY_LOG_FORMAT: `auto` is pretty on a terminal and JSON lines otherwise (files, journald, pipes). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** Readable lines for people (time, level, message, then the fields), redaction already applied. */
+export function prettyDestination(output: NodeJS.WritableStream = process.stdout, colorize = process.stdout.isTTY === true): DestinationStream {
+  return pinoPretty({
+    destination: output,
+    colorize,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    singleLine: true,
+  });
+}
+
+/** The logger `serve` uses: pretty or JSON lines on stdout, following GATEWAY_LOG_FORMAT. */
+export function createServerLogger(level: string, format: LogFormat, isTty = process.stdout.isTTY === true): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && isTty);
+  return createLogger(level, pretty ? prettyDestination() : undefined);
+}
 
 /** JSON lines on stdout (or the given stream), with secrets redacted. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {

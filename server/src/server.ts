@@ -4,7 +4,8 @@ import { ensureOperatorToken } from './accounts/operator-token';
 import { bootstrapIfEmpty, type BootstrapResult } from './bootstrap';
 import { lockDataDir } from './db/lock';
 import { Gateway } from './gateway';
-import { createLogger, type Logger } from './logger';
+import { createServerLogger, type Logger } from './logger';
+import { restartBanner } from './operations/banner';
 
 export interface RunningServer {
   gateway: Gateway;
@@ -23,7 +24,7 @@ export async function startServer(
   config: Config,
   options: { logger?: Logger; print?: (text: string) => void; handleSignals?: boolean } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createServerLogger(config.logLevel, config.logFormat);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const lock = lockDataDir(config.dataDir);
   let gateway: Gateway | undefined;
@@ -57,6 +58,7 @@ export async function startServer(
     );
   }
   gateway.deliveries.start();
+  gateway.health.deliveryWorkerStarted();
   const running = gateway;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -64,7 +66,7 @@ export async function startServer(
   logger.info({ port, host: config.host, dataDir: config.dataDir }, 'gateway listening');
   const baseUrl = config.publicUrl.replace(`:${config.port}`, `:${port}`);
   if (bootstrap) print(bootstrapBanner(bootstrap, operatorToken, baseUrl));
-  else if (operatorToken) print(`\nOperator token (shown once, keep it): ${operatorToken}\n\n`);
+  else print(restartBanner(baseUrl, operatorToken));
 
   const housekeeping = () => {
     try {
@@ -81,6 +83,7 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down: no new connections, finishing in-flight requests');
+      running.health.shuttingDown();
       clearInterval(purgeTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -120,6 +123,9 @@ function bootstrapBanner(result: BootstrapResult, operatorToken: string | undefi
     `  curl -s -X POST ${baseUrl}/api/send-message \\`,
     `    -H "Authorization: Bearer ${result.apiKey}" -H "Content-Type: application/json" \\`,
     `    -d '{"instance_id":"demo-support-line","phone":"+966501234567","message":"Your order #2041 has shipped.","message_purpose":"transactional"}'`,
+    '',
+    'Next, connect n8n (README, "Connect n8n"): install the nodes, then create a "WhatsApp Gateway API"',
+    `credential with Base URL ${baseUrl} and the API key above.`,
     '',
   ];
   return `${lines.join('\n')}\n`;

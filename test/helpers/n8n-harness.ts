@@ -471,9 +471,13 @@ export function createTriggerHarness(options: TriggerHarnessOptions) {
     try {
       return await call(workflow, node, webhookData);
     } finally {
-      const staticData = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
-      delete staticData.__dataChanged;
-      saved = staticData;
+      // As n8n's WorkflowStaticDataService.saveStaticData: only data the node changed (through the
+      // observable static data object) is saved.
+      if (workflow.staticData.__dataChanged === true) {
+        const staticData = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+        delete staticData.__dataChanged;
+        saved = staticData;
+      }
     }
   }
 

@@ -6,7 +6,7 @@
  * loopback receiver keeps the raw body and headers n8n would hand to `webhook()`.
  */
 import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../nodes/shared/signature';
-import type { GatewayWebhook } from '../../nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node';
+import { REMEMBERED_DELIVERIES, type GatewayWebhook } from '../../nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node';
 import { ManualClock } from '../helpers/clock';
 import { createTestGateway, listen, PHONE, type TestGateway } from '../helpers/gateway';
 import { createTriggerHarness, type TriggerHarness, type WebhookRequest } from '../helpers/n8n-harness';
@@ -272,6 +272,47 @@ describe('webhook(): deliveries', () => {
     const { result } = await trigger.receive(sign(request, secret, String(Math.floor(Date.now() / 1000) - 295)));
 
     expect(result.workflowData).toHaveLength(1);
+  });
+
+  it('a repeat of a delivery (same X-WhatsApp-Gateway-Delivery) is acknowledged and starts nothing; the next one starts', async () => {
+    const request = await realDelivery();
+    const deliveryId = String(request.headers[SIGNATURE_HEADERS_LOWER.delivery]);
+    expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
+    expect(trigger.staticData.recentDeliveryIds).toEqual([deliveryId]);
+
+    // The gateway's retry: the same event id, signed again.
+    const retry = sign(request, String(trigger.staticData.webhookSecret), String(Math.floor(Date.now() / 1000)));
+    const { result, response } = await trigger.receive(retry);
+    expect(result).toEqual({ webhookResponse: { success: true, duplicate: true } });
+    expect(response).toEqual({ statusCode: undefined, body: undefined, ended: false });
+
+    const next = await realDelivery('And my invoice?');
+    expect(next.headers[SIGNATURE_HEADERS_LOWER.delivery]).not.toBe(deliveryId);
+    expect((await trigger.receive(next)).result.workflowData?.[0][0].json).toMatchObject({ message_text: 'And my invoice?' });
+    expect(trigger.staticData.recentDeliveryIds).toEqual([deliveryId, next.headers[SIGNATURE_HEADERS_LOWER.delivery]]);
+  });
+
+  it(`remembers the latest ${REMEMBERED_DELIVERIES} delivery ids, dropping the oldest`, async () => {
+    const request = await realDelivery();
+    const older = Array.from({ length: REMEMBERED_DELIVERIES }, (_, i) => `evt_older_${i}`);
+    trigger.staticData = { ...trigger.staticData, recentDeliveryIds: older };
+
+    expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
+    const remembered = trigger.staticData.recentDeliveryIds as string[];
+    expect(remembered).toHaveLength(REMEMBERED_DELIVERIES);
+    expect(remembered).toEqual([...older.slice(1), request.headers[SIGNATURE_HEADERS_LOWER.delivery]]);
+    expect(remembered).not.toContain('evt_older_0');
+    expect((await trigger.receive({ ...request, headers: { ...request.headers } })).result).toEqual({
+      webhookResponse: { success: true, duplicate: true },
+    });
+  });
+
+  it('an unsigned repeat of a known delivery id is still refused with 401 first', async () => {
+    const request = await realDelivery();
+    expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
+    const { result, response } = await trigger.receive(withoutHeader(request, SIGNATURE_HEADERS_LOWER.signature));
+    expect(result).toEqual({ noWebhookResponse: true });
+    expect(response.statusCode).toBe(401);
   });
 
   it('an event the node no longer selects is acknowledged but starts nothing', async () => {

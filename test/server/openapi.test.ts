@@ -145,6 +145,9 @@ const JSON_API_PATHS = [
   '/api/webhooks',
   '/api/webhooks/{id}',
   '/sandbox/inbound',
+  '/healthz',
+  '/readyz',
+  '/metrics',
 ];
 
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */

@@ -91,7 +91,10 @@ describe('first start', () => {
     const again: string[] = [];
     const second = await startServer(config, { print: (text) => again.push(text), logger: createLogger('silent') });
     await second.stop();
-    expect(again.join('')).toBe('');
+    // A restart shows where the gateway is and how to get a key, never the first start's secrets again.
+    expect(again.join('')).toMatch(/WhatsApp Gateway is running at http:\/\/localhost:\d+\n/);
+    expect(again.join('')).toContain('npx whatsapp-gateway keys create --account 1');
+    expect(again.join('')).not.toMatch(/wg_live_|wg_admin_/);
   });
 
   it('with GATEWAY_ADMIN_TOKEN set, that token is the operator token and none is generated', async () => {

@@ -27,7 +27,7 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-/** Every environment variable the gateway reads, parsed once at start. README "Configuration" documents each. */
+/** Every environment variable the gateway reads, parsed once at start. docs/configuration.md documents each. */
 const envSchema = z.object({
   // 0 picks a free port (tests); the listening log line says which.
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -38,6 +38,7 @@ const envSchema = z.object({
   ),
   GATEWAY_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   GATEWAY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  GATEWAY_LOG_FORMAT: optionalText.pipe(z.enum(['auto', 'pretty', 'json']).default('auto')),
   GATEWAY_PROVIDER: z.enum(['sandbox']).default('sandbox'),
   GATEWAY_TIME_ZONE: z
     .string()
@@ -82,6 +83,8 @@ export interface Config {
   adminToken: string | undefined;
   publicUrl: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `auto`: pretty on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   /** The provider of instances created without naming one. */
   provider: 'sandbox';
   defaultTimeZone: string;
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     adminToken: values.GATEWAY_ADMIN_TOKEN,
     publicUrl: (values.GATEWAY_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
     logLevel: values.GATEWAY_LOG_LEVEL,
+    logFormat: values.GATEWAY_LOG_FORMAT,
     provider: values.GATEWAY_PROVIDER,
     defaultTimeZone: values.GATEWAY_TIME_ZONE,
     sandbox: {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { backupBeforeMigrations } from './backup';
 
 export type Db = Database.Database;
 
@@ -10,11 +11,14 @@ export function openDatabase(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // In WAL mode NORMAL keeps every committed transaction across a process crash (kill -9 included); only
-  // a power loss or OS crash can drop the newest commits, never corrupt the file. README "Durability".
+  // a power loss or OS crash can drop the newest commits, never corrupt the file. docs/design-notes.md "Durability".
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  const migrations = readMigrations();
+  const backup = backupBeforeMigrations(db, file, migrations);
+  if (backup) process.stderr.write(`whatsapp-gateway: upgrading the database schema; a copy of it was saved first to ${backup}\n`);
+  migrate(db, migrations);
   return db;
 }
 

@@ -10,6 +10,8 @@ export interface AppOptions {
   logger: Logger;
   /** One router per area, each built with only the dependencies it needs (gateway.ts composes them). */
   routers: Router[];
+  /** Middlewares that see every answer as it leaves, refusals included (the send metrics): outside the error mapping. */
+  observers?: Koa.Middleware[];
 }
 
 /**
@@ -73,6 +75,7 @@ export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   app.proxy = false;
   app.use(accessLog(options.logger, options.clock));
+  for (const observer of options.observers ?? []) app.use(observer);
   app.use(errorMiddleware(options.logger));
   // One root router over the areas' routes, so 404 and 405 (with Allow) are decided over all of them.
   const root = new Router();

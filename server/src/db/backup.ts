@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { errorText } from '../common/error-text';
+
+/** Automatic copies taken before migrations, kept in `<data dir>/backups/`; older ones are deleted. */
+export const KEPT_MIGRATION_BACKUPS = 5;
+export const BACKUP_FOLDER = 'backups';
+
+export interface BackupInfo {
+  file: string;
+  bytes: number;
+  schema_version: number;
+  /** `PRAGMA quick_check` of the copy: "ok" or the first problem found. */
+  check: string;
+}
+
+function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function describe(file: string): BackupInfo {
+  const copy = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const check = copy.pragma('quick_check', { simple: true }) as string;
+    return { file, bytes: fs.statSync(file).size, schema_version: schemaVersion(copy), check };
+  } finally {
+    copy.close();
+  }
+}
+
+/**
+ * An online, consistent copy of a live database through SQLite's backup API (better-sqlite3's
+ * `db.backup()`): the gateway keeps serving, and the copy is one committed state, WAL included. A plain
+ * file copy of a WAL database while it runs can miss or tear the newest commits. Written to a temporary
+ * name first, so a half-written backup never carries the target's name.
+ */
+export async function backupDatabase(databasePath: string, target: string, options: { overwrite?: boolean } = {}): Promise<BackupInfo> {
+  if (!fs.existsSync(databasePath)) throw new Error(`no database at ${databasePath}`);
+  const destination = path.resolve(target);
+  if (destination === path.resolve(databasePath)) throw new Error('the backup file cannot be the database itself');
+  if (fs.existsSync(destination) && !options.overwrite) {
+    throw new Error(`${destination} exists; choose another file name or pass --force`);
+  }
+  fs.mkdirSync(path.dirname(destination), { recursive: true });
+  const partial = `${destination}.partial`;
+  fs.rmSync(partial, { force: true });
+  const source = new Database(databasePath, { fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 5000');
+    await source.backup(partial);
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    throw error;
+  } finally {
+    source.close();
+  }
+  // A single self-contained file: the copy needs no -wal beside it.
+  const copy = new Database(partial);
+  try {
+    copy.pragma('journal_mode = DELETE');
+  } finally {
+    copy.close();
+  }
+  fs.renameSync(partial, destination);
+  return describe(destination);
+}
+
+export interface RestoreResult {
+  restored: BackupInfo;
+  /** The database that was replaced, kept beside it (absent when there was none). */
+  previous: string | undefined;
+}
+
+/**
+ * Replaces the data folder's database with a backup. The caller holds the data-folder lock, so no
+ * gateway serves it meanwhile. The backup is checked first (a SQLite file, quick_check ok, a schema this
+ * version knows); the current database is kept as `gateway.db.before-restore-<time>`; its WAL and shared
+ * memory files go, since they belong to the replaced file.
+ */
+export function restoreDatabase(databasePath: string, backupFile: string, latestSchema: number, now: Date): RestoreResult {
+  const source = path.resolve(backupFile);
+  if (!fs.existsSync(source)) throw new Error(`no backup file at ${source}`);
+  let restored: BackupInfo;
+  try {
+    restored = describe(source);
+  } catch (error) {
+    throw new Error(`${source} is not a readable SQLite database (${errorText(error)})`);
+  }
+  if (restored.check !== 'ok') throw new Error(`${source} failed SQLite's quick_check: ${restored.check}`);
+  if (restored.schema_version < 1) throw new Error(`${source} is not a gateway database (schema version 0)`);
+  if (restored.schema_version > latestSchema) {
+    throw new Error(
+      `${source} has schema version ${restored.schema_version}, newer than this gateway's ${latestSchema}: upgrade the gateway first`,
+    );
+  }
+  fs.mkdirSync(path.dirname(databasePath), { recursive: true });
+  const incoming = `${databasePath}.restoring`;
+  fs.copyFileSync(source, incoming);
+  let previous: string | undefined;
+  if (fs.existsSync(databasePath)) {
+    previous = `${databasePath}.before-restore-${stamp(now)}`;
+    // Fold the WAL into the file first, so the kept copy is complete on its own.
+    const current = new Database(databasePath);
+    try {
+      current.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      current.close();
+    }
+    fs.renameSync(databasePath, previous);
+  }
+  for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
+  fs.renameSync(incoming, databasePath);
+  return { restored: { ...restored, file: source }, previous };
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * Before migrations change an existing database, a copy of it goes to `<data dir>/backups/`, named after
+ * the versions (`gateway-v2-before-v3-<time>.db`); the newest KEPT_MIGRATION_BACKUPS stay. SQLite's
+ * `VACUUM INTO` makes the copy: consistent like the backup API, and synchronous, as opening the database is.
+ * A new database (version 0) or one without pending migrations is left alone. Returns the copy's path.
+ */
+export function backupBeforeMigrations(
+  db: Database.Database,
+  databasePath: string,
+  migrations: readonly { version: number }[],
+  now: Date = new Date(),
+): string | undefined {
+  if (databasePath === ':memory:') return undefined;
+  const current = schemaVersion(db);
+  const target = Math.max(0, ...migrations.map((migration) => migration.version));
+  if (current === 0 || target <= current) return undefined;
+  const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
+  fs.mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `gateway-v${current}-before-v${target}-${stamp(now)}.db`);
+  db.prepare('VACUUM INTO ?').run(file);
+  pruneMigrationBackups(folder);
+  return file;
+}
+
+function pruneMigrationBackups(folder: string): void {
+  const copies = fs
+    .readdirSync(folder)
+    .filter((name) => /^gateway-v\d+-before-v\d+-.+\.db$/.test(name))
+    .map((name) => ({ name, at: fs.statSync(path.join(folder, name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at || b.name.localeCompare(a.name));
+  for (const old of copies.slice(KEPT_MIGRATION_BACKUPS)) fs.rmSync(path.join(folder, old.name), { force: true });
+}
