@@ -218,6 +218,9 @@ describe('send events', () => {
     expect(types).toEqual(['message.delivered', 'message.read', 'message.sent', 'message.status_updated', 'message.status_updated']);
     const statuses = h.receiver.events('message.status_updated').map((item) => item.body.status);
     expect(new Set(statuses)).toEqual(new Set(['delivered', 'read']));
+    // Recorded (not delivered) in the order the message moved.
+    const recorded = h.gateway.db.prepare('SELECT type FROM events ORDER BY rowid').pluck().all();
+    expect(recorded).toEqual(['message.sent', 'message.status_updated', 'message.delivered', 'message.status_updated', 'message.read']);
     expect(h.receiver.events('message.sent')[0].body).toEqual({
       event: 'message.sent',
       instance_id: h.instanceId,

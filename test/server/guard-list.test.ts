@@ -1,5 +1,5 @@
 import { ApiError } from '../../server/src/http/errors';
-import { contentHash } from '../../server/src/messaging/api-guards';
+import { contentHash } from '../../server/src/messaging/request';
 import type { ParsedAttempt } from '../../server/src/messaging/attempt';
 import { refuseBlockedContent, requireActiveInstance, requireActivePlan, requireModule } from '../../server/src/messaging/guards';
 import { GuardList } from '../../server/src/messaging/pipeline';

@@ -672,4 +672,20 @@ describe('other routes', () => {
     expectError(await t.http.get('/nowhere'), 'not_found');
     expectError(await t.http.put('/api/send-message'), 'method_not_allowed');
   });
+
+  it('405 names the allowed methods, whichever area’s router serves the path', async () => {
+    t = createTestGateway();
+    const cases: [string, string[]][] = [
+      ['/api/send-message', ['POST']],
+      ['/api/webhooks', ['GET', 'HEAD', 'POST']],
+      ['/api/webhooks/wh_x', ['DELETE', 'GET', 'HEAD']],
+      ['/api/instances', ['GET', 'HEAD']],
+      ['/sandbox/inbound', ['POST']],
+    ];
+    for (const [path, allowed] of cases) {
+      const res = await t.http.patch(path);
+      expectError(res, 'method_not_allowed');
+      expect(String(res.headers.allow).split(/,\s*/).sort()).toEqual(allowed);
+    }
+  });
 });

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import request from 'supertest';
+import { migrate, readMigrations } from '../../server/src/db';
 import { Gateway } from '../../server/src/gateway';
 import { REFUSALS_LOGGED_PER_MINUTE } from '../../server/src/messaging/limits';
 import { ManualClock } from '../helpers/clock';
@@ -92,5 +94,30 @@ describe('the message log is numbered per account', () => {
     gateway.housekeeping(90);
     expect(gateway.db.prepare('SELECT COUNT(*) AS n FROM message_log').get()).toEqual({ n: 0 });
     expect((await send(sendBody({ message: 'Second order shipped.' }))).body.log_id).toBe(2);
+  });
+});
+
+describe('the upgrade to per-account numbers', () => {
+  it('keeps every log_id already given, and goes on after the highest one', () => {
+    const db = new Database(':memory:');
+    try {
+      const all = readMigrations();
+      migrate(db, all.filter((migration) => migration.version < 4));
+      db.exec("INSERT INTO accounts (name, plan, created_at) VALUES ('a', 'starter', 0), ('b', 'starter', 0), ('c', 'starter', 0)");
+      const insert = db.prepare("INSERT INTO message_log (account_id, status, http_status, created_at, updated_at) VALUES (?, 'sent', 200, 0, 0)");
+      for (const account of [1, 2, 1, 2, 1]) insert.run(account);
+      db.exec('DELETE FROM message_log WHERE id = 5'); // retention removed the newest
+      migrate(db, all);
+      expect(db.prepare('SELECT id, account_seq FROM message_log ORDER BY id').all()).toEqual(
+        [1, 2, 3, 4].map((id) => ({ id, account_seq: id })),
+      );
+      const next = db.prepare(
+        `INSERT INTO message_log_sequences (account_id, last_seq) VALUES (?, 1)
+         ON CONFLICT (account_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+      );
+      expect([1, 2, 3].map((account) => next.pluck().get(account))).toEqual([6, 6, 6]);
+    } finally {
+      db.close();
+    }
   });
 });

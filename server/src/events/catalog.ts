@@ -6,7 +6,7 @@
 import { type EventType } from '../../../nodes/shared/events';
 import { iso } from '../common/iso';
 
-export { EVENT_GROUPS, EVENT_TYPES, isEventType, type EventType } from '../../../nodes/shared/events';
+export { EVENT_TYPES, isEventType, type EventType } from '../../../nodes/shared/events';
 
 /** Where and when: the base fields of every event. */
 export interface EventSource {

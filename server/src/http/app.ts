@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Clock } from '../clock';
+import { isTransientStorageError } from '../db/storage-errors';
 import { InputError } from '../input-error';
 import type { Logger } from '../logger';
 import { ApiError, errorBody } from './errors';
@@ -41,16 +42,12 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
   };
 }
 
-/** SQLite refusing writes (disk full, locked too long, an I/O error, a read-only file): it may pass. */
-const STORAGE_CODES = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN)/;
-
 /** How long a client is asked to wait while the database refuses writes. */
 const STORAGE_RETRY_AFTER_SECONDS = '5';
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && STORAGE_CODES.test(code)) {
+  if (isTransientStorageError(error)) {
     return new ApiError('storage_unavailable', {}, { 'Retry-After': STORAGE_RETRY_AFTER_SECONDS });
   }
   if (error instanceof InputError) return new ApiError('validation_error', { fields: error.fields ?? { request: error.message } });

@@ -18,7 +18,8 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], input: unknown)
     }
     const field = issue.path.join('.') || 'body';
     const missing = issue.code === 'invalid_type' && given[String(issue.path[0])] === undefined;
-    const wrongType = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.message;
+    const article = /^[aeiou]/.test(issue.code === 'invalid_type' ? issue.expected : '') ? 'an' : 'a';
+    const wrongType = issue.code === 'invalid_type' ? `must be ${article} ${issue.expected}` : issue.message;
     errors[field] ??= missing ? 'is required' : wrongType;
   }
   return errors;

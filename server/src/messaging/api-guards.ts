@@ -1,9 +1,7 @@
-import { sha256 } from '../common/hash';
 import { ApiError } from '../http/errors';
 import type { Asked, Attempt } from './attempt';
 import { refuseBlockedContent, requireActiveInstance, requireActivePlan, requireModule, type SharedGuards } from './guards';
-import { normalizeForMatching } from '../common/text';
-import { ALLOWED_PURPOSES, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
+import { ALLOWED_PURPOSES, contentHash, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
 import { GuardList } from './pipeline';
 
 /** An attempt through `POST /api/send-message`: the JSON object the caller sent is what gets parsed. */
@@ -38,12 +36,6 @@ export const requirePurpose = <T extends ApiAttempt>(attempt: T): T & { purpose:
   }
   return { ...attempt, purpose };
 };
-
-/** What the content policy compares: the normalized text and the medium, whatever the caller. */
-export function contentHash(request: SendRequest): string {
-  const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
-  return sha256(`${normalizeForMatching(request.text)}\n${media}`);
-}
 
 /** Step 7: every other field. */
 export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose }>(

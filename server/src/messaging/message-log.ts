@@ -1,3 +1,4 @@
+import type { AccountUsage } from '../accounts/presenters';
 import type { Account } from '../accounts/service';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
@@ -36,7 +37,7 @@ export class MessageLog {
   }
 
   /** Accepted sends today and this month, in the account's time zone. */
-  usage(account: Account): { day: string; month: string; today: number; thisMonth: number } {
+  usage(account: Account): AccountUsage {
     const periods = periodKeys(this.clock.now(), account.timeZone);
     return {
       day: periods.day,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
+import { normalizeForMatching } from '../common/text';
 import { fieldErrors, type FieldErrors } from '../http/validate';
 import { MEDIA_TYPES, type MediaPayload } from '../providers/types';
 
@@ -104,4 +106,10 @@ export function parseSendRequest(
   }
   if (Object.keys(errors).length > 0 || !phone) return { errors };
   return { request: { instanceRef: data.instance_id, phone, text: data.message, purpose, media } };
+}
+
+/** What the content policy compares: the normalized text and the medium, whatever the caller. */
+export function contentHash(request: Pick<SendRequest, 'text' | 'media'>): string {
+  const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
+  return sha256(`${normalizeForMatching(request.text)}\n${media}`);
 }

@@ -40,10 +40,10 @@ export function messagingRoutes(deps: { clock: Clock; requireApiKey: Middleware;
       body = parseJsonObject(await readTextBody(ctx));
       if (!keyIsValid) throw new ApiError('validation_error', { fields: { 'Idempotency-Key': IDEMPOTENCY_KEY_RULE } });
     } catch (error) {
-      // Past authentication every attempt is logged, a malformed one too.
+      if (!(error instanceof ApiError)) throw error;
+      // Past authentication every attempt is logged, a malformed one too; refuse() then throws the refusal.
       const asked = body ? askedInBody(body) : NOTHING_ASKED;
-      if (error instanceof ApiError) await messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
-      throw error;
+      return messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
     }
     const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
     const answer = await messaging.sends.send(start, messaging.apiGuards, sha256(stringify(body) ?? ''));

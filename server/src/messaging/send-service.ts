@@ -1,5 +1,4 @@
 import type { Clock } from '../clock';
-import { sha256 } from '../common/hash';
 import type { CommitQueue } from '../db/commit-queue';
 import { events } from '../events/catalog';
 import type { EventOutbox } from '../events/outbox';
@@ -7,6 +6,7 @@ import { ApiError, errorBody } from '../http/errors';
 import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../providers/registry';
+import { isTransientStorageError } from '../db/storage-errors';
 import { ProviderError } from '../providers/types';
 import type { CheckedAttempt, Reached } from './attempt';
 import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
@@ -14,6 +14,7 @@ import type { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } fro
 import type { GuardList } from './pipeline';
 import { PAUSE_AFTER_VIOLATIONS } from './policy';
 import type { LogEntryIds, MessagingRepository, NewLogEntry } from './repository';
+import { contentHash } from './request';
 
 export interface SendSuccess {
   success: true;
@@ -42,9 +43,11 @@ export interface SendServiceDeps {
 /** One attempt's hold on its Idempotency-Key, and whether the provider has been called (then the message may exist). */
 interface Ticket {
   held: HeldKey | undefined;
-  settled: boolean;
   providerCalled: boolean;
 }
+
+/** An outcome the database refused for a while (a full disk) is committed again this much later, in turn. */
+const OUTCOME_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 2 * 60_000, 10 * 60_000];
 
 /** A refused attempt's text is kept as a prefix (and its hash): enough to recognise it, never a disk's worth. */
 const REFUSED_TEXT_PREFIX = 80;
@@ -64,7 +67,8 @@ function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: st
     message_purpose: request?.purpose ?? attempt.purpose ?? asked.purpose,
     message_type: request ? (request.media?.type ?? 'text') : null,
     message_text: text === null ? null : text.slice(0, 4096),
-    content_hash: attempt.contentHash ?? (fullText === null ? null : sha256(fullText)),
+    // One meaning whatever the stage: the content policy's hash of the (normalized) content.
+    content_hash: attempt.contentHash ?? (fullText === null ? null : contentHash({ text: fullText, media: undefined })),
     status,
     error_code: errorCode,
     http_status: httpStatus,
@@ -84,7 +88,15 @@ const countedPeriods = ({ periods }: CheckedAttempt) => [`d:${periods.day}`, `m:
  * attempt is written to the message log; a refusal is thrown as its ApiError once it is logged.
  */
 export class SendService {
+  /** Outcome commits waiting for another try (see commitOutcome). */
+  private readonly retrying = new Set<Promise<void>>();
+
   constructor(private readonly deps: SendServiceDeps) {}
+
+  /** Resolves once no outcome is waiting to be committed again (tests, shutdown). */
+  async outcomesSettled(): Promise<void> {
+    while (this.retrying.size > 0) await Promise.all([...this.retrying]);
+  }
 
   /**
    * Runs `guards` and sends, once per Idempotency-Key: a replay of a completed send returns the first
@@ -95,7 +107,7 @@ export class SendService {
     guards: GuardList<In, Out>,
     requestHash: string,
   ): Promise<SendAnswer> {
-    const ticket: Ticket = { held: undefined, settled: false, providerCalled: false };
+    const ticket: Ticket = { held: undefined, providerCalled: false };
     if (start.idempotencyKey !== undefined) {
       const claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash, start.now);
       if ('replayed' in claim) return claim;
@@ -104,9 +116,10 @@ export class SendService {
     try {
       return await this.guardedSend(start, guards, ticket);
     } catch (error) {
-      // Before the provider was called nothing was sent and the key is free again. After, it stays claimed
-      // (409 to a retry) until the next start settles it from the message log: never a second send.
-      if (ticket.held && !ticket.settled && !ticket.providerCalled) this.deps.idempotency.release(ticket.held);
+      // Before the provider was called nothing was sent and the key is free again (releasing a key the
+      // refusal already released changes nothing). After, it stays claimed (409 to a retry) until its outcome
+      // is committed or the next start settles it from the message log: never a second send.
+      if (ticket.held && !ticket.providerCalled) this.releaseQuietly(ticket.held);
       throw error;
     }
   }
@@ -153,7 +166,8 @@ export class SendService {
     }
     const finishedAt = this.deps.clock.now();
     const body: SendSuccess = { success: true, status: 'sent', message_id: messageId, log_id: entry.logId };
-    await this.deps.writes.run(() => {
+    // The message is out: whatever the database does now, the caller is told so (never "retry").
+    await this.commitOutcome(entry, () => {
       this.deps.repo.finishLogEntry(entry.id, { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId }, finishedAt);
       this.settle(ticket, { status: 200, body });
       this.deps.outbox.record(
@@ -198,8 +212,10 @@ export class SendService {
    * an unknown outcome (a timeout after the request left) keeps both and is remembered as 502, so a
    * retry with the same key cannot send the message a second time.
    */
-  private async failed(attempt: CheckedAttempt, { id, logId }: LogEntryIds, error: unknown, ticket: Ticket): Promise<never> {
-    const definite = error instanceof ProviderError && error.outcome === 'rejected';
+  private async failed(attempt: CheckedAttempt, entry: LogEntryIds, error: unknown, ticket: Ticket): Promise<never> {
+    const { id, logId } = entry;
+    // Before the provider was called (no provider, unreadable settings) nothing can have been sent.
+    const definite = !ticket.providerCalled || (error instanceof ProviderError && error.outcome === 'rejected');
     const refusal = new ApiError('gateway_send_failed', definite ? { log_id: logId } : { log_id: logId, outcome: 'unknown' });
     const reason = error instanceof Error ? error.message : String(error);
     this.deps.logger.warn({ logId, reason, definite }, 'provider send failed');
@@ -207,7 +223,7 @@ export class SendService {
     const counted = countedPeriods(attempt);
     if (definite) this.deps.usage.add(account.id, counted, -1);
     const failedAt = this.deps.clock.now();
-    await this.deps.writes.run(() => {
+    await this.commitOutcome(entry, () => {
       if (definite) this.deps.repo.addToUsage(account.id, counted, -1);
       this.deps.repo.finishLogEntry(
         id,
@@ -233,9 +249,36 @@ export class SendService {
   }
 
   private settle(ticket: Ticket | undefined, remembered: { status: number; body: object } | undefined): void {
-    if (!ticket?.held) return;
-    this.deps.idempotency.settle(ticket.held, remembered);
-    ticket.settled = true;
+    if (ticket?.held) this.deps.idempotency.settle(ticket.held, remembered);
+  }
+
+  private releaseQuietly(held: HeldKey): void {
+    try {
+      this.deps.idempotency.release(held);
+    } catch (error) {
+      // The database refuses writes: the key stays held until the next start settles it from the log.
+      this.deps.logger.error({ err: error }, 'could not release an Idempotency-Key');
+    }
+  }
+
+  /**
+   * Commits a send's outcome (after the provider answered) with its event and key. If the database refuses
+   * it for a while, the caller still gets the true answer: the commit is tried again later, in the same
+   * group commit, and until then the key stays held and the entry `sending` (a restart settles both).
+   */
+  private async commitOutcome(entry: LogEntryIds, work: () => void, failures = 0): Promise<void> {
+    try {
+      await this.deps.writes.run(work);
+    } catch (error) {
+      const delay = isTransientStorageError(error) ? OUTCOME_RETRY_DELAYS_MS[failures] : undefined;
+      this.deps.logger.error({ err: error, logId: entry.id, retryInMs: delay ?? null }, 'could not record a send outcome');
+      if (delay === undefined) throw error;
+      const retry = new Promise<void>((resolve) => setTimeout(resolve, delay).unref())
+        .then(() => this.commitOutcome(entry, work, failures + 1))
+        .catch(() => undefined);
+      this.retrying.add(retry);
+      void retry.finally(() => this.retrying.delete(retry));
+    }
   }
 
   private pauseIfRepeated(instance: Instance, now: number): void {

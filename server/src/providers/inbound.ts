@@ -1,5 +1,6 @@
 import type { InboundResult, InboundService } from '../events/inbound';
 import { ApiError } from '../http/errors';
+import { InputError } from '../input-error';
 import type { Instance, InstanceService } from '../instances/service';
 import type { ProviderRegistry } from './registry';
 import type { InboundRequest } from './types';
@@ -16,6 +17,12 @@ export class ProviderInbound {
     private readonly instances: Pick<InstanceService, 'providerSettings'>,
     private readonly inbound: Pick<InboundService, 'receive'>,
   ) {}
+
+  /** A WhatsApp user's message simulated by the operator on a sandbox instance (`/sandbox/inbound`, the CLI). */
+  simulate(instance: Instance, body: unknown, rawBody: string, headers: InboundRequest['headers'] = {}): Promise<InboundResult> {
+    if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
+    return this.accept(instance, { headers, rawBody, operator: true }, body);
+  }
 
   async accept(instance: Instance, request: InboundRequest, body: unknown): Promise<InboundResult> {
     const provider = this.providers.get(instance.provider);

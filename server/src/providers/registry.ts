@@ -15,10 +15,6 @@ export class ProviderRegistry {
     return [...this.byName.values()].map((provider) => provider.name);
   }
 
-  find(name: string): Provider | undefined {
-    return this.byName.get(name);
-  }
-
   /** The provider of an instance; a definite refusal (nothing was sent) when it is not available. */
   get(name: string): Provider {
     const provider = this.byName.get(name);

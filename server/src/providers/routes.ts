@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { isOperatorRequest, requireOperator, type OperatorCheck } from '../accounts/auth';
+import { requireOperator, type OperatorCheck } from '../accounts/auth';
 import { inboundResultJson } from '../events/presenters';
 import { readTextBody, requireJson } from '../http/body';
 import { ApiError } from '../http/errors';
@@ -33,10 +33,8 @@ export function providerRoutes(deps: ProviderRoutesDeps): Router {
     const rawBody = await readTextBody(ctx, 64 * 1024);
     const body = parseJsonObject(rawBody);
     const ref = parseWith(sandboxInboundSchema, body).instance;
-    const instance = findInstance(deps.instances, ref);
-    if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
-    const request = { headers: ctx.headers, rawBody, operator: isOperatorRequest(ctx, deps.isOperator) };
-    ctx.body = { success: true, ...inboundResultJson(await deps.providerInbound.accept(instance, request, body)) };
+    const result = await deps.providerInbound.simulate(findInstance(deps.instances, ref), body, rawBody, ctx.headers);
+    ctx.body = { success: true, ...inboundResultJson(result) };
   });
   return router;
 }

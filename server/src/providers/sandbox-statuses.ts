@@ -1,20 +1,23 @@
+import { isTransientStorageError } from '../db/storage-errors';
 import type { Logger } from '../logger';
 import type { InboundEvent } from './types';
 import type { SandboxProvider } from './sandbox';
 
-/** A report that could not be stored (the disk is full, say) is tried again this much later, up to this many times. */
+/** A report the database refused for a while (a full disk, say) is tried again this much later, up to this many times. */
 const RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 2 * 60_000, 10 * 60_000];
 
 /**
  * The sandbox reports `delivered`, then `read`, for each of its sends, `delayMs` apart: the lifecycle a
- * real provider reports. The reports go the same way as a provider's webhooks (`report`); one that fails
- * is logged and tried again later, never thrown out of the timer.
+ * real provider reports. The reports go the same way as a provider's webhooks (`report`); one the database
+ * refuses for a while is logged and tried again later, any other failure logged; nothing is thrown out of
+ * a timer, and nothing runs after `stop()`.
  */
 export class SandboxStatusReports {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pending = new Set<Promise<unknown>>();
   private settledWaiters: (() => void)[] = [];
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     private readonly sandbox: SandboxProvider,
@@ -24,6 +27,7 @@ export class SandboxStatusReports {
   ) {}
 
   start(delayMs: number): void {
+    this.stopped = false;
     this.unsubscribe ??= this.sandbox.onSend((send) => {
       const status = (value: string, then?: () => void) =>
         this.later(delayMs, () =>
@@ -44,6 +48,7 @@ export class SandboxStatusReports {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     for (const timer of this.timers) clearTimeout(timer);
@@ -55,7 +60,7 @@ export class SandboxStatusReports {
     const stored = this.report(instanceId, [event]).then(
       () => then?.(),
       (error: unknown) => {
-        const delay = this.retryDelaysMs[failures];
+        const delay = isTransientStorageError(error) ? this.retryDelaysMs[failures] : undefined;
         this.logger.error({ err: error, instanceId, retryInMs: delay ?? null }, 'sandbox status report could not be stored');
         if (delay !== undefined) this.later(delay, () => this.deliver(instanceId, event, failures + 1, then));
       },
@@ -68,11 +73,14 @@ export class SandboxStatusReports {
   }
 
   private later(delayMs: number, fn: () => void): void {
+    if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();
       this.checkSettled();
     }, delayMs);
+    // A pending report never keeps the process alive on its own.
+    timer.unref();
     this.timers.add(timer);
   }
 }

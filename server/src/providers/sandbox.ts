@@ -36,7 +36,6 @@ export const sandboxInboundSchema = z.object({
   text: z.string().min(1, 'is required'),
   id: z.string().min(1).max(255).optional(),
 });
-export type SandboxInbound = z.infer<typeof sandboxInboundSchema>;
 
 /**
  * The embedded provider: no WhatsApp account, nothing leaves the machine. Sends succeed with generated

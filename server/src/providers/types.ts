@@ -5,15 +5,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
+import type { ProviderSettings } from '../instances/service';
 
 export type { ConnectionState, InboundEvent } from '../events/normalized';
 
 export const PROVIDER_NAMES = ['sandbox', 'evolution', 'cloud'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-export function isProviderName(value: string): value is ProviderName {
-  return (PROVIDER_NAMES as readonly string[]).includes(value);
-}
 
 export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];
@@ -28,8 +25,6 @@ export interface MediaPayload {
   bytes: number | undefined;
 }
 
-/** Per-instance provider settings as stored (JSON); secrets among them never leave the gateway. */
-export type ProviderSettings = Record<string, unknown>;
 
 /** What a provider needs to know about the instance it works for. */
 export interface ProviderInstance {

@@ -108,10 +108,9 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
     .action((flags: { instance: string; from: string; text: string; id?: string; account?: number; json?: boolean }) =>
       withGateway(async (gateway) => {
         const instance = gateway.instances.resolve(flags.instance, flags.account);
-        if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
         // The same way in as POST /sandbox/inbound; the CLI works as the operator.
         const body = { instance: instance.id, from: flags.from, text: flags.text, id: flags.id };
-        const result = await gateway.providerInbound.accept(instance, { headers: {}, rawBody: JSON.stringify(body), operator: true }, body);
+        const result = await gateway.providerInbound.simulate(instance, body, JSON.stringify(body));
         const data = inboundResultJson(result);
         emit(flags.json, data, record(data));
       }),
