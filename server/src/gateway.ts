@@ -28,6 +28,8 @@ import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
 import { SandboxStatusReports } from './providers/sandbox-statuses';
 import { SuppressionService } from './suppressions/service';
+import { Threecx } from './threecx';
+import { threecxRoutes } from './threecx/routes';
 import { VERSION } from './version';
 
 export interface GatewayOptions {
@@ -61,6 +63,7 @@ export class Gateway {
   readonly webhooks: WebhookService;
   readonly deliveries: DeliveryWorker;
   readonly sandboxStatuses: SandboxStatusReports;
+  readonly threecx: Threecx;
   readonly adminToken: string | undefined;
   /** The group commit that sends, their outcomes and the providers' status reports share. */
   private readonly writes: CommitQueue;
@@ -105,6 +108,17 @@ export class Gateway {
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
+    this.threecx = new Threecx({
+      db: this.db,
+      clock: this.clock,
+      logger: this.logger,
+      accounts: this.accounts,
+      instances: this.instances,
+      webhooks: this.webhooks,
+      outbox: this.outbox,
+      messaging: this.messaging,
+      lastInboundAt: (instanceId, phone) => this.inbound.lastInboundAt(instanceId, phone),
+    });
   }
 
   static fromConfig(config: Config, logger?: Logger): Gateway {
@@ -138,6 +152,14 @@ export class Gateway {
       messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
       webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
       providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
+      threecxRoutes({
+        clock: this.clock,
+        isOperator: this.isOperator,
+        accounts: this.accounts,
+        integrations: this.threecx.integrations,
+        threecx: this.threecx.service,
+        rateLimit: this.threecx.rateLimit,
+      }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers });
   }
@@ -149,6 +171,7 @@ export class Gateway {
   housekeeping(retentionDays: number): void {
     const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
     this.messaging.housekeeping(retainBefore);
+    this.threecx.housekeeping(this.clock.now());
     if (retainBefore !== undefined) this.inbound.prune(retainBefore);
   }
 
