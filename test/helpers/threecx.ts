@@ -27,9 +27,9 @@ let inboundCount = 0;
  * name "Acme Support", every call-event template on (call_ended too), on the manual clock.
  */
 export async function createThreecxGateway(
-  options: { integration?: IntegrationInput; account?: AccountInput; clock?: ManualClock } = {},
+  options: { integration?: IntegrationInput; account?: AccountInput; clock?: ManualClock; adminToken?: string } = {},
 ): Promise<ThreecxTestGateway> {
-  const t = createTestGateway({ account: { defaultCountry: 'SA', ...options.account }, clock: options.clock });
+  const t = createTestGateway({ account: { defaultCountry: 'SA', ...options.account }, clock: options.clock, adminToken: options.adminToken });
   t.clock.set('2026-09-15T10:30:00Z');
   const { integration, secret } = await t.gateway.threecx.integrations.create(t.accountId, {
     instance: 'demo-support-line',
