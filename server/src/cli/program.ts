@@ -7,6 +7,7 @@ import { VERSION } from '../version';
 import { accountCommands } from './commands/accounts';
 import { eventCommands } from './commands/events';
 import { instanceCommands } from './commands/instances';
+import { threecxCommands } from './commands/threecx';
 import type { CliContext } from './context';
 
 export interface CliIo {
@@ -66,6 +67,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   accountCommands(program, context);
   instanceCommands(program, context);
   eventCommands(program, context);
+  threecxCommands(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
