@@ -6,7 +6,7 @@ let t: ThreecxTestGateway;
 afterEach(() => t?.close());
 
 const MINUTE = 60_000;
-const [testEvent, outbound, inboundReply, callStarted, missedCall, callEnded, voicemail, queueEvent, queueCallback, afterHours] =
+const [testEvent, outbound, _inboundReply, callStarted, missedCall, callEnded, voicemail, _queueEvent, queueCallback, afterHours] =
   fixtures.happy_path;
 
 describe('reference/threecx.md §5: the happy path, every fixture over HTTP', () => {
