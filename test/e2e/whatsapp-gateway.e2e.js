@@ -38,6 +38,12 @@ const FROM = '+966501234567';
 const INBOUND_TEXT = 'Hello from the e2e test';
 const EXPECTED_REPLY = `Thanks, we got: ${INBOUND_TEXT}`;
 
+// The 3CX step: a 3CX node in n8n reports a missed call of the customer who wrote first (FROM).
+const THREECX_WORKFLOW_FIXTURE = path.join(__dirname, 'fixtures/threecx-missed-call-workflow.json');
+const THREECX_CREDENTIAL_ID = 'WaGateway3cxE2eCred';
+const THREECX_WORKFLOW_ID = 'WaGateway3cxE2eFlow';
+const THREECX_BUSINESS_NAME = 'E2E Clinic';
+
 /** Generous: n8n's first start runs its migrations (about 10 s here, more on a slow CI machine). */
 const N8N_START_TIMEOUT_MS = 180_000;
 const ROUND_TRIP_TIMEOUT_MS = 60_000;
@@ -210,6 +216,63 @@ function prepareCustomExtensions() {
 	return extensions;
 }
 
+/**
+ * Before n8n starts: a 3CX integration on the demo instance (with an HMAC secret, so n8n signs), the 3CX
+ * credential holding its secrets, and the missed-call workflow, imported and activated with the n8n CLI.
+ */
+async function prepareThreecx({ gatewayUrl, gatewayEnv, n8nCli }) {
+	for (const file of ['dist/nodes/WhatsAppGateway3Cx/WhatsAppGateway3Cx.node.js', 'dist/credentials/WhatsAppGateway3CxApi.credentials.js']) {
+		if (!fs.existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
+	}
+	const created = await run(process.execPath, [
+		GATEWAY_BIN, '3cx', 'create', '--account', '1', '--instance', 'demo-support-line',
+		'--business-name', THREECX_BUSINESS_NAME, '--generate-hmac-secret', '--json',
+	], gatewayEnv);
+	const integration = JSON.parse(created.stdout);
+	assert.match(integration.secret, /^tcx_/);
+	const credentialFile = path.join(tmp, 'threecx-credentials.json');
+	fs.writeFileSync(credentialFile, JSON.stringify([
+		{
+			id: THREECX_CREDENTIAL_ID,
+			name: 'WhatsApp Gateway 3CX (e2e)',
+			type: 'whatsAppGateway3CxApi',
+			data: { baseUrl: gatewayUrl, integrationId: integration.id, webhookSecret: integration.secret, hmacSecret: integration.hmac_secret },
+		},
+	], null, 2));
+	let output = await n8nCli('import:credentials', `--input=${credentialFile}`);
+	assert.match(output, /Successfully imported 1 credential/, output);
+	output = await n8nCli('import:workflow', `--input=${THREECX_WORKFLOW_FIXTURE}`);
+	assert.match(output, /Successfully imported 1 workflow/, output);
+	output = await n8nCli('update:workflow', `--id=${THREECX_WORKFLOW_ID}`, '--active=true');
+	assert.match(output, new RegExp(`Activating workflow with ID: ${THREECX_WORKFLOW_ID}`), output);
+	log(`3CX integration ${integration.id} created (HMAC on); 3CX credential and workflow imported and activated`);
+	return integration;
+}
+
+/**
+ * After the round trip, FROM has written to the instance, so the conversation window is open: 3CX's
+ * call report reaches n8n, the 3CX node posts missed_call (signed), and the gateway sends the template.
+ */
+async function threecxMissedCallStep({ n8nUrl, gatewayDb, gatewayEnv, integration }) {
+	const callReport = { CallType: 'Missed', Number: FROM, Agent: '101', QueueExtension: '800', CallStartTimeUTC: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), CallId: 'e2e-call-1' };
+	const answer = await http('POST', `${n8nUrl}/webhook/e2e-3cx-call-report`, { body: callReport });
+	assert.equal(answer.status, 200, answer.text);
+	assert.equal(answer.json.event_type, 'missed_call', answer.text);
+	assert.equal(answer.json.action, 'sent', answer.text);
+	const [reply] = queryDb(gatewayDb,
+		`SELECT id, source, phone, message_text, message_purpose, status FROM message_log WHERE source = '3cx' ORDER BY id`);
+	assert.ok(reply, 'the template reply is in the message log');
+	assert.equal(reply.status, 'sent');
+	assert.equal(reply.phone, FROM);
+	assert.equal(reply.message_purpose, 'support');
+	assert.match(reply.message_text, new RegExp(`${THREECX_BUSINESS_NAME}.*Sorry we missed your call`));
+	assert.equal(reply.id, answer.json.log_id);
+	const { stdout } = await run(process.execPath, [GATEWAY_BIN, '3cx', 'show', String(integration.id), '--json'], gatewayEnv);
+	const events = JSON.parse(stdout).recent_events;
+	assert.deepEqual(events.map((event) => [event.event_type, event.action, event.external_message_id]), [['missed_call', 'sent', 'e2e-call-1']]);
+	log(`3CX node posted missed_call; template reply logged (log_id ${reply.id})`);
+}
+
 async function main() {
 	checkPrerequisites();
 	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-n8n-e2e-'));
@@ -307,6 +370,7 @@ async function main() {
 	assert.match(output, new RegExp(`Activating workflow with ID: ${WORKFLOW_ID}`), output);
 	assert.doesNotMatch(output, /Error updating database/, output);
 	log('credential and workflow imported, workflow activated (n8n CLI)');
+	const threecxIntegration = await prepareThreecx({ gatewayUrl, gatewayEnv, n8nCli });
 
 	// 4. n8n starts, activates the workflow, and the trigger subscribes itself at the gateway.
 	const n8n = startProcess('n8n', process.execPath, [N8N_BIN, 'start'], n8nEnv);
@@ -386,6 +450,8 @@ async function main() {
 	const allMessages = queryDb(gatewayDb, 'SELECT COUNT(*) AS n FROM message_log')[0].n;
 	assert.equal(allMessages, 1, 'exactly one message (the reply) in the log');
 	log(`delivery ${delivery.id} succeeded; n8n execution ${executions[0].id} ${executions[0].status}`);
+
+	await threecxMissedCallStep({ n8nUrl, gatewayDb, gatewayEnv, integration: threecxIntegration });
 }
 
 /** n8n first (it may still talk to the gateway while it shuts down), then the gateway. */
@@ -414,7 +480,7 @@ main().then(
 	async () => {
 		await shutdown();
 		if (!process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
-		log('PASS: inbound → signed delivery → WhatsApp Gateway Trigger → WhatsApp Gateway node → reply logged');
+		log('PASS: inbound → signed delivery → WhatsApp Gateway Trigger → WhatsApp Gateway node → reply logged; 3CX node → missed-call template logged');
 	},
 	async (error) => {
 		if (interrupted) return;
