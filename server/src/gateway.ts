@@ -171,7 +171,7 @@ export class Gateway {
   housekeeping(retentionDays: number): void {
     const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
     this.messaging.housekeeping(retainBefore);
-    this.threecx.housekeeping(this.clock.now());
+    this.threecx.housekeeping(this.clock.now(), retainBefore);
     if (retainBefore !== undefined) this.inbound.prune(retainBefore);
   }
 

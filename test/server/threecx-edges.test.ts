@@ -223,3 +223,14 @@ describe('operator API', () => {
     expect((await t.http.get('/operator/3cx/integrations').set({ Authorization: 'Bearer nope' })).body.error).toBe('invalid_admin_token');
   });
 });
+
+describe('retention', () => {
+  it('housekeeping drops 3CX event log entries older than the retention period', async () => {
+    t = await createThreecxGateway();
+    await t.post({ event_type: 'test' });
+    t.clock.advance(2 * 86_400_000);
+    await t.post({ event_type: 'test' });
+    t.gateway.housekeeping(1);
+    expect(t.gateway.threecx.service.recentEvents(t.integrationId).map((event) => new Date(event.created_at).toISOString())).toEqual(['2026-09-17T10:30:00.000Z']);
+  });
+});

@@ -32,9 +32,11 @@ export class Threecx {
   readonly integrations: IntegrationService;
   readonly service: ThreecxService;
   readonly rateLimit = new WebhookRateLimit();
+  private readonly repo: ThreecxRepository;
 
   constructor(deps: ThreecxDeps) {
     const repo = new ThreecxRepository(deps.db);
+    this.repo = repo;
     this.integrations = new IntegrationService(repo, {
       clock: deps.clock,
       accounts: deps.accounts,
@@ -51,7 +53,9 @@ export class Threecx {
     deps.outbox.addFormat('generic_sms', genericSmsFormatter((id) => this.integrations.find(id)));
   }
 
-  housekeeping(now: number): void {
+  /** Hourly upkeep: idle rate-limit windows, and event log entries older than `retainBefore` (when given). */
+  housekeeping(now: number, retainBefore?: number): void {
     this.rateLimit.sweep(now);
+    if (retainBefore !== undefined) this.repo.pruneEvents(retainBefore);
   }
 }

@@ -56,6 +56,7 @@ export class ThreecxRepository {
   private readonly insertEventStmt;
   private readonly selectEvents;
   private readonly selectLastSent;
+  private readonly pruneEventsStmt;
   /** Read on every webhook request, so cached (dropped on any write, here or by another connection). */
   private readonly integrations: ReadCache<IntegrationRow>;
 
@@ -96,6 +97,7 @@ export class ThreecxRepository {
          WHERE integration_id = ? AND event_type = ? AND phone = ? AND action = 'sent'`,
       )
       .pluck();
+    this.pruneEventsStmt = db.prepare<[number]>('DELETE FROM threecx_events WHERE created_at < ?');
   }
 
   transaction<T>(fn: () => T): T {
@@ -132,6 +134,11 @@ export class ThreecxRepository {
 
   recentEvents(integrationId: number, limit: number): EventLogRow[] {
     return this.selectEvents.all(integrationId, limit);
+  }
+
+  /** Drops event log entries older than `before` (retention; the cooldown looks back 15 minutes only). */
+  pruneEvents(before: number): number {
+    return this.pruneEventsStmt.run(before).changes;
   }
 
   /** When a template of this type last went to this phone through this integration. */
