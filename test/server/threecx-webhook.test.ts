@@ -1,3 +1,4 @@
+import postman from '../fixtures/seed-000-postman-collection.json';
 import fixtures from '../fixtures/reference-threecx-section5.json';
 import { COOLDOWN_MS } from '../../server/src/threecx/service';
 import { createThreecxGateway, CUSTOMER, signedHeaders, type ThreecxTestGateway } from '../helpers/threecx';
@@ -340,5 +341,34 @@ describe('reference/threecx.md §5: security', () => {
     expect((await t.post(testEvent, { 'X-WhatsApp-Gateway-3CX-Secret': other.secret }, other.integration.id)).status).toBe(200);
     t.clock.advance(30_000);
     expect((await t.post(testEvent)).status).toBe(200);
+  });
+});
+
+describe('seed 000 (Postman): the 3CX Middleware folder', () => {
+  interface PostmanRequest {
+    name: string;
+    request: { header: { key: string; value: string }[]; body: { raw: string }; url: { raw: string } };
+  }
+  const items = (postman.item as { name: string; item?: unknown[] }[]).find((item) => item.name === '3CX Middleware')?.item as PostmanRequest[];
+
+  it('each request, with the collection variables filled in, is answered as its description says', async () => {
+    t = await createThreecxGateway();
+    t.customerWrites();
+    const vars: Record<string, string> = { base_url: '', threecx_secret: t.secret, threecx_integration_id: String(t.integrationId), phone: CUSTOMER };
+    const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_all, name: string) => vars[name] ?? `{{${name}}}`);
+    const answers: Record<string, unknown>[] = [];
+    for (const item of items) {
+      let call = t.http.post(fill(item.request.url.raw));
+      for (const header of item.request.header) call = call.set(header.key, fill(header.value));
+      const res = await call.send(fill(item.request.body.raw));
+      expect({ name: item.name, status: res.status }).toEqual({ name: item.name, status: 200 });
+      answers.push(res.body);
+      t.clock.advance(MINUTE);
+    }
+    expect(answers.map((body) => [body.event_type, body.action])).toEqual([
+      ['test', 'received'],
+      ['outbound_message', 'sent'],
+      ['missed_call', 'sent'],
+    ]);
   });
 });
