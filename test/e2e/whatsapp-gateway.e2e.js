@@ -253,7 +253,8 @@ async function prepareThreecx({ gatewayUrl, gatewayEnv, n8nCli }) {
  * After the round trip, FROM has written to the instance, so the conversation window is open: 3CX's
  * call report reaches n8n, the 3CX node posts missed_call (signed), and the gateway sends the template.
  */
-async function threecxMissedCallStep({ n8nUrl, gatewayDb, gatewayEnv, integration }) {
+async function threecxMissedCallStep({ n8n, n8nUrl, gatewayDb, gatewayEnv, integration }) {
+	await waitFor('n8n to activate the 3CX workflow', 30_000, () => /Activated workflow "WhatsApp Gateway e2e: 3CX missed call"/.test(n8n.output), [n8n]);
 	const callReport = { CallType: 'Missed', Number: FROM, Agent: '101', QueueExtension: '800', CallStartTimeUTC: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), CallId: 'e2e-call-1' };
 	const answer = await http('POST', `${n8nUrl}/webhook/e2e-3cx-call-report`, { body: callReport });
 	assert.equal(answer.status, 200, answer.text);
@@ -386,7 +387,8 @@ async function main() {
 	await waitFor('n8n to answer on its port', 30_000, async () => (await http('GET', `${n8nUrl}/healthz`)).status === 200, [n8n]);
 	assert.deepEqual(subscription.events, ['message.received']);
 	assert.equal(subscription.enabled, true);
-	assert.match(n8n.output, /Activated workflow "WhatsApp Gateway e2e: reply to inbound messages"/);
+	// n8n prints the line once every workflow is activated, which can be after the trigger subscribed.
+	await waitFor('n8n to report the workflow activated', 30_000, () => /Activated workflow "WhatsApp Gateway e2e: reply to inbound messages"/.test(n8n.output), [n8n]);
 	log(`n8n up on ${n8nUrl}; subscription ${subscription.id} → ${webhookUrl}`);
 
 	// 5. An unsigned POST to the trigger's webhook: 401, and no execution.
@@ -451,7 +453,7 @@ async function main() {
 	assert.equal(allMessages, 1, 'exactly one message (the reply) in the log');
 	log(`delivery ${delivery.id} succeeded; n8n execution ${executions[0].id} ${executions[0].status}`);
 
-	await threecxMissedCallStep({ n8nUrl, gatewayDb, gatewayEnv, integration: threecxIntegration });
+	await threecxMissedCallStep({ n8n, n8nUrl, gatewayDb, gatewayEnv, integration: threecxIntegration });
 }
 
 /** n8n first (it may still talk to the gateway while it shuts down), then the gateway. */
