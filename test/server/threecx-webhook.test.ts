@@ -372,3 +372,15 @@ describe('seed 000 (Postman): the 3CX Middleware folder', () => {
     ]);
   });
 });
+
+describe('concurrent posts of one agent reply', () => {
+  it('one send; the others get the first answer or a 409 to retry', async () => {
+    t = await createThreecxGateway();
+    t.customerWrites();
+    const answers = await Promise.all([1, 2, 3].map(() => t.post(outbound)));
+    const outcomes = new Set(answers.map((res) => (res.status === 409 ? `409 ${res.body.error} ${res.headers['retry-after']}` : `${res.status} ${res.body.message_id}`)));
+    const sent = answers.find((res) => res.status === 200 && res.headers['idempotent-replayed'] === undefined)!;
+    expect([...outcomes].every((outcome) => outcome === `200 ${sent.body.message_id}` || outcome === '409 idempotency_request_in_progress 1')).toBe(true);
+    expect(t.providerSends).toHaveLength(1);
+  });
+});
