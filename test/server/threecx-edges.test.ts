@@ -178,6 +178,24 @@ describe('inbound forwarding to the 3CX destination, through the outbox', () => 
   });
 });
 
+describe('forwarding disabled by the destination', () => {
+  it('a 410 disables the forwarding; an unrelated change keeps it so, a new destination turns it back on', async () => {
+    receiver = await startReceiver();
+    t = await createThreecxGateway({ integration: { destinationUrl: receiver.url } });
+    t.gateway.deliveries.start();
+    receiver.reply({ status: 410 });
+    t.customerWrites(CUSTOMER, 'Hello?');
+    await receiver.waitFor(1);
+    await t.gateway.deliveries.idle();
+    const webhookId = t.gateway.threecx.integrations.get(t.integrationId).webhookId!;
+    expect(t.gateway.webhooks.find(webhookId)).toMatchObject({ enabled: false, disabledReason: 'the destination answered 410 Gone' });
+    await t.gateway.threecx.integrations.update(t.integrationId, { businessName: 'Acme Care' });
+    expect(t.gateway.webhooks.find(webhookId)).toMatchObject({ enabled: false });
+    await t.gateway.threecx.integrations.update(t.integrationId, { destinationUrl: `${receiver.base}/new-hook` });
+    expect(t.gateway.webhooks.find(webhookId)).toMatchObject({ enabled: true, destinationUrl: `${receiver.base}/new-hook` });
+  });
+});
+
 describe('operator API', () => {
   const auth = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
 

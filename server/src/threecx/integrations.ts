@@ -320,6 +320,8 @@ export class IntegrationService {
     } else {
       webhooks.retargetManaged(webhookId, { destinationUrl: columns.destination_url, format: columns.destination_format, secret: signingSecret });
     }
-    webhooks.setEnabled(webhookId, columns.enabled === 1, 'the 3CX integration is disabled');
+    // Only a change of the switch or of the destination touches it: a 410 that disabled it stays visible.
+    const switched = before === undefined || before.enabled !== columns.enabled || before.destination_url !== columns.destination_url;
+    if (switched) webhooks.setEnabled(webhookId, columns.enabled === 1, 'the 3CX integration is disabled');
   }
 }
