@@ -1,6 +1,7 @@
 /**
  * Every call the nodes make to the WhatsApp Gateway goes through `gatewayApiRequest`: the base URL
- * comes from the `whatsAppGatewayApi` credential and n8n adds its `Authorization` header.
+ * comes from the `whatsAppGatewayApi` credential (or `whatsAppGateway3CxApi` for the 3CX node) and
+ * n8n applies the credential's authentication.
  *
  * HTTP errors are not thrown by the request: the gateway explains every refusal in its JSON body
  * (`{success:false, error, message, details}`), so callers get the status and body back and decide
@@ -40,12 +41,10 @@ export async function gatewayApiRequest(
 	this: GatewayContext,
 	method: IHttpRequestMethods,
 	path: string,
-	request: { body?: IDataObject; headers?: IDataObject; itemIndex?: number } = {},
+	request: { body?: IDataObject; headers?: IDataObject; itemIndex?: number; credentialType?: string } = {},
 ): Promise<GatewayResponse> {
-	const credentials = await this.getCredentials<{ baseUrl: string }>(
-		GATEWAY_CREDENTIAL,
-		request.itemIndex,
-	);
+	const credentialType = request.credentialType ?? GATEWAY_CREDENTIAL;
+	const credentials = await this.getCredentials<{ baseUrl: string }>(credentialType, request.itemIndex);
 	const options: IHttpRequestOptions = {
 		method,
 		url: `${String(credentials.baseUrl).trim().replace(/\/+$/, '')}${path}`,
@@ -57,7 +56,7 @@ export async function gatewayApiRequest(
 	};
 	const response = (await this.helpers.httpRequestWithAuthentication.call(
 		this,
-		GATEWAY_CREDENTIAL,
+		credentialType,
 		options,
 	)) as { statusCode: number; headers?: IDataObject; body: unknown };
 	return { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body };

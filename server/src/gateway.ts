@@ -28,6 +28,8 @@ import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
 import { SandboxStatusReports } from './providers/sandbox-statuses';
 import { SuppressionService } from './suppressions/service';
+import { Threecx } from './threecx';
+import { threecxRoutes } from './threecx/routes';
 import { VERSION } from './version';
 import { HealthChecks } from './operations/health';
 import { GatewayMetrics, instrumentProvider, observeDeliveryAttempts, sendMetricsMiddleware } from './operations/metrics';
@@ -66,6 +68,7 @@ export class Gateway {
   readonly webhooks: WebhookService;
   readonly deliveries: DeliveryWorker;
   readonly sandboxStatuses: SandboxStatusReports;
+  readonly threecx: Threecx;
   readonly adminToken: string | undefined;
   readonly metrics: GatewayMetrics;
   readonly health: HealthChecks;
@@ -115,6 +118,17 @@ export class Gateway {
     observeDeliveryAttempts(eventsRepo, this.metrics);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
+    this.threecx = new Threecx({
+      db: this.db,
+      clock: this.clock,
+      logger: this.logger,
+      accounts: this.accounts,
+      instances: this.instances,
+      webhooks: this.webhooks,
+      outbox: this.outbox,
+      messaging: this.messaging,
+      lastInboundAt: (instanceId, phone) => this.inbound.lastInboundAt(instanceId, phone),
+    });
   }
 
   static fromConfig(config: Config, logger?: Logger): Gateway {
@@ -151,6 +165,14 @@ export class Gateway {
       webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
       providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
       operationsRoutes({ requireOperator: operator, health: this.health, metrics: this.metrics }),
+      threecxRoutes({
+        clock: this.clock,
+        isOperator: this.isOperator,
+        accounts: this.accounts,
+        integrations: this.threecx.integrations,
+        threecx: this.threecx.service,
+        rateLimit: this.threecx.rateLimit,
+      }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers, observers: [sendMetricsMiddleware(this.metrics)] });
   }
@@ -162,6 +184,7 @@ export class Gateway {
   housekeeping(retentionDays: number): void {
     const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
     this.messaging.housekeeping(retainBefore);
+    this.threecx.housekeeping(this.clock.now(), retainBefore);
     if (retainBefore !== undefined) this.inbound.prune(retainBefore);
   }
 

@@ -30,6 +30,11 @@ const N8N_CACHE = process.env.N8N_E2E_CACHE || path.join(ROOT, '.cache/n8n-e2e')
 const N8N_BIN = path.join(N8N_CACHE, 'node_modules/n8n/bin/n8n');
 const GATEWAY_BIN = path.join(ROOT, 'server/bin/whatsapp-gateway.js');
 const WORKFLOW_FIXTURE = path.join(__dirname, 'fixtures/reply-workflow.json');
+// The 3CX step: a 3CX node in n8n reports a missed call of the customer who wrote first (FROM).
+const THREECX_WORKFLOW_FIXTURE = path.join(__dirname, 'fixtures/threecx-missed-call-workflow.json');
+const THREECX_CREDENTIAL_ID = 'WaGateway3cxE2eCred';
+const THREECX_WORKFLOW_ID = 'WaGateway3cxE2eFlow';
+const THREECX_BUSINESS_NAME = 'E2E Clinic';
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
 
 const ADMIN_TOKEN = 'e2e-operator-token-0123456789abcdef';
@@ -363,6 +368,7 @@ async function customExtensionsRoundTrip(tarball) {
 	assert.match(output, new RegExp(`Activating workflow with ID: ${WORKFLOW_ID}`), output);
 	assert.doesNotMatch(output, /Error updating database/, output);
 	log('[custom extensions] credential and workflow imported, workflow activated (n8n CLI)');
+	const threecxIntegration = await prepareThreecx({ gateway, n8n });
 
 	const proc = n8n.start();
 	const webhookNode = JSON.parse(fs.readFileSync(WORKFLOW_FIXTURE, 'utf8'))[0].nodes.find(
@@ -430,8 +436,63 @@ async function customExtensionsRoundTrip(tarball) {
 	assert.equal(gateway.messages().length, 1, 'exactly one message (the reply) in the log');
 	log(`[custom extensions] delivery ${delivery.id} succeeded; n8n execution ${executions[0].id} ${executions[0].status}`);
 
+	await threecxMissedCallStep({ proc, n8n, gateway, integration: threecxIntegration });
+
 	await stopProcess(proc);
 	await stopProcess(gateway.proc);
+}
+
+/**
+ * Before n8n starts: a 3CX integration on the demo instance (with an HMAC secret, so n8n signs), the 3CX
+ * credential holding its secrets, and the missed-call workflow, imported and activated with the n8n CLI.
+ */
+async function prepareThreecx({ gateway, n8n }) {
+	const integration = await gateway.cli(
+		'3cx', 'create', '--account', '1', '--instance', 'demo-support-line',
+		'--business-name', THREECX_BUSINESS_NAME, '--generate-hmac-secret',
+	);
+	assert.match(integration.secret, /^tcx_/);
+	const credentialFile = path.join(tmp, 'threecx-credentials.json');
+	fs.writeFileSync(credentialFile, JSON.stringify([
+		{
+			id: THREECX_CREDENTIAL_ID,
+			name: 'WhatsApp Gateway 3CX (e2e)',
+			type: 'whatsAppGateway3CxApi',
+			data: { baseUrl: gateway.url, integrationId: integration.id, webhookSecret: integration.secret, hmacSecret: integration.hmac_secret },
+		},
+	], null, 2));
+	let output = await n8n.cli('import:credentials', `--input=${credentialFile}`);
+	assert.match(output, /Successfully imported 1 credential/, output);
+	output = await n8n.cli('import:workflow', `--input=${THREECX_WORKFLOW_FIXTURE}`);
+	assert.match(output, /Successfully imported 1 workflow/, output);
+	output = await n8n.cli('update:workflow', `--id=${THREECX_WORKFLOW_ID}`, '--active=true');
+	assert.match(output, new RegExp(`Activating workflow with ID: ${THREECX_WORKFLOW_ID}`), output);
+	log(`[custom extensions] 3CX integration ${integration.id} created (HMAC on); 3CX credential and workflow imported and activated`);
+	return integration;
+}
+
+/**
+ * After the round trip, FROM has written to the instance, so the conversation window is open: 3CX's
+ * call report reaches n8n, the 3CX node posts missed_call (signed), and the gateway sends the template.
+ */
+async function threecxMissedCallStep({ proc, n8n, gateway, integration }) {
+	await waitFor('n8n to activate the 3CX workflow', 30_000, () => /Activated workflow "WhatsApp Gateway e2e: 3CX missed call"/.test(proc.output), [proc]);
+	const callReport = { CallType: 'Missed', Number: FROM, Agent: '101', QueueExtension: '800', CallStartTimeUTC: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), CallId: 'e2e-call-1' };
+	const answer = await http('POST', `${n8n.url}/webhook/e2e-3cx-call-report`, { body: callReport });
+	assert.equal(answer.status, 200, answer.text);
+	assert.equal(answer.json.event_type, 'missed_call', answer.text);
+	assert.equal(answer.json.action, 'sent', answer.text);
+	const [reply] = queryDb(path.join(gateway.dataDir, 'gateway.db'),
+		`SELECT account_seq AS log_id, source, phone, message_text, message_purpose, status FROM message_log WHERE source = '3cx' ORDER BY id`);
+	assert.ok(reply, 'the template reply is in the message log');
+	assert.equal(reply.status, 'sent');
+	assert.equal(reply.phone, FROM);
+	assert.equal(reply.message_purpose, 'support');
+	assert.match(reply.message_text, new RegExp(`${THREECX_BUSINESS_NAME}.*Sorry we missed your call`));
+	assert.equal(reply.log_id, answer.json.log_id);
+	const shown = await gateway.cli('3cx', 'show', String(integration.id));
+	assert.deepEqual(shown.recent_events.map((event) => [event.event_type, event.action, event.external_message_id]), [['missed_call', 'sent', 'e2e-call-1']]);
+	log(`[custom extensions] 3CX node posted missed_call; template reply logged (log_id ${reply.log_id})`);
 }
 
 /** A loopback server standing in for the shop's invoice storage (the invoice example downloads from it). */
@@ -673,7 +734,7 @@ main().then(
 	async () => {
 		await shutdown();
 		if (!process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
-		log('PASS: the packed tarball in n8n both ways (N8N_CUSTOM_EXTENSIONS and the nodes folder); round trip, trigger dedup and every example workflow');
+		log('PASS: the packed tarball in n8n both ways (N8N_CUSTOM_EXTENSIONS and the nodes folder); round trip, 3CX missed-call template, trigger dedup and every example workflow');
 	},
 	async (error) => {
 		if (interrupted) return;

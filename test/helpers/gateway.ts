@@ -27,11 +27,11 @@ export interface TestGateway {
  * `demo-support-line` sandbox instance and one API key.
  */
 export function createTestGateway(
-  options: { account?: AccountInput; sandbox?: SandboxOptions; clock?: ManualClock } = {},
+  options: { account?: AccountInput; sandbox?: SandboxOptions; clock?: ManualClock; adminToken?: string } = {},
 ): TestGateway {
   const clock = options.clock ?? new ManualClock();
   const sandbox = new SandboxProvider(options.sandbox);
-  const gateway = new Gateway({ databasePath: ':memory:', clock, sandbox });
+  const gateway = new Gateway({ databasePath: ':memory:', clock, sandbox, adminToken: options.adminToken });
   const account = gateway.accounts.create({ name: 'Test account', ...options.account });
   const instance = gateway.instances.create({
     accountId: account.id,

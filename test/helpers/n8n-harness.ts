@@ -47,8 +47,10 @@ import type {
   WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { createRunExecutionData, ICredentialsHelper, isExpression, NodeHelpers, Workflow } from 'n8n-workflow';
+import { WhatsAppGateway3CxApi } from '../../credentials/WhatsAppGateway3CxApi.credentials';
 import { WhatsAppGatewayApi } from '../../credentials/WhatsAppGatewayApi.credentials';
 import { WhatsAppGateway } from '../../nodes/WhatsAppGateway/WhatsAppGateway.node';
+import { WhatsAppGateway3Cx } from '../../nodes/WhatsAppGateway3Cx/WhatsAppGateway3Cx.node';
 import { WhatsAppGatewayTrigger } from '../../nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node';
 
 /** n8n names a community node `<package name>.<node name>`. */
@@ -57,15 +59,17 @@ const PACKAGE = 'n8n-nodes-whatsapp-gateway';
 export const NODE_TYPES = {
   send: `${PACKAGE}.whatsAppGateway`,
   trigger: `${PACKAGE}.whatsAppGatewayTrigger`,
+  threecx: `${PACKAGE}.whatsAppGateway3Cx`,
 } as const;
 
 const nodeTypeRegistry: Record<string, INodeType> = {
   [NODE_TYPES.send]: new WhatsAppGateway(),
   [NODE_TYPES.trigger]: new WhatsAppGatewayTrigger(),
+  [NODE_TYPES.threecx]: new WhatsAppGateway3Cx(),
 };
 
 const credentialTypeRegistry: Record<string, ICredentialType> = Object.fromEntries(
-  [new WhatsAppGatewayApi()].map((type) => [type.name, type]),
+  [new WhatsAppGatewayApi(), new WhatsAppGateway3CxApi()].map((type) => [type.name, type]),
 );
 
 function nodeTypeNamed(name: string): INodeType {
@@ -323,6 +327,41 @@ export async function executeNode(options: ExecuteNodeOptions): Promise<NodeRunR
     output: taskData?.data?.main[0] ?? [],
     error: run.data.resultData.error as unknown as RunError | undefined,
   };
+}
+
+/**
+ * A credential's Test button, as n8n's CLI CredentialsTester runs it: a declarative node whose only
+ * parameter routes the credential's `test.request`, executed by n8n-core (RoutingNode) with the
+ * credential's authentication; an HTTP error is then matched against the credential's `rules`.
+ */
+export async function testCredential(
+  typeName: string,
+  credentials: CredentialData,
+): Promise<{ status: 'OK' | 'Error'; message: string; output: INodeExecutionData[] }> {
+  const credentialType = credentialTypeRegistry[typeName];
+  if (!credentialType?.test) throw new Error(`The credential "${typeName}" has no test request`);
+  const test = credentialType.test;
+  const type = `${PACKAGE}.credentialTest.${typeName}`;
+  nodeTypeRegistry[type] ??= {
+    description: {
+      displayName: 'Credential test',
+      name: `credentialTest${typeName}`,
+      group: ['output'],
+      version: 1,
+      description: 'Runs a credential test request',
+      defaults: { name: 'Credential test' },
+      inputs: ['main'],
+      outputs: ['main'],
+      credentials: [{ name: typeName, required: true }],
+      properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: test.request } }],
+    },
+  } as INodeType;
+  const result = await executeNode({ node: createNode(type, {}), credentials });
+  if (result.status === 'success') return { status: 'OK', message: 'Connection tested successfully', output: result.output };
+  const rule = test.rules?.find(
+    (candidate) => candidate.type === 'responseCode' && String(candidate.properties.value) === String(result.error?.httpCode),
+  );
+  return { status: 'Error', message: rule?.properties.message ?? result.error?.message ?? 'unknown error', output: [] };
 }
 
 /** A resource locator's "From List" search, as the editor calls it (n8n's LoadOptionsContext). */

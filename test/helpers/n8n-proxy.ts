@@ -13,6 +13,8 @@ export interface ProxiedExchange {
   headers: IncomingHttpHeaders;
   /** The request body as JSON, or undefined when there was none. */
   body: unknown;
+  /** The request body's exact bytes (what a signature covers). */
+  raw: Buffer;
   response?: { statusCode: number; headers: IncomingHttpHeaders; body: unknown };
   /** The gateway answered, but the client never got the answer. */
   lost: boolean;
@@ -47,6 +49,7 @@ export async function startGatewayProxy(targetUrl: string) {
         path: req.url ?? '/',
         headers: req.headers,
         body: parse(raw),
+        raw,
         lost: false,
       };
       exchanges.push(exchange);

@@ -148,6 +148,12 @@ const JSON_API_PATHS = [
   '/healthz',
   '/readyz',
   '/metrics',
+  '/integrations/3cx/webhook/{integration_id}',
+  '/integrations/3cx/sms/{integration_id}',
+  '/operator/3cx/integrations',
+  '/operator/3cx/integrations/{id}',
+  '/operator/3cx/integrations/{id}/rotate-secret',
+  '/operator/3cx/integrations/{id}/events',
 ];
 
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */
@@ -483,6 +489,78 @@ describe('GET /openapi.json', () => {
       ]);
       expect(Object.keys(refusals[1][0].body.details.fields)).toEqual(['destination_url', 'events']);
       for (const [res, method, path] of refusals) assertDocumentedAnswer(path, method, res);
+    });
+
+    it('the 3CX routes: events, Generic SMS, and the operator API', async () => {
+      const operatorToken = 'operator-token-for-openapi-3cx-0123';
+      const gateway = new Gateway({ databasePath: ':memory:', adminToken: operatorToken });
+      try {
+        const { accountId } = bootstrapIfEmpty(gateway, { timeZone: 'UTC' })!;
+        const agent = request(gateway.createApp().callback());
+        const operator = { Authorization: `Bearer ${operatorToken}`, 'Content-Type': 'application/json' };
+        const created = await agent
+          .post('/operator/3cx/integrations')
+          .set(operator)
+          .send(JSON.stringify({ account_id: accountId, instance_id: 'demo-support-line', business_name: 'Acme' }));
+        expect(created.status).toBe(201);
+        assertDocumentedAnswer('/operator/3cx/integrations', 'post', created);
+        const { integration, secret } = created.body as { integration: { id: number }; secret: string };
+        const path = `/integrations/3cx/webhook/${integration.id}`;
+        const post = (body: unknown, headers: Record<string, string> = { 'X-WhatsApp-Gateway-3CX-Secret': secret }) =>
+          agent.post(path).set({ 'Content-Type': 'application/json', ...headers }).send(JSON.stringify(body));
+        const requestSchema = ((resolved.components as JsonObject).schemas as Record<string, JsonObject>).ThreeCxWebhookRequest;
+
+        const answers: [Response, number][] = [
+          [await post({ event_type: 'test' }), 200],
+          [await post({ event_type: 'call_started', customer_phone: '+966500000000' }), 200],
+          [await post({ event_type: 'missed_call', customer_phone: '+966500000000' }), 403],
+          [await post({ event_type: 'outbound_message', to: '+966500000000', message_text: 'Hi', message_purpose: 'marketing' }), 422],
+          [await post({ event_type: 'nope' }), 400],
+          [await post({ event_type: 'test' }, { 'X-WhatsApp-Gateway-3CX-Secret': 'wrong' }), 401],
+        ];
+        for (const [res, status] of answers) {
+          expect(res.status).toBe(status);
+          assertDocumentedAnswer('/integrations/3cx/webhook/{integration_id}', 'post', res);
+        }
+        assertMatchesSchema({ event_type: 'missed_call', customer_phone: '+966500000000', queue: '800' }, requestSchema, 'ThreeCxWebhookRequest');
+        gateway.inbound.receiveMessage({ instanceId: (gateway.instances.resolve('demo-support-line')).id, providerMessageId: 'wamid.oa-1', from: '+966500000000', text: 'Hi' });
+        const sent = await post({ event_type: 'missed_call', customer_phone: '+966500000000', external_message_id: 'c-1' });
+        expect(sent.body).toMatchObject({ status: 'processed', action: 'sent' });
+        assertDocumentedAnswer('/integrations/3cx/webhook/{integration_id}', 'post', sent);
+        const skipped = await post({ event_type: 'missed_call', customer_phone: '+966500000000', external_message_id: 'c-2' });
+        expect(skipped.body).toMatchObject({ status: 'skipped', reason: 'cooldown' });
+        assertDocumentedAnswer('/integrations/3cx/webhook/{integration_id}', 'post', skipped);
+        const sms = await agent
+          .post(`/integrations/3cx/sms/${integration.id}`)
+          .set({ Authorization: `Bearer ${secret}` })
+          .send(JSON.stringify({ from: '+13052314933', to: '+966500000000', text: 'Your ticket is solved.' }));
+        expect(sms.body).toMatchObject({ event_type: 'outbound_message', action: 'sent' });
+        assertDocumentedAnswer('/integrations/3cx/sms/{integration_id}', 'post', sms);
+
+        const operatorAnswers: [Response, string, string][] = [
+          [await agent.get('/operator/3cx/integrations').set(operator), '/operator/3cx/integrations', 'get'],
+          [await agent.get(`/operator/3cx/integrations/${integration.id}`).set(operator), '/operator/3cx/integrations/{id}', 'get'],
+          [
+            await agent.patch(`/operator/3cx/integrations/${integration.id}`).set(operator).send(JSON.stringify({ window_hours: 12 })),
+            '/operator/3cx/integrations/{id}',
+            'patch',
+          ],
+          [
+            await agent.patch(`/operator/3cx/integrations/${integration.id}`).set(operator).send(JSON.stringify({ window_hours: 'x' })),
+            '/operator/3cx/integrations/{id}',
+            'patch',
+          ],
+          [await agent.post(`/operator/3cx/integrations/${integration.id}/rotate-secret`).set(operator), '/operator/3cx/integrations/{id}/rotate-secret', 'post'],
+          [await agent.get(`/operator/3cx/integrations/${integration.id}/events`).set(operator), '/operator/3cx/integrations/{id}/events', 'get'],
+          [await agent.delete(`/operator/3cx/integrations/${integration.id}`).set(operator), '/operator/3cx/integrations/{id}', 'delete'],
+          [await agent.get(`/operator/3cx/integrations/${integration.id}`).set(operator), '/operator/3cx/integrations/{id}', 'get'],
+          [await agent.get('/operator/3cx/integrations').set({ Authorization: 'Bearer nope' }), '/operator/3cx/integrations', 'get'],
+        ];
+        expect(operatorAnswers.map(([res]) => res.status)).toEqual([200, 200, 200, 422, 200, 200, 200, 404, 401]);
+        for (const [res, route, method] of operatorAnswers) assertDocumentedAnswer(route, method, res);
+      } finally {
+        gateway.close();
+      }
     });
 
     it('POST /sandbox/inbound with the operator token, a duplicate, and the refusals', async () => {

@@ -8,6 +8,7 @@ import { accountCommands } from './commands/accounts';
 import { eventCommands } from './commands/events';
 import { instanceCommands } from './commands/instances';
 import { operationCommands } from './commands/operations';
+import { threecxCommands } from './commands/threecx';
 import type { CliContext } from './context';
 
 export interface CliIo {
@@ -67,6 +68,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   accountCommands(program, context);
   instanceCommands(program, context);
   eventCommands(program, context);
+  threecxCommands(program, context);
 
   // ---- backup, restore ----
   operationCommands(program, context);

@@ -4,12 +4,19 @@ import type { EventPayload } from './catalog';
 import type { EventsRepository, WebhookRow } from './repository';
 
 /**
+ * Builds the bytes a subscription of another `format` receives for an event (the seed's schema is
+ * `gateway`, built by the catalog). Runs inside the recording transaction, so it must not write.
+ */
+export type PayloadFormatter = (payload: EventPayload, webhook: WebhookRow, eventId: string) => string;
+
+/**
  * Writes an event and one outbox delivery per matching subscription. Called inside the transaction of
  * the state change that caused the event, so the two commit together or not at all.
  */
 export class EventOutbox {
   private readonly subscribedTypes = new WeakMap<WebhookRow, Set<string>>();
   private readonly listeners = new Set<(webhookIds: string[]) => void>();
+  private readonly formatters = new Map<string, PayloadFormatter>();
 
   constructor(
     private readonly repo: EventsRepository,
@@ -21,19 +28,45 @@ export class EventOutbox {
     this.listeners.add(listener);
   }
 
-  /** Returns the event id, or undefined when no enabled subscription wants this event. */
+  /**
+   * Registers the payload shape of subscriptions whose `format` is `name` (the 3CX area registers its
+   * Generic SMS envelope). Such a subscription gets an event row of its own, with its own bytes, so
+   * every attempt still sends exactly the bytes that were recorded.
+   */
+  addFormat(name: string, formatter: PayloadFormatter): void {
+    this.formatters.set(name, formatter);
+  }
+
+  /**
+   * Returns the event id (the seed-shaped event's when there is one), or undefined when no enabled
+   * subscription wants this event.
+   */
   record(accountId: number, payload: EventPayload): string | undefined {
     const subscribers = this.repo
       .enabledWebhooks(accountId)
       .filter((webhook) => this.wants(webhook, payload));
     if (subscribers.length === 0) return undefined;
-    const id = `evt_${randomBase62(24)}`;
     const now = this.clock.now();
-    this.repo.insertEvent(id, accountId, payload.instance_id, payload.event, JSON.stringify(payload), now);
-    for (const webhook of subscribers) this.repo.insertDelivery(id, webhook.id, now);
+    let id: string | undefined;
+    let formattedId: string | undefined;
+    for (const webhook of subscribers) {
+      const formatter = webhook.format === 'gateway' ? undefined : this.formatters.get(webhook.format);
+      if (formatter) {
+        const ownId = `evt_${randomBase62(24)}`;
+        this.repo.insertEvent(ownId, accountId, payload.instance_id, payload.event, formatter(payload, webhook, ownId), now);
+        this.repo.insertDelivery(ownId, webhook.id, now);
+        formattedId ??= ownId;
+        continue;
+      }
+      if (id === undefined) {
+        id = `evt_${randomBase62(24)}`;
+        this.repo.insertEvent(id, accountId, payload.instance_id, payload.event, JSON.stringify(payload), now);
+      }
+      this.repo.insertDelivery(id, webhook.id, now);
+    }
     const webhookIds = subscribers.map((webhook) => webhook.id);
     for (const listener of this.listeners) setImmediate(() => listener(webhookIds));
-    return id;
+    return id ?? formattedId;
   }
 
   private wants(webhook: WebhookRow, payload: EventPayload): boolean {

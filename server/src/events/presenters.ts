@@ -15,6 +15,14 @@ export const webhookJson = (webhook: Webhook) => ({
   updated_at: iso(webhook.updatedAt),
 });
 
+/** The operator's view (CLI): which subscriptions another area manages, and in which shape they deliver. */
+export const operatorWebhookJson = (webhook: Webhook) => ({
+  ...webhookJson(webhook),
+  account_id: webhook.accountId,
+  managed_by: webhook.managedBy,
+  format: webhook.format,
+});
+
 /** One delivery of the outbox and where its attempts stand. */
 export const deliveryJson = (delivery: DeliveryRow & { event_type?: string }) => ({
   id: delivery.id,

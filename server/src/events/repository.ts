@@ -12,6 +12,10 @@ export interface WebhookRow {
   disabled_reason: string | null;
   created_at: number;
   updated_at: number;
+  /** The area that owns a managed subscription (`3cx:<integration id>`); null for a customer's own. */
+  managed_by: string | null;
+  /** The payload shape its deliveries carry: `gateway` (the seed's event schemas) or one an owner registered. */
+  format: string;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
@@ -67,6 +71,7 @@ export class EventsRepository {
   private readonly selectAllWebhooks;
   private readonly selectEnabledWebhooks;
   private readonly setWebhookEnabled;
+  private readonly retargetWebhookStmt;
   private readonly deleteWebhookStmt;
   private readonly deleteWebhookDeliveries;
   private readonly insertEventStmt;
@@ -112,9 +117,12 @@ export class EventsRepository {
     );
     this.insertWebhookStmt = db.prepare<[WebhookRow]>(
       `INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, enabled, disabled_reason,
-         created_at, updated_at)
+         created_at, updated_at, managed_by, format)
        VALUES (@id, @account_id, @destination_url, @events, @instance_id, @secret, @enabled, @disabled_reason,
-         @created_at, @updated_at)`,
+         @created_at, @updated_at, @managed_by, @format)`,
+    );
+    this.retargetWebhookStmt = db.prepare<[string, string, string, number, string]>(
+      'UPDATE webhooks SET destination_url = ?, format = ?, secret = ?, updated_at = ? WHERE id = ?',
     );
     this.selectWebhook = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
     this.selectWebhooks = db.prepare<[number], WebhookRow>('SELECT * FROM webhooks WHERE account_id = ? ORDER BY created_at, id');
@@ -238,6 +246,12 @@ export class EventsRepository {
 
   setEnabled(id: string, enabled: boolean, reason: string | null, now: number): void {
     this.setWebhookEnabled.run(enabled ? 1 : 0, enabled ? null : reason, now, id);
+    this.webhooksByAccount.invalidate();
+  }
+
+  /** A managed subscription follows its owner's settings: where it delivers, in which shape, signed with what. */
+  retargetWebhook(id: string, destinationUrl: string, format: string, secret: string, now: number): void {
+    this.retargetWebhookStmt.run(destinationUrl, format, secret, now, id);
     this.webhooksByAccount.invalidate();
   }
 

@@ -21,12 +21,14 @@ export function webhookRoutes(deps: { requireApiKey: Middleware; webhooks: Webho
   const auth = deps.requireApiKey;
   const ownWebhook = (ctx: Context) => {
     const found = deps.webhooks.find(String(ctx.params.id), callerOf(ctx).account.id);
-    if (!found) throw new ApiError('not_found', { webhook_id: ctx.params.id });
+    // A managed subscription (a 3CX integration's forwarding) is changed through its owner only.
+    if (!found || found.managedBy !== null) throw new ApiError('not_found', { webhook_id: ctx.params.id });
     return found;
   };
 
   router.get('/api/webhooks', auth, (ctx) => {
-    ctx.body = { success: true, webhooks: deps.webhooks.list(callerOf(ctx).account.id).map(webhookJson) };
+    const own = deps.webhooks.list(callerOf(ctx).account.id).filter((webhook) => webhook.managedBy === null);
+    ctx.body = { success: true, webhooks: own.map(webhookJson) };
   });
 
   router.post('/api/webhooks', auth, async (ctx) => {

@@ -16,6 +16,20 @@ export interface Webhook {
   disabledReason: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Set on a subscription another area owns (a 3CX integration's inbound forwarding). */
+  managedBy: string | null;
+  format: string;
+}
+
+/** A subscription owned by another area: its destination, shape and secret follow the owner's settings. */
+export interface ManagedWebhookInput {
+  accountId: number;
+  instanceId: string;
+  destinationUrl: string;
+  events: EventType[];
+  format: string;
+  secret: string;
+  managedBy: string;
 }
 
 export interface WebhookInput {
@@ -35,6 +49,8 @@ const toWebhook = (row: WebhookRow): Webhook => ({
   disabledReason: row.disabled_reason,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  managedBy: row.managed_by,
+  format: row.format,
 });
 
 /** A field-level refusal; the HTTP layer turns `fields` into a validation_error's details. */
@@ -92,9 +108,49 @@ export class WebhookService {
       disabled_reason: null,
       created_at: now,
       updated_at: now,
+      managed_by: null,
+      format: 'gateway',
     };
     this.repo.insertWebhook(row);
     return { webhook: toWebhook(row), secret };
+  }
+
+  /** Checks a destination URL the way `create` does (scheme, credentials, SSRF); throws InputError. */
+  async checkDestinationUrl(text: string): Promise<string> {
+    const url = parseDestinationUrl(text);
+    await checkDestination(url, { allowPrivate: this.allowPrivateDestinations });
+    return url.href;
+  }
+
+  /** Creates a managed subscription; call `checkDestinationUrl` first. Runs in the caller's transaction. */
+  createManaged(input: ManagedWebhookInput): Webhook {
+    const now = this.clock.now();
+    const row: WebhookRow = {
+      id: `wh_${randomBase62(16)}`,
+      account_id: input.accountId,
+      destination_url: input.destinationUrl,
+      events: JSON.stringify(input.events),
+      instance_id: input.instanceId,
+      secret: input.secret,
+      enabled: 1,
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+      managed_by: input.managedBy,
+      format: input.format,
+    };
+    this.repo.insertWebhook(row);
+    return toWebhook(row);
+  }
+
+  /** Points a managed subscription elsewhere, or changes its shape or secret. Runs in the caller's transaction. */
+  retargetManaged(id: string, change: { destinationUrl: string; format: string; secret: string }): void {
+    this.repo.retargetWebhook(id, change.destinationUrl, change.format, change.secret, this.clock.now());
+  }
+
+  /** Deletes a subscription and its deliveries inside the caller's transaction. */
+  deleteInTransaction(id: string): void {
+    this.repo.deleteWebhook(id);
   }
 
   list(accountId?: number): Webhook[] {
@@ -115,7 +171,10 @@ export class WebhookService {
   }
 
   delete(id: string): void {
-    this.get(id);
+    const webhook = this.get(id);
+    if (webhook.managedBy !== null) {
+      throw new InputError(`webhook ${id} is managed by ${webhook.managedBy}; change or delete it through its owner`);
+    }
     this.repo.transaction(() => this.repo.deleteWebhook(id));
   }
 

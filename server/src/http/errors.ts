@@ -67,6 +67,8 @@ export const ERROR_TABLE = {
   },
   outbound_disabled: { status: 403, message: 'Outbound messaging is disabled in the integration settings.' },
   call_events_disabled: { status: 403, message: 'Call events are disabled in the integration settings.' },
+  // Ours: seed 001 answers 400 "Invalid JSON or event payload"; this is the event-payload half.
+  invalid_3cx_event: { status: 400, message: 'The 3CX event payload is not valid.' },
   // Our additions (ARCHITECTURE §4).
   idempotency_key_reused: {
     status: 422,

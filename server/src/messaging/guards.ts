@@ -21,7 +21,7 @@ export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms
 
 export const requireModule =
   (module: keyof Account['modules']) =>
-  ({ account }: Attempt): void => {
+  ({ account }: Pick<Attempt, 'account'>): void => {
     if (!account.modules[module]) throw new ApiError('module_not_enabled', { module: MODULE_CODES[module] });
   };
 

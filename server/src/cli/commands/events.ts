@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { deliveryJson, inboundResultJson, webhookJson } from '../../events/presenters';
+import { deliveryJson, inboundResultJson, operatorWebhookJson, webhookJson } from '../../events/presenters';
 import { InputError } from '../../input-error';
 import { jsonOption, wholeNumber, type CliContext } from '../context';
 import { record, table } from '../format';
@@ -35,8 +35,8 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
     .addOption(jsonOption())
     .action((flags: { account?: number; json?: boolean }) =>
       withGateway((gateway) => {
-        const rows = gateway.webhooks.list(flags.account).map((webhook) => ({ ...webhookJson(webhook), account_id: webhook.accountId }));
-        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason']));
+        const rows = gateway.webhooks.list(flags.account).map(operatorWebhookJson);
+        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason', 'managed_by']));
       }),
     );
   for (const [verb, description] of [
