@@ -22,7 +22,12 @@ import { InstanceService } from './instances/service';
 import { createLogger, type Logger } from './logger';
 import { Messaging } from './messaging';
 import { messagingRoutes } from './messaging/routes';
+import { CloudProvider } from './providers/cloud';
+import { InstanceConnector } from './providers/connector';
+import { EvolutionProvider } from './providers/evolution';
 import { ProviderInbound } from './providers/inbound';
+import { operatorInstanceRoutes } from './providers/operator-routes';
+import { providerWebhookUrl } from './providers/settings';
 import { ProviderRegistry } from './providers/registry';
 import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
@@ -39,7 +44,21 @@ export interface GatewayOptions {
   delivery?: Partial<DeliveryOptions>;
   /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
   adminToken?: string;
+  /** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
+  providers?: Partial<GatewayProviderOptions>;
 }
+
+export interface GatewayProviderOptions {
+  timeoutMs: number;
+  publicUrl: string;
+  cloudGraphUrl: string;
+}
+
+const DEFAULT_PROVIDER_OPTIONS: GatewayProviderOptions = {
+  timeoutMs: 15_000,
+  publicUrl: 'http://localhost:3000',
+  cloudGraphUrl: 'https://graph.facebook.com/v23.0',
+};
 
 /**
  * Everything one running gateway is made of, wired once (the composition root): the HTTP server, the CLI
@@ -50,7 +69,11 @@ export class Gateway {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sandbox: SandboxProvider;
+  readonly evolution: EvolutionProvider;
+  readonly cloud: CloudProvider;
   readonly providers: ProviderRegistry;
+  readonly connector: InstanceConnector;
+  private readonly providerOptions: GatewayProviderOptions;
   readonly accounts: AccountService;
   readonly instances: InstanceService;
   readonly suppressions: SuppressionService;
@@ -72,9 +95,13 @@ export class Gateway {
     this.db = openDatabase(options.databasePath);
     this.writes = new CommitQueue(this.db);
     this.sandbox = options.sandbox ?? new SandboxProvider();
-    this.providers = new ProviderRegistry([this.sandbox]);
+    const providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
+    this.providerOptions = providerOptions;
+    this.evolution = new EvolutionProvider({ timeoutMs: providerOptions.timeoutMs, publicUrl: providerOptions.publicUrl });
+    this.cloud = new CloudProvider({ timeoutMs: providerOptions.timeoutMs, graphUrl: providerOptions.cloudGraphUrl });
+    this.providers = new ProviderRegistry([this.sandbox, this.evolution, this.cloud]);
     this.accounts = new AccountService(this.db, this.clock);
-    this.instances = new InstanceService(this.db, this.clock, this.providers.names());
+    this.instances = new InstanceService(this.db, this.clock, this.providers.names(), this.providers.parseSettings);
     this.suppressions = new SuppressionService(this.db, this.clock);
     const eventsRepo = new EventsRepository(this.db);
     this.outbox = new EventOutbox(eventsRepo, this.clock);
@@ -100,6 +127,7 @@ export class Gateway {
       writes: this.writes,
     });
     this.providerInbound = new ProviderInbound(this.providers, this.instances, this.inbound);
+    this.connector = new InstanceConnector(this.providers, this.instances, this.inbound);
     this.sandboxStatuses = new SandboxStatusReports(this.sandbox, (id, reported) => this.inbound.receive(id, reported), this.logger);
     const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY, ...options.delivery };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
@@ -112,6 +140,7 @@ export class Gateway {
       databasePath: config.databasePath,
       logger,
       adminToken: config.adminToken,
+      providers: Gateway.providerOptions(config),
       sandbox: new SandboxProvider({
         failNumbers: config.sandbox.failNumbers,
         failureRate: config.sandbox.failureRate,
@@ -123,6 +152,17 @@ export class Gateway {
         retryScheduleMs: config.webhooks.retryScheduleMs,
       },
     });
+  }
+
+  /** What the real providers need from the configuration (the server and the CLI build them alike). */
+  static providerOptions(config: Config): GatewayProviderOptions {
+    return { timeoutMs: config.providers.timeoutMs, publicUrl: config.publicUrl, cloudGraphUrl: config.providers.cloudGraphUrl };
+  }
+
+  /** Where an instance's provider sends its webhooks (Evolution is told at connect; Meta's dashboard is told by the operator). */
+  webhookUrl(instance: { id: string; provider: string }): string | undefined {
+    if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
+    return providerWebhookUrl(this.providerOptions.publicUrl, instance.provider, instance.id);
   }
 
   /** Whether a token is the operator's (GATEWAY_ADMIN_TOKEN, or the one generated at first start). */
@@ -137,7 +177,14 @@ export class Gateway {
       instanceRoutes({ requireApiKey: apiKey, instances: this.instances }),
       messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
       webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
-      providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
+      providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound, cloud: this.cloud }),
+      operatorInstanceRoutes({
+        isOperator: this.isOperator,
+        accounts: this.accounts,
+        instances: this.instances,
+        connector: this.connector,
+        webhookUrl: (instance) => this.webhookUrl(instance),
+      }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers });
   }

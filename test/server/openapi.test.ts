@@ -145,6 +145,12 @@ const JSON_API_PATHS = [
   '/api/webhooks',
   '/api/webhooks/{id}',
   '/sandbox/inbound',
+  '/providers/evolution/{instance_id}',
+  '/providers/cloud/{instance_id}',
+  '/operator/instances',
+  '/operator/instances/{id}',
+  '/operator/instances/{id}/connect',
+  '/operator/instances/{id}/qr',
 ];
 
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */

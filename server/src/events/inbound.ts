@@ -177,6 +177,7 @@ export class InboundService {
       case 'connection':
         return this.receiveConnectionState(instanceId, item.state, item.at);
       case 'qr':
+        if (item.code) this.deps.instances.setQr(instanceId, item.code, item.at ?? this.deps.clock.now());
         return this.recordEvent(instanceId, item.at, (source) => events.instanceQrUpdated(source, item));
       case 'call':
         return this.recordEvent(instanceId, item.at, (source) =>

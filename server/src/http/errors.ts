@@ -80,6 +80,19 @@ export const ERROR_TABLE = {
   method_not_allowed: { status: 405, message: 'This method is not allowed on this route.' },
   invalid_admin_token: { status: 401, message: 'A valid operator token is required.' },
   invalid_provider_webhook: { status: 401, message: 'The provider webhook could not be authenticated.' },
+  // Real providers (issue 10).
+  instance_not_connected: {
+    status: 409,
+    message: 'This instance is not connected to WhatsApp. Connect it (scan its QR code or check its provider settings) and try again.',
+  },
+  template_not_supported: {
+    status: 422,
+    message: "Template messages need an instance on the WhatsApp Cloud API provider; this instance's provider cannot send them.",
+  },
+  provider_request_failed: {
+    status: 502,
+    message: 'The WhatsApp provider could not complete the request. Check the provider settings and try again.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -1,7 +1,14 @@
 import { sha256 } from '../common/hash';
 import { ApiError } from '../http/errors';
 import type { Asked, Attempt } from './attempt';
-import { refuseBlockedContent, requireActiveInstance, requireActivePlan, requireModule, type SharedGuards } from './guards';
+import {
+  refuseBlockedContent,
+  requireActiveInstance,
+  requireActivePlan,
+  requireConnectedInstance,
+  requireModule,
+  type SharedGuards,
+} from './guards';
 import { normalizeForMatching } from '../common/text';
 import { ALLOWED_PURPOSES, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
 import { GuardList } from './pipeline';
@@ -42,7 +49,8 @@ export const requirePurpose = <T extends ApiAttempt>(attempt: T): T & { purpose:
 /** What the content policy compares: the normalized text and the medium, whatever the caller. */
 export function contentHash(request: SendRequest): string {
   const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
-  return sha256(`${normalizeForMatching(request.text)}\n${media}`);
+  const template = request.template ? `\ntemplate:${request.template.name}` : '';
+  return sha256(`${normalizeForMatching(request.text)}\n${media}${template}`);
 }
 
 /** Step 7: every other field. */
@@ -54,7 +62,11 @@ export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose 
   return { ...attempt, request: parsed.request, contentHash: contentHash(parsed.request) };
 };
 
-/** Steps 4–13 of `/api/send-message`, in the fixed order (steps 1–3 are the HTTP edge's). */
+/**
+ * Steps 4–13 of `/api/send-message`, in the fixed order (steps 1–3 are the HTTP edge's). Ours between 9
+ * and 10: the instance must be connected (9a) and able to send a requested template (9b); the provider's
+ * pace is part of the velocity step (12).
+ */
 export function apiSendGuards(shared: SharedGuards) {
   return GuardList.start<ApiAttempt>()
     .check(requireModule('apiAccess'))
@@ -63,6 +75,8 @@ export function apiSendGuards(shared: SharedGuards) {
     .then(validateFields)
     .then(shared.resolveInstance)
     .check(requireActiveInstance)
+    .check(requireConnectedInstance)
+    .check(shared.requireTemplateSupport)
     .check(shared.requireNotSuppressed)
     .then(shared.enforceQuota)
     .then(shared.enforceVelocity)
