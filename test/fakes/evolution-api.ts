@@ -51,6 +51,7 @@ export class EvolutionApiFake {
   stallSends = false;
   /** Resolves each time a send reaches the fake (tests wait on it instead of sleeping). */
   private sendWaiters: (() => void)[] = [];
+  private requestWaiters: { prefix: string; resolve: (request: EvolutionRequest) => void }[] = [];
   private server: http.Server | undefined;
   url = '';
   private sent = 0;
@@ -73,6 +74,11 @@ export class EvolutionApiFake {
 
   get sends(): number {
     return this.sent;
+  }
+
+  /** A promise for the next request whose path starts with `prefix`. */
+  nextRequest(prefix: string): Promise<EvolutionRequest> {
+    return new Promise((resolve) => this.requestWaiters.push({ prefix, resolve }));
   }
 
   /** A promise for the next send that reaches the fake. */
@@ -144,7 +150,12 @@ export class EvolutionApiFake {
       body = undefined;
     }
     const url = new URL(req.url ?? '/', this.url);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body });
+    const request = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body };
+    this.requests.push(request);
+    for (const waiter of this.requestWaiters.filter((item) => request.path.startsWith(item.prefix))) {
+      this.requestWaiters.splice(this.requestWaiters.indexOf(waiter), 1);
+      waiter.resolve(request);
+    }
     const answer = await this.route(req.method ?? 'GET', url, req.headers, body);
     if (answer === undefined) return; // stalled: never answered
     if (this.options.delayMs) await sleep(this.options.delayMs);
