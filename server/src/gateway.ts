@@ -208,6 +208,8 @@ export class Gateway {
   close(): void {
     if (!this.db.open) return;
     this.sandboxStatuses.stop();
+    this.evolution.close();
+    this.cloud.close();
     this.writes.flush();
     this.db.close();
   }

@@ -68,6 +68,7 @@ function titleFromName(name: string): string {
 
 export class InstanceService {
   private readonly repo: InstanceRepository;
+  private readonly parsedSettings = new WeakMap<InstanceRow, ProviderSettings>();
 
   /** `providers`: the provider names this gateway can send through; an instance must use one of them. */
   constructor(
@@ -154,12 +155,18 @@ export class InstanceService {
     return this.get(id);
   }
 
-  /** The instance's provider settings (secrets included): for its provider only, never for an answer or a log. */
+  /** The instance's provider settings (secrets included, read-only): for its provider only, never for an answer or a log. */
   providerSettings(id: string): ProviderSettings {
     const row = this.repo.findByIdCached(id);
     if (!row) throw new InputError(`instance ${id} does not exist`);
-    const settings: unknown = JSON.parse(row.provider_settings);
-    return typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? { ...settings } : {};
+    // Read on every send (pace, then the provider): parsed once per cached row, and frozen since it is shared.
+    let settings = this.parsedSettings.get(row);
+    if (!settings) {
+      const parsed: unknown = JSON.parse(row.provider_settings);
+      settings = Object.freeze(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { ...parsed } : {});
+      this.parsedSettings.set(row, settings);
+    }
+    return settings;
   }
 
   setConnectionState(id: string, state: string): void {
@@ -176,7 +183,7 @@ export class InstanceService {
       this.repo.updateDisplayName(id, displayName);
     }
     if (change.providerSettings !== undefined) {
-      const current = this.providerSettings(id);
+      const current = { ...this.providerSettings(id) };
       const given = { ...change.providerSettings };
       for (const [key, value] of Object.entries(given)) {
         if (value === null) {

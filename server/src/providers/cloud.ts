@@ -86,6 +86,10 @@ export class CloudProvider implements Provider {
     this.http = new ProviderHttp('cloud', { timeoutMs: options.timeoutMs });
   }
 
+  close(): void {
+    this.http.close();
+  }
+
   parseSettings(given: ProviderSettings, current: ProviderSettings): ProviderSettings {
     const merged = { ...current, ...given };
     merged.verifyToken ??= generatedSecret();
@@ -158,8 +162,14 @@ export class CloudProvider implements Provider {
     return parseCloudWebhook(body, phoneNumberId);
   }
 
+  /** Validated once per settings object (the instances area hands out the same one until it changes). */
+  private readonly validated = new WeakMap<object, unknown>();
+
   private settings(instance: ProviderInstance): CloudSettings {
+    const known = this.validated.get(instance.settings);
+    if (known) return known as ReturnType<typeof settingsSchema.parse>;
     const parsed = settingsSchema.safeParse(instance.settings);
+    if (parsed.success) this.validated.set(instance.settings, parsed.data);
     if (!parsed.success) {
       throw new ProviderError('cloud: the instance settings are incomplete (instances update)', 'rejected', undefined, 'provider_unauthorized');
     }

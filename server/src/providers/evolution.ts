@@ -110,6 +110,10 @@ export class EvolutionProvider implements Provider {
     this.http = new ProviderHttp('evolution', { timeoutMs: options.timeoutMs });
   }
 
+  close(): void {
+    this.http.close();
+  }
+
   parseSettings(given: ProviderSettings, current: ProviderSettings): ProviderSettings {
     const merged = { ...current, ...given };
     merged.webhookToken ??= generatedSecret();
@@ -202,8 +206,14 @@ export class EvolutionProvider implements Provider {
     return parseEvolutionWebhook(body);
   }
 
+  /** Validated once per settings object (the instances area hands out the same one until it changes). */
+  private readonly validated = new WeakMap<object, unknown>();
+
   private settings(instance: ProviderInstance): EvolutionSettings {
+    const known = this.validated.get(instance.settings);
+    if (known) return known as ReturnType<typeof settingsSchema.parse>;
     const parsed = settingsSchema.safeParse(instance.settings);
+    if (parsed.success) this.validated.set(instance.settings, parsed.data);
     if (!parsed.success) {
       throw new ProviderError('evolution: the instance settings are incomplete (instances update)', 'rejected', undefined, 'provider_unauthorized');
     }

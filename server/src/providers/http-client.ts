@@ -27,16 +27,20 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
  */
 export class ProviderHttp {
   private readonly client: AxiosInstance;
+  private readonly agents: (http.Agent | https.Agent)[];
 
   constructor(
     readonly providerName: string,
     options: ProviderHttpOptions,
   ) {
     const maxSockets = options.maxSockets ?? 256;
+    const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+    const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+    this.agents = [httpAgent, httpsAgent];
     this.client = axios.create({
       timeout: options.timeoutMs,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+      httpAgent,
+      httpsAgent,
       maxRedirects: 0,
       // Every status is an answer; the provider decides what it means.
       validateStatus: () => true,
@@ -55,6 +59,11 @@ export class ProviderHttp {
     } catch (error) {
       throw this.transportError(error);
     }
+  }
+
+  /** Closes the pooled connections (a CLI command or a stopping gateway must not wait for them). */
+  close(): void {
+    for (const agent of this.agents) agent.destroy();
   }
 
   private transportError(error: unknown): ProviderError {
