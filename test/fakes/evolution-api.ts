@@ -58,10 +58,10 @@ export class EvolutionApiFake {
 
   constructor(private readonly options: EvolutionFakeOptions) {}
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
@@ -175,6 +175,8 @@ export class EvolutionApiFake {
     headers: http.IncomingHttpHeaders,
     body: Record<string, unknown> | undefined,
   ): Promise<{ status: number; body: unknown } | undefined> {
+    const control = /^\/_fake\/(scan|message)\/([^/]+)$/.exec(url.pathname);
+    if (control && method === 'POST') return this.control(control[1], decodeURIComponent(control[2]), body);
     const match = /^\/(instance|message|webhook)\/(\w+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return error(404, [`Cannot ${method} ${url.pathname}`]);
     const [, group, action, encodedName] = match;
@@ -228,6 +230,31 @@ export class EvolutionApiFake {
       return this.send(instance, action, body);
     }
     return error(404, [`Cannot ${method} ${url.pathname}`]);
+  }
+
+  /**
+   * Not Evolution's: what a person does on the phone, for trying the gateway by hand (docs/connect-whatsapp.md).
+   * `scan`: the QR code was scanned; `message`: someone writes `{from, text}` to the instance.
+   */
+  private async control(action: string, name: string, body: Record<string, unknown> | undefined) {
+    if (!this.instances.has(name)) return error(404, [`The "${name}" instance does not exist`]);
+    if (action === 'scan') {
+      await this.scan(name);
+      return { status: 200, body: { instance: { instanceName: name, state: 'open' } } };
+    }
+    const from = String(body?.from ?? '').replace(/\D/g, '');
+    const delivered = await this.emit(name, 'messages.upsert', {
+      key: { remoteJid: `${from}@s.whatsapp.net`, fromMe: false, id: `3EB0${randomBytes(8).toString('hex').toUpperCase()}` },
+      pushName: 'Fake sender',
+      status: 'DELIVERY_ACK',
+      message: { conversation: String(body?.text ?? '') },
+      contextInfo: null,
+      messageType: 'conversation',
+      messageTimestamp: Math.floor(Date.now() / 1000),
+      instanceId: this.instances.get(name)!.instanceId,
+      source: 'android',
+    });
+    return { status: 200, body: { gateway_answer: delivered } };
   }
 
   private async send(instance: FakeInstance, action: string, body: Record<string, unknown> | undefined) {

@@ -26,7 +26,7 @@ it('creates an Evolution instance, connects it with a QR code in the terminal, a
   const created = await cli(dataDir, 'instances', 'create', '--account', '1', '--name', 'support-line', '--provider', 'evolution',
     '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--json');
   expect(created.code).toBe(0);
-  expect(created.json()).toMatchObject({ provider: 'evolution', connection_state: 'disconnected', settings_set: 'apiKey,baseUrl,webhookToken' });
+  expect(created.json()).toMatchObject({ provider: 'evolution', connection_state: 'disconnected', settings_set: ['apiKey', 'baseUrl', 'webhookToken'] });
   expect(created.stdout).not.toContain(GLOBAL_KEY);
 
   const asked = evolution.nextRequest('/instance/connectionState/support-line');
@@ -65,7 +65,7 @@ it('update validates and merges settings, and never prints them; a Cloud API ver
   expect(bad.stderr).toContain('evolution settings: baseUrl must be an http or https URL');
   const updated = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'pacePerMinute=30', '--setting', 'apiKey=another-key-SECRET', '--json');
   expect(updated.code).toBe(0);
-  expect(updated.json()).toMatchObject({ settings_set: 'apiKey,baseUrl,pacePerMinute,webhookToken' });
+  expect(updated.json()).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'pacePerMinute', 'webhookToken'] });
   expect(updated.stdout).not.toContain('another-key-SECRET');
 
   const graph = await new GraphApiFake({ phoneNumberId: '106540352242922', accessToken: 'EAAG-token' }).start();

@@ -14,7 +14,7 @@ export const collect = (value: string, previous: string[]) => [...previous, valu
 export function providerInstanceJson(gateway: Gateway, instance: Instance) {
   return {
     ...operatorInstanceJson(instance),
-    settings_set: gateway.instances.settingNames(instance.id).join(',') || null,
+    settings_set: gateway.instances.settingNames(instance.id),
     webhook_url: gateway.webhookUrl(instance) ?? null,
   };
 }
