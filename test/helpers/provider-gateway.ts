@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TYPES } from '../../server/src/events/catalog';
 import { Gateway, type GatewayProviderOptions } from '../../server/src/gateway';
+import type { Logger } from '../../server/src/logger';
 import { ManualClock } from './clock';
 
 export const OPERATOR_TOKEN = 'operator-token-for-provider-tests-0123456789';
@@ -27,13 +28,16 @@ export interface ProviderGateway {
  * database with a manual clock, one account with generous limits, one API key, and one webhook
  * subscription to every event type so each recorded event can be read back.
  */
-export async function startProviderGateway(providers: Partial<Omit<GatewayProviderOptions, 'publicUrl'>> = {}): Promise<ProviderGateway> {
+export async function startProviderGateway(
+  providers: Partial<Omit<GatewayProviderOptions, 'publicUrl'>> = {},
+  logger?: Logger,
+): Promise<ProviderGateway> {
   let handler: http.RequestListener = (_req, res) => res.end();
   const server = http.createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clock = new ManualClock();
-  const gateway = new Gateway({ databasePath: ':memory:', clock, adminToken: OPERATOR_TOKEN, providers: { ...providers, publicUrl: url } });
+  const gateway = new Gateway({ databasePath: ':memory:', clock, logger, adminToken: OPERATOR_TOKEN, providers: { ...providers, publicUrl: url } });
   handler = gateway.createApp().callback();
   const account = gateway.accounts.create({ name: 'Provider tests', dailyLimit: 10_000, monthlyLimit: 100_000, instanceRatePerMinute: 6000, recipientRatePerMinute: 600 });
   const { key } = gateway.accounts.createKey(account.id, 'test');

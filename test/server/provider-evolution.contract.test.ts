@@ -18,7 +18,10 @@ import participantsUpdate from '../fixtures/providers/evolution-api-v2.3.6-group
 import chatsUpdate from '../fixtures/providers/evolution-api-v2.3.6-chats-update.json';
 import { EvolutionApiFake } from '../fakes/evolution-api';
 import { startProviderGateway, type ProviderGateway } from '../helpers/provider-gateway';
+import { Writable } from 'node:stream';
+import { GraphApiFake } from '../fakes/graph-api';
 import type { Instance } from '../../server/src/instances/service';
+import { createLogger } from '../../server/src/logger';
 
 const GLOBAL_KEY = 'evolution-global-key-SECRET-7f3a9c';
 const PHONE = '+966501234567';
@@ -301,5 +304,56 @@ describe('settings', () => {
     const bad = await gw.operator('POST', '/operator/instances', { account_id: gw.accountId, name: 'evo-three', provider: 'evolution', settings: { baseUrl: 'ftp://x', apiKey: '' } });
     expect(bad.status).toBe(422);
     expect(bad.body.details).toMatchObject({ fields: { baseUrl: 'must be an http or https URL', apiKey: 'must not be empty' } });
+  });
+});
+
+describe('side by side', () => {
+  it('sandbox, Evolution and Cloud API instances send through their own providers; no secret reaches a log line', async () => {
+    let logged = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logged += String(chunk);
+        done();
+      },
+    });
+    await gw.close();
+    const graph = await new GraphApiFake({ phoneNumberId: '106540352242922', accessToken: 'EAAG-token-SECRET-side' }).start();
+    gw = await startProviderGateway({ timeoutMs: 2_000, cloudGraphUrl: graph.graphUrl }, createLogger('debug', sink));
+    try {
+      await connectedInstance();
+      const cloud = gw.gateway.instances.create({
+        accountId: gw.accountId,
+        name: 'cloud-line',
+        provider: 'cloud',
+        connectionState: 'disconnected',
+        providerSettings: { phoneNumberId: '106540352242922', accessToken: 'EAAG-token-SECRET-side', appSecret: 'app-secret-SECRET-side' },
+      });
+      await gw.gateway.connector.connect(cloud);
+      gw.gateway.instances.create({ accountId: gw.accountId, name: 'sandbox-line', provider: 'sandbox', connectionState: 'connected' });
+
+      const answers = await Promise.all([
+        gw.send(sendBody({ instance_id: 'support-line' })),
+        gw.send(sendBody({ instance_id: 'cloud-line', phone: '+966501234568' })),
+        gw.send(sendBody({ instance_id: 'sandbox-line', phone: '+966501234569' })),
+      ]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      expect(String(answers[0].body.message_id)).toMatch(/^3EB0/);
+      expect(String(answers[1].body.message_id)).toMatch(/^wamid\./);
+      expect(String(answers[2].body.message_id)).toMatch(/^sandbox\./);
+      expect(evolution.sends).toBe(1);
+      expect(graph.messageRequests()).toHaveLength(1);
+
+      // Failures are logged with the provider's text, never with a key, token or secret.
+      evolution.notOnWhatsApp.add('966501234567');
+      graph.failures.set('966501234568', { status: 401, body: { error: { message: 'Invalid OAuth access token.', type: 'OAuthException', code: 190 } } });
+      await gw.send(sendBody({ instance_id: 'support-line', message: 'Second note' }));
+      await gw.send(sendBody({ instance_id: 'cloud-line', phone: '+966501234568', message: 'Second note' }));
+      expect(logged).toContain('provider send failed');
+      for (const secret of [GLOBAL_KEY, 'EAAG-token-SECRET-side', 'app-secret-SECRET-side']) expect(logged).not.toContain(secret);
+      const evolutionLine = gw.gateway.instances.findForAccount(gw.accountId, 'support-line')!;
+      expect(logged).not.toContain(String(gw.gateway.instances.providerSettings(evolutionLine.id).webhookToken));
+    } finally {
+      await graph.stop();
+    }
   });
 });
