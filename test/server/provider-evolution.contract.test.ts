@@ -286,6 +286,17 @@ describe('inbound webhooks', () => {
   });
 });
 
+describe('provider retries', () => {
+  it('a call report Evolution retries is one event (the call id and status), a new status of it another', async () => {
+    const instance = await connectedInstance();
+    expect((await evolution.deliver('support-line', callOffer)).body).toMatchObject({ duplicate: false });
+    expect((await evolution.deliver('support-line', callOffer)).body).toMatchObject({ duplicate: true });
+    expect((await evolution.deliver('support-line', callTimeout)).body).toMatchObject({ duplicate: false });
+    const calls = gw.events(instance.id).filter((event) => event.type.startsWith('call.')).map((event) => event.type);
+    expect(calls).toEqual(['call.received', 'call.missed']);
+  });
+});
+
 describe('settings', () => {
   it('are validated, and never appear in API answers or the operator view', async () => {
     const created = await gw.operator('POST', '/operator/instances', {

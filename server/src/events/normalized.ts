@@ -20,7 +20,8 @@ export type InboundEvent =
   | { kind: 'connection'; state: ConnectionState; at?: number }
   /** `code`: the QR code's text (what a scanner reads), kept for the operator's connect screen. */
   | { kind: 'qr'; qrAvailable: boolean; code?: string; pairingCode?: string; at?: number }
-  | { kind: 'call'; missed: boolean; from?: string; callStatus?: string; at?: number }
+  /** `providerEventId`: the provider's id of this report (a retry of it is recorded once). */
+  | { kind: 'call'; missed: boolean; from?: string; callStatus?: string; providerEventId?: string; at?: number }
   | { kind: 'group'; groupId: string; at?: number }
   | { kind: 'conversation'; conversationId?: string; at?: number };
 

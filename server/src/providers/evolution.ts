@@ -439,7 +439,15 @@ export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
     case 'call':
       return parseItems(callData, data).flatMap((item): InboundEvent[] => {
         if (item.status !== 'offer' && item.status !== 'timeout') return [];
-        return [{ kind: 'call', missed: item.status === 'timeout', from: phoneOfJid(item.from), callStatus: item.status }];
+        return [
+          {
+            kind: 'call',
+            missed: item.status === 'timeout',
+            from: phoneOfJid(item.from),
+            callStatus: item.status,
+            providerEventId: item.id ? `call:${item.id}:${item.status}` : undefined,
+          },
+        ];
       });
     case 'groups.upsert':
     case 'groups.update':
