@@ -17,12 +17,11 @@ export class ProviderInbound {
     private readonly inbound: Pick<InboundService, 'receive'>,
   ) {}
 
-  /** `body`: the parsed body, or how to parse it (only once the request is verified: nothing unverified is parsed). */
-  async accept(instance: Instance, request: InboundRequest, body: unknown): Promise<InboundResult> {
+  /** `readBody` is called only once the request is verified: nothing unverified is parsed. */
+  async accept(instance: Instance, request: InboundRequest, readBody: () => unknown): Promise<InboundResult> {
     const provider = this.providers.get(instance.provider);
     const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
     if (!provider.verifyInbound(request, target)) throw new ApiError('invalid_provider_webhook', { provider: provider.name });
-    const parsed: unknown = typeof body === 'function' ? (body as () => unknown)() : body;
-    return this.inbound.receive(instance.id, provider.parseInbound(parsed, target));
+    return this.inbound.receive(instance.id, provider.parseInbound(readBody(), target));
   }
 }

@@ -51,7 +51,7 @@ export function providerRoutes(deps: ProviderRoutesDeps): Router {
     const instance = findInstance(deps.instances, ref);
     if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
     const request = { headers: ctx.headers, rawBody, operator: isOperatorRequest(ctx, deps.isOperator) };
-    ctx.body = { success: true, ...inboundResultJson(await deps.providerInbound.accept(instance, request, body)) };
+    ctx.body = { success: true, ...inboundResultJson(await deps.providerInbound.accept(instance, request, () => body)) };
   });
 
   // Evolution API v2: its webhook (set at connect) carries the instance's token header; verified, then parsed.

@@ -111,7 +111,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
         if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
         // The same way in as POST /sandbox/inbound; the CLI works as the operator.
         const body = { instance: instance.id, from: flags.from, text: flags.text, id: flags.id };
-        const result = await gateway.providerInbound.accept(instance, { headers: {}, rawBody: JSON.stringify(body), operator: true }, body);
+        const result = await gateway.providerInbound.accept(instance, { headers: {}, rawBody: JSON.stringify(body), operator: true }, () => body);
         const data = inboundResultJson(result);
         emit(flags.json, data, record(data));
       }),
