@@ -49,6 +49,8 @@ export class EvolutionApiFake {
   readonly notOnWhatsApp = new Set<string>();
   /** When set, sends are received and never answered (a provider that hangs after taking the request). */
   stallSends = false;
+  /** The answer the next send gets, whatever it asks (an error Evolution gives that a test wants). */
+  nextSendAnswer: { status: number; body: unknown } | undefined;
   /** Resolves each time a send reaches the fake (tests wait on it instead of sleeping). */
   private sendWaiters: (() => void)[] = [];
   private requestWaiters: { prefix: string; resolve: (request: EvolutionRequest) => void }[] = [];
@@ -261,6 +263,9 @@ export class EvolutionApiFake {
     this.sent += 1;
     for (const waiter of this.sendWaiters.splice(0)) waiter();
     if (this.stallSends) return undefined;
+    const forced = this.nextSendAnswer;
+    this.nextSendAnswer = undefined;
+    if (forced) return forced;
     const number = typeof body?.number === 'string' ? body.number : undefined;
     if (!number) return error(400, ['instance requires property "number"']);
     if (action === 'sendText' && typeof body?.text !== 'string') return error(400, ['instance requires property "text"']);

@@ -33,6 +33,10 @@ export class GraphApiFake {
   readonly requests: GraphRequest[] = [];
   /** `to` (digits) → the Graph error answer (HTTP status and body) a send to it gets. */
   readonly failures = new Map<string, { status: number; body: unknown; headers?: Record<string, string> }>();
+  /** When set, message sends are received and never answered (Graph hanging after taking the request). */
+  stallSends = false;
+  /** The answer the next media upload gets instead of an id (an upload Graph refuses). */
+  uploadFailure: { status: number; body: unknown } | undefined;
   url = '';
   private server: http.Server | undefined;
 
@@ -88,6 +92,7 @@ export class GraphApiFake {
     }
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, raw });
+    if (this.stallSends && url.pathname.endsWith('/messages')) return; // never answered
     const answer = this.route(req.method ?? 'GET', url.pathname, req.headers, body, raw);
     if (this.options.delayMs) await sleep(this.options.delayMs);
     res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
@@ -112,6 +117,7 @@ export class GraphApiFake {
       if (!type.startsWith('multipart/form-data') || !text.includes('name="messaging_product"') || !text.includes('name="file"')) {
         return { status: 400, body: { error: { message: '(#100) The parameter file is required.', type: 'OAuthException', code: 100, fbtrace_id: 'AbC' } } };
       }
+      if (this.uploadFailure) return this.uploadFailure;
       return { status: 200, body: { id: String(1_000_000_000_000_000 + this.requests.length) } };
     }
     if (method === 'POST' && path === `${base}/messages`) {

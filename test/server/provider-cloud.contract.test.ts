@@ -136,6 +136,40 @@ describe('send', () => {
     expect(gw.events().filter((event) => event.type === 'message.failed')).toHaveLength(1);
   });
 
+  it('a Graph 5xx → 502 with outcome unknown; a refused upload → media_rejected and no message sent', async () => {
+    graph.failures.set('966501234567', { status: 500, body: { error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 } } });
+    const unknown = await gw.send(sendBody());
+    expect(unknown.body).toMatchObject({ error: 'gateway_send_failed', details: { reason: 'provider_unavailable', outcome: 'unknown' } });
+    graph.uploadFailure = { status: 400, body: { error: { message: '(#131053) Media upload error', type: 'OAuthException', code: 131053, fbtrace_id: 'AbC' } } };
+    const refused = await gw.send(sendBody({ phone: '+966501234568', message: 'Photo', media_type: 'image', mime_type: 'image/png', media: Buffer.from('png').toString('base64') }));
+    expect(refused.body).toMatchObject({ error: 'gateway_send_failed', details: { reason: 'media_rejected' } });
+    expect(refused.body.details).not.toHaveProperty('outcome');
+    expect(graph.messageRequests()).toHaveLength(1);
+  });
+
+  it('a provider timeout → 502 with outcome unknown and message.failed; the Idempotency-Key replays it without sending', async () => {
+    await gw.close();
+    gw = await startProviderGateway({ timeoutMs: 300, cloudGraphUrl: graph.graphUrl });
+    instance = gw.gateway.instances.create({
+      accountId: gw.accountId,
+      name: 'cloud-line',
+      provider: 'cloud',
+      connectionState: 'disconnected',
+      providerSettings: { phoneNumberId: PHONE_NUMBER_ID, accessToken: ACCESS_TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+    });
+    await gw.gateway.connector.connect(instance);
+    graph.stallSends = true;
+    const headers = { 'Idempotency-Key': 'cloud-order-2041' };
+    const answer = await gw.send(sendBody(), headers);
+    expect(answer.status).toBe(502);
+    expect(answer.body).toMatchObject({ error: 'gateway_send_failed', details: { outcome: 'unknown', reason: 'provider_timeout' } });
+    expect((await gw.send(sendBody(), headers)).body).toEqual(answer.body);
+    expect(graph.messageRequests()).toHaveLength(1);
+    const logId = (answer.body.details as { log_id: number }).log_id;
+    expect(gw.gateway.db.prepare('SELECT status, provider_message_id FROM message_log WHERE id = ?').get(logId)).toEqual({ status: 'unknown', provider_message_id: null });
+    expect(gw.events().filter((event) => event.type === 'message.failed')).toHaveLength(1);
+  });
+
   it('130429 (rate limit) → 429 sending_throttled with Retry-After, and the instance waits before calling Graph again', async () => {
     graph.failures.set('966501234567', { status: 400, body: rateLimit });
     const answer = await gw.send(sendBody());

@@ -155,6 +155,8 @@ describe('send', () => {
     ['a number not on WhatsApp', 'recipient_not_on_whatsapp', () => evolution.notOnWhatsApp.add('966501234567')],
     ['a disconnected Evolution instance (Connection Closed)', 'instance_not_connected', () => (evolution.instances.get('support-line')!.state = 'close')],
     ['a wrong API key', 'provider_unauthorized', () => gw.gateway.instances.update(gw.gateway.instances.list(gw.accountId)[0].id, { providerSettings: { apiKey: 'wrong' } })],
+    ['an instance deleted in Evolution (404)', 'instance_not_connected', () => evolution.instances.delete('support-line')],
+    ['refused media (400)', 'media_rejected', () => (evolution.nextSendAnswer = { status: 400, body: { status: 400, error: 'Bad Request', response: { message: ['Owned media must be a url or base64'] } } })],
   ])('%s → 502 gateway_send_failed with a safe reason, message.failed, the raw text only in the log', async (_case, reason, arrange) => {
     await connectedInstance();
     arrange();
@@ -167,6 +169,26 @@ describe('send', () => {
     expect(failed).toHaveLength(1);
     const log = await fetch(`${gw.url}/api/messages/${String((answer.body.details as { log_id: number }).log_id)}`, { headers: { Authorization: `Bearer ${gw.apiKey}` } });
     expect(((await log.json()) as { message: { status: string } }).message.status).toBe('failed');
+  });
+
+  it('an Evolution 429 → 429 sending_throttled (scope provider) with Retry-After, the quota unit given back', async () => {
+    await connectedInstance();
+    evolution.nextSendAnswer = { status: 429, body: { status: 429, error: 'Too Many Requests', response: { message: ['Too many requests'] } } };
+    const answer = await gw.send(sendBody());
+    expect(answer.status).toBe(429);
+    expect(answer.body).toMatchObject({ error: 'sending_throttled', details: { scope: 'provider', reason: 'provider_rate_limited', retry_after_seconds: 60 } });
+    expect(answer.headers.get('retry-after')).toBe('60');
+    const me = await fetch(`${gw.url}/api/me`, { headers: { Authorization: `Bearer ${gw.apiKey}` } });
+    expect(JSON.stringify(await me.json())).toMatch(/"today":0/);
+  });
+
+  it('an Evolution 5xx → 502 with outcome unknown (it may have sent), never retried', async () => {
+    await connectedInstance();
+    evolution.nextSendAnswer = { status: 500, body: { status: 500, error: 'Internal Server Error', response: { message: 'Internal Server Error' } } };
+    const answer = await gw.send(sendBody(), { 'Idempotency-Key': 'order-2041-5xx' });
+    expect(answer.body).toMatchObject({ error: 'gateway_send_failed', details: { reason: 'provider_unavailable', outcome: 'unknown' } });
+    expect((await gw.send(sendBody(), { 'Idempotency-Key': 'order-2041-5xx' })).body).toEqual(answer.body);
+    expect(evolution.sends).toBe(1);
   });
 
   it('a provider timeout → 502 with outcome unknown and message.failed; a retry with the same Idempotency-Key sends nothing', async () => {
