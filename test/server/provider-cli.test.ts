@@ -24,9 +24,9 @@ afterEach(async () => {
 
 it('creates an Evolution instance, connects it with a QR code in the terminal, and waits until it is connected', async () => {
   const created = await cli(dataDir, 'instances', 'create', '--account', '1', '--name', 'support-line', '--provider', 'evolution',
-    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--json');
+    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--setting', 'instanceName=support-line', '--json');
   expect(created.code).toBe(0);
-  expect(created.json()).toMatchObject({ provider: 'evolution', connection_state: 'disconnected', settings_set: ['apiKey', 'baseUrl', 'webhookToken'] });
+  expect(created.json()).toMatchObject({ provider: 'evolution', connection_state: 'disconnected', settings_set: ['apiKey', 'baseUrl', 'instanceName', 'webhookToken'] });
   expect(created.stdout).not.toContain(GLOBAL_KEY);
 
   const asked = evolution.nextRequest('/instance/connectionState/support-line');
@@ -50,7 +50,7 @@ it('creates an Evolution instance, connects it with a QR code in the terminal, a
 
 it('connect gives up with a one-line reason when nobody scans in time', async () => {
   await cli(dataDir, 'instances', 'create', '--account', '1', '--name', 'support-line', '--provider', 'evolution',
-    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`);
+    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--setting', 'instanceName=support-line');
   const run = await cli(dataDir, 'instances', 'connect', 'support-line', '--interval-ms', '20', '--timeout', '0', '--json');
   expect(run.code).toBe(1);
   expect(run.stderr).toMatch(/not connected after 0 s/);
@@ -59,13 +59,13 @@ it('connect gives up with a one-line reason when nobody scans in time', async ()
 
 it('update validates and merges settings, and never prints them; a Cloud API verify token is shown once, at creation', async () => {
   await cli(dataDir, 'instances', 'create', '--account', '1', '--name', 'support-line', '--provider', 'evolution',
-    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`);
+    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--setting', 'instanceName=support-line');
   const bad = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'baseUrl=not a url');
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('evolution settings: baseUrl must be an http or https URL');
   const updated = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'pacePerMinute=30', '--setting', 'apiKey=another-key-SECRET', '--json');
   expect(updated.code).toBe(0);
-  expect(updated.json()).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'pacePerMinute', 'webhookToken'] });
+  expect(updated.json()).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'instanceName', 'pacePerMinute', 'webhookToken'] });
   expect(updated.stdout).not.toContain('another-key-SECRET');
 
   const graph = await new GraphApiFake({ phoneNumberId: '106540352242922', accessToken: 'EAAG-token' }).start();

@@ -35,7 +35,7 @@ async function evolutionInstance(name = 'support-line', settings: Record<string,
     name,
     provider: 'evolution',
     connectionState: 'disconnected',
-    providerSettings: { baseUrl: evolution.url, apiKey: GLOBAL_KEY, ...settings },
+    providerSettings: { baseUrl: evolution.url, apiKey: GLOBAL_KEY, instanceName: name, ...settings },
   });
 }
 
@@ -43,7 +43,7 @@ async function evolutionInstance(name = 'support-line', settings: Record<string,
 async function connectedInstance(name = 'support-line', settings: Record<string, unknown> = {}): Promise<Instance> {
   const instance = await evolutionInstance(name, settings);
   await gw.gateway.connector.connect(instance);
-  await evolution.scan(settings.instanceName === undefined ? name : String(settings.instanceName));
+  await evolution.scan(String(settings.instanceName ?? name));
   return gw.gateway.instances.get(instance.id);
 }
 
@@ -316,6 +316,20 @@ describe('provider retries', () => {
     expect((await evolution.deliver('support-line', callTimeout)).body).toMatchObject({ duplicate: false });
     const calls = gw.events(instance.id).filter((event) => event.type.startsWith('call.')).map((event) => event.type);
     expect(calls).toEqual(['call.received', 'call.missed']);
+  });
+});
+
+describe('the name in Evolution', () => {
+  it('defaults to the gateway instance id, so the same name in two accounts never shares an Evolution instance', async () => {
+    const other = gw.gateway.accounts.create({ name: 'Other account' });
+    const settings = { baseUrl: evolution.url, apiKey: GLOBAL_KEY };
+    const mine = gw.gateway.instances.create({ accountId: gw.accountId, name: 'support-line', provider: 'evolution', connectionState: 'disconnected', providerSettings: settings });
+    const theirs = gw.gateway.instances.create({ accountId: other.id, name: 'support-line', provider: 'evolution', connectionState: 'disconnected', providerSettings: settings });
+    await gw.gateway.connector.connect(mine);
+    await gw.gateway.connector.connect(theirs);
+    expect([...evolution.instances.keys()].sort()).toEqual([mine.id, theirs.id].sort());
+    expect(evolution.instances.get(mine.id)?.webhook?.url).toBe(`${gw.url}/providers/evolution/${mine.id}`);
+    expect(evolution.instances.get(theirs.id)?.webhook?.url).toBe(`${gw.url}/providers/evolution/${theirs.id}`);
   });
 });
 

@@ -52,7 +52,7 @@ export const EVOLUTION_WEBHOOK_EVENTS = [
 const settingsSchema = z.strictObject({
   baseUrl: baseUrlSetting,
   apiKey: z.string().trim().min(1, 'must not be empty'),
-  /** The instance's name inside Evolution; the gateway instance's name when not set. */
+  /** The instance's name inside Evolution; the gateway instance id when not set. */
   instanceName: z
     .string()
     .trim()
@@ -259,8 +259,12 @@ export class EvolutionProvider implements Provider {
   }
 }
 
+/**
+ * The instance's name in Evolution. Evolution's names are global to the server while ours are per
+ * account, so the default is the gateway instance id: two accounts' "support-line" never meet.
+ */
 function remoteName(instance: ProviderInstance, settings: EvolutionSettings): string {
-  return settings.instanceName ?? instance.name;
+  return settings.instanceName ?? instance.id;
 }
 
 /** "+966501234567" → "966501234567": Evolution's `number` (createJid strips "+" itself; we never send it). */
