@@ -5,6 +5,8 @@
  */
 import { EvolutionApiFake } from '../fakes/evolution-api';
 import { GraphApiFake } from '../fakes/graph-api';
+import path from 'node:path';
+import { Gateway } from '../../server/src/gateway';
 import { cli, tempDir } from '../helpers/cli';
 
 const GLOBAL_KEY = 'evolution-global-key-SECRET-cli-0001';
@@ -86,4 +88,27 @@ it('update validates and merges settings, and never prints them; a Cloud API ver
   } finally {
     await graph.stop();
   }
+});
+
+it('connect shows a new QR code when the running gateway receives one from Evolution (they expire)', async () => {
+  const created = await cli(dataDir, 'instances', 'create', '--account', '1', '--name', 'support-line', '--provider', 'evolution',
+    '--setting', `baseUrl=${evolution.url}`, '--setting', `apiKey=${GLOBAL_KEY}`, '--setting', 'instanceName=support-line', '--json');
+  const instanceId = (created.json() as { id: string }).id;
+  const firstPoll = evolution.nextRequest('/instance/connect/support-line');
+  const connecting = cli(dataDir, 'instances', 'connect', 'support-line', '--interval-ms', '20', '--timeout', '20');
+  await firstPoll;
+  await evolution.nextRequest('/instance/connectionState/support-line');
+  // What the serving gateway does with a qrcode.updated webhook: store the new code (another connection to the same database).
+  const serving = new Gateway({ databasePath: path.join(dataDir, 'gateway.db') });
+  try {
+    serving.instances.setQr(instanceId, '2@second-qr-code-after-expiry', Date.now());
+  } finally {
+    serving.close();
+  }
+  await evolution.nextRequest('/instance/connectionState/support-line');
+  await evolution.nextRequest('/instance/connectionState/support-line');
+  evolution.instances.get('support-line')!.state = 'open';
+  const run = await connecting;
+  expect(run.code).toBe(0);
+  expect(run.stdout.split('Scan with WhatsApp')).toHaveLength(3);
 });

@@ -348,6 +348,17 @@ describe('settings', () => {
       expect(JSON.stringify(answer.body)).not.toContain(GLOBAL_KEY);
       expect(JSON.stringify(answer.body)).not.toContain(token);
     }
+    const id = String((created.body.instance as { id: string }).id);
+    const patched = await gw.operator('PATCH', `/operator/instances/${id}`, { display_name: 'Evolution Two', settings: { pacePerMinute: 30, apiKey: 'rotated-SECRET' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.instance).toMatchObject({ display_name: 'Evolution Two', settings_set: ['apiKey', 'baseUrl', 'pacePerMinute', 'webhookToken'] });
+    expect(JSON.stringify(patched.body)).not.toContain('rotated-SECRET');
+    expect(gw.gateway.instances.providerSettings(id)).toMatchObject({ apiKey: 'rotated-SECRET', pacePerMinute: 30 });
+    const removed = await gw.operator('PATCH', `/operator/instances/${id}`, { settings: { pacePerMinute: null } });
+    expect(removed.body.instance).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'webhookToken'] });
+    const refused = await gw.operator('PATCH', `/operator/instances/${id}`, { settings: { baseUrl: null } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.details).toMatchObject({ fields: { baseUrl: 'is required' } });
     const bad = await gw.operator('POST', '/operator/instances', { account_id: gw.accountId, name: 'evo-three', provider: 'evolution', settings: { baseUrl: 'ftp://x', apiKey: '' } });
     expect(bad.status).toBe(422);
     expect(bad.body.details).toMatchObject({ fields: { baseUrl: 'must be an http or https URL', apiKey: 'must not be empty' } });
