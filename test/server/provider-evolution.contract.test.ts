@@ -295,6 +295,17 @@ describe('inbound webhooks', () => {
     expect(((await log.json()) as { message: { status: string } }).message.status).toBe('read');
   });
 
+  it('messages.update ERROR ends a sent message as failed (message.status_updated), and nothing moves it after', async () => {
+    await connectedInstance();
+    const sent = await gw.send(sendBody());
+    const id = String(sent.body.message_id);
+    const update = (status: string) => ({ ...updateDelivered, data: { ...updateDelivered.data, keyId: id, status } });
+    expect((await evolution.deliver('support-line', update('ERROR'))).body).toMatchObject({ duplicate: false });
+    expect((await evolution.deliver('support-line', update('READ'))).body).toMatchObject({ duplicate: true });
+    const last = gw.events().filter((event) => event.type === 'message.status_updated').at(-1);
+    expect(last?.payload).toMatchObject({ status: 'failed', external_message_id: id });
+  });
+
   it('calls: offer → call.received, timeout → call.missed; groups.* → group.updated; chats.update → conversation.updated', async () => {
     const instance = await connectedInstance();
     for (const fixture of [callOffer, callTimeout, groupsUpsert, participantsUpdate, chatsUpdate]) {
