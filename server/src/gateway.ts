@@ -22,7 +22,12 @@ import { InstanceService } from './instances/service';
 import { createLogger, type Logger } from './logger';
 import { Messaging } from './messaging';
 import { messagingRoutes } from './messaging/routes';
+import { CloudProvider } from './providers/cloud';
+import { InstanceConnector } from './providers/connector';
+import { EvolutionProvider } from './providers/evolution';
 import { ProviderInbound } from './providers/inbound';
+import { operatorInstanceRoutes } from './providers/operator-routes';
+import { providerWebhookUrl } from './providers/settings';
 import { ProviderRegistry } from './providers/registry';
 import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
@@ -46,7 +51,21 @@ export interface GatewayOptions {
   adminToken?: string;
   /** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
   processMetrics?: boolean;
+  /** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
+  providers?: Partial<GatewayProviderOptions>;
 }
+
+export interface GatewayProviderOptions {
+  timeoutMs: number;
+  publicUrl: string;
+  cloudGraphUrl: string;
+}
+
+const DEFAULT_PROVIDER_OPTIONS: GatewayProviderOptions = {
+  timeoutMs: 15_000,
+  publicUrl: 'http://localhost:3000',
+  cloudGraphUrl: 'https://graph.facebook.com/v23.0',
+};
 
 /**
  * Everything one running gateway is made of, wired once (the composition root): the HTTP server, the CLI
@@ -57,7 +76,11 @@ export class Gateway {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sandbox: SandboxProvider;
+  readonly evolution: EvolutionProvider;
+  readonly cloud: CloudProvider;
   readonly providers: ProviderRegistry;
+  readonly connector: InstanceConnector;
+  private readonly providerOptions: GatewayProviderOptions;
   readonly accounts: AccountService;
   readonly instances: InstanceService;
   readonly suppressions: SuppressionService;
@@ -84,9 +107,15 @@ export class Gateway {
     this.sandbox = options.sandbox ?? new SandboxProvider();
     this.metrics = new GatewayMetrics(this.db, this.clock, { processMetrics: options.processMetrics });
     this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
-    this.providers = new ProviderRegistry([instrumentProvider(this.sandbox, this.metrics)]);
+    const providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
+    this.providerOptions = providerOptions;
+    this.evolution = new EvolutionProvider({ timeoutMs: providerOptions.timeoutMs, publicUrl: providerOptions.publicUrl });
+    this.cloud = new CloudProvider({ timeoutMs: providerOptions.timeoutMs, graphUrl: providerOptions.cloudGraphUrl });
+    this.providers = new ProviderRegistry(
+      [this.sandbox, this.evolution, this.cloud].map((provider) => instrumentProvider(provider, this.metrics)),
+    );
     this.accounts = new AccountService(this.db, this.clock);
-    this.instances = new InstanceService(this.db, this.clock, this.providers.names());
+    this.instances = new InstanceService(this.db, this.clock, this.providers.names(), this.providers.parseSettings);
     this.suppressions = new SuppressionService(this.db, this.clock);
     const eventsRepo = new EventsRepository(this.db);
     this.outbox = new EventOutbox(eventsRepo, this.clock);
@@ -112,6 +141,7 @@ export class Gateway {
       writes: this.writes,
     });
     this.providerInbound = new ProviderInbound(this.providers, this.instances, this.inbound);
+    this.connector = new InstanceConnector(this.providers, this.instances, this.inbound);
     this.sandboxStatuses = new SandboxStatusReports(this.sandbox, (id, reported) => this.inbound.receive(id, reported), this.logger);
     const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY, ...options.delivery };
     this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
@@ -137,6 +167,7 @@ export class Gateway {
       logger,
       adminToken: config.adminToken,
       processMetrics: true,
+      providers: Gateway.providerOptions(config),
       sandbox: new SandboxProvider({
         failNumbers: config.sandbox.failNumbers,
         failureRate: config.sandbox.failureRate,
@@ -148,6 +179,17 @@ export class Gateway {
         retryScheduleMs: config.webhooks.retryScheduleMs,
       },
     });
+  }
+
+  /** What the real providers need from the configuration (the server and the CLI build them alike). */
+  static providerOptions(config: Config): GatewayProviderOptions {
+    return { timeoutMs: config.providers.timeoutMs, publicUrl: config.publicUrl, cloudGraphUrl: config.providers.cloudGraphUrl };
+  }
+
+  /** Where an instance's provider sends its webhooks (Evolution is told at connect; Meta's dashboard is told by the operator). */
+  webhookUrl(instance: { id: string; provider: string }): string | undefined {
+    if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
+    return providerWebhookUrl(this.providerOptions.publicUrl, instance.provider, instance.id);
   }
 
   /** Whether a token is the operator's (GATEWAY_ADMIN_TOKEN, or the one generated at first start). */
@@ -163,7 +205,14 @@ export class Gateway {
       instanceRoutes({ requireApiKey: apiKey, instances: this.instances }),
       messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
       webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
-      providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound }),
+      providerRoutes({ isOperator: this.isOperator, instances: this.instances, providerInbound: this.providerInbound, cloud: this.cloud }),
+      operatorInstanceRoutes({
+        isOperator: this.isOperator,
+        accounts: this.accounts,
+        instances: this.instances,
+        connector: this.connector,
+        webhookUrl: (instance) => this.webhookUrl(instance),
+      }),
       operationsRoutes({ requireOperator: operator, health: this.health, metrics: this.metrics }),
       threecxRoutes({
         clock: this.clock,
@@ -197,6 +246,8 @@ export class Gateway {
   close(): void {
     if (!this.db.open) return;
     this.sandboxStatuses.stop();
+    this.evolution.close();
+    this.cloud.close();
     this.writes.flush();
     this.db.close();
   }

@@ -154,6 +154,12 @@ const JSON_API_PATHS = [
   '/operator/3cx/integrations/{id}',
   '/operator/3cx/integrations/{id}/rotate-secret',
   '/operator/3cx/integrations/{id}/events',
+  '/providers/evolution/{instance_id}',
+  '/providers/cloud/{instance_id}',
+  '/operator/instances',
+  '/operator/instances/{id}',
+  '/operator/instances/{id}/connect',
+  '/operator/instances/{id}/qr',
 ];
 
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */

@@ -56,8 +56,8 @@ describe('per-instance provider settings', () => {
   it('an instance can only name a provider this gateway has', () => {
     t = createTestGateway();
     expect(() =>
-      t.gateway.instances.create({ accountId: t.accountId, name: 'evo-line', provider: 'evolution', connectionState: 'disconnected' }),
-    ).toThrow('provider must be one of sandbox (got "evolution")');
+      t.gateway.instances.create({ accountId: t.accountId, name: 'waha-line', provider: 'waha', connectionState: 'disconnected' }),
+    ).toThrow('provider must be one of sandbox, evolution, cloud (got "waha")');
   });
 });
 

@@ -9,6 +9,10 @@ export interface CliContext {
   withGateway: <T>(fn: (gateway: Gateway) => T | Promise<T>) => Promise<T>;
   /** With --json one JSON document, otherwise the human text. */
   emit: (json: boolean | undefined, data: unknown, human: string) => void;
+  /** Progress for a person while a command runs (a QR code to scan): stdout, or stderr under --json. */
+  progress: (json: boolean | undefined, text: string) => void;
+  /** Waits (the CLI's polling); tests of the CLI run it for real with short intervals. */
+  sleep: (ms: number) => Promise<void>;
 }
 
 export function wholeNumber(value: string): number {

@@ -34,7 +34,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   const getConfig = () => (config ??= loadConfig(io.env, io.cwd));
 
   const withGateway = async <T>(fn: (gateway: Gateway) => T | Promise<T>): Promise<T> => {
-    const gateway = new Gateway({ databasePath: getConfig().databasePath });
+    const gateway = new Gateway({ databasePath: getConfig().databasePath, providers: Gateway.providerOptions(getConfig()) });
     try {
       return await fn(gateway);
     } finally {
@@ -44,7 +44,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   const emit = (json: boolean | undefined, data: unknown, human: string) => {
     io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : human);
   };
-  const context: CliContext = { getConfig, withGateway, emit };
+  const progress = (json: boolean | undefined, text: string) => (json ? io.stderr(text) : io.stdout(text));
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const context: CliContext = { getConfig, withGateway, emit, progress, sleep };
 
   const program = new Command('whatsapp-gateway')
     .description('Run and manage a self-hosted WhatsApp Gateway.')

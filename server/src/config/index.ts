@@ -39,7 +39,9 @@ const envSchema = z.object({
   GATEWAY_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   GATEWAY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   GATEWAY_LOG_FORMAT: optionalText.pipe(z.enum(['auto', 'pretty', 'json']).default('auto')),
-  GATEWAY_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+  GATEWAY_PROVIDER: z.enum(['sandbox', 'evolution', 'cloud']).default('sandbox'),
+  GATEWAY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  GATEWAY_CLOUD_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com/v23.0'),
   GATEWAY_TIME_ZONE: z
     .string()
     .trim()
@@ -86,7 +88,9 @@ export interface Config {
   /** `auto`: pretty on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
   /** The provider of instances created without naming one. */
-  provider: 'sandbox';
+  provider: 'sandbox' | 'evolution' | 'cloud';
+  /** Real providers: per-attempt timeout of a provider request, and the Graph API base (with its version). */
+  providers: { timeoutMs: number; cloudGraphUrl: string };
   defaultTimeZone: string;
   sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
   webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };
@@ -120,6 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: values.GATEWAY_LOG_LEVEL,
     logFormat: values.GATEWAY_LOG_FORMAT,
     provider: values.GATEWAY_PROVIDER,
+    providers: {
+      timeoutMs: values.GATEWAY_PROVIDER_TIMEOUT_MS,
+      cloudGraphUrl: values.GATEWAY_CLOUD_GRAPH_URL.replace(/\/+$/, ''),
+    },
     defaultTimeZone: values.GATEWAY_TIME_ZONE,
     sandbox: {
       failNumbers: values.GATEWAY_SANDBOX_FAIL_NUMBERS,

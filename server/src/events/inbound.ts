@@ -177,10 +177,14 @@ export class InboundService {
       case 'connection':
         return this.receiveConnectionState(instanceId, item.state, item.at);
       case 'qr':
+        if (item.code) this.deps.instances.setQr(instanceId, item.code, item.at ?? this.deps.clock.now());
         return this.recordEvent(instanceId, item.at, (source) => events.instanceQrUpdated(source, item));
       case 'call':
-        return this.recordEvent(instanceId, item.at, (source) =>
-          events.call(item.missed ? 'call.missed' : 'call.received', source, item),
+        return this.recordEvent(
+          instanceId,
+          item.at,
+          (source) => events.call(item.missed ? 'call.missed' : 'call.received', source, item),
+          item.providerEventId,
         );
       case 'group':
         return this.recordEvent(instanceId, item.at, (source) => events.groupUpdated(source, item));
@@ -189,11 +193,25 @@ export class InboundService {
     }
   }
 
-  /** An event that changes no state of the gateway's: it is only recorded for the subscribers. */
-  private recordEvent(instanceId: string, at: number | undefined, build: (source: EventSource) => EventPayload): InboundResult {
+  /**
+   * An event that changes no state of the gateway's: it is only recorded for the subscribers, once per
+   * provider event id when the provider gives one.
+   */
+  private recordEvent(
+    instanceId: string,
+    at: number | undefined,
+    build: (source: EventSource) => EventPayload,
+    providerEventId?: string,
+  ): InboundResult {
     const instance = this.deps.instances.get(instanceId);
-    const id = this.deps.repo.transaction(() => this.deps.outbox.record(instance.accountId, build(source(instance, at ?? this.deps.clock.now()))));
-    return { duplicate: false, eventIds: id ? [id] : [] };
+    const now = this.deps.clock.now();
+    return this.deps.repo.transaction((): InboundResult => {
+      if (providerEventId !== undefined && !this.deps.repo.firstProviderEvent(instance.id, providerEventId, now)) {
+        return { duplicate: true, eventIds: [] };
+      }
+      const id = this.deps.outbox.record(instance.accountId, build(source(instance, at ?? now)));
+      return { duplicate: false, eventIds: id ? [id] : [] };
+    });
   }
 
   /**

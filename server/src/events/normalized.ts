@@ -15,10 +15,13 @@ export type InboundEvent =
       groupId?: string;
       receivedAt?: number;
     }
-  | { kind: 'status'; providerMessageId: string; status: string; at?: number }
+  /** `status`: sent, delivered, read or failed (the message log's words); `providerStatus` the provider's own. */
+  | { kind: 'status'; providerMessageId: string; status: string; providerStatus?: string; at?: number }
   | { kind: 'connection'; state: ConnectionState; at?: number }
-  | { kind: 'qr'; qrAvailable: boolean; at?: number }
-  | { kind: 'call'; missed: boolean; from?: string; callStatus?: string; at?: number }
+  /** `code`: the QR code's text (what a scanner reads), kept for the operator's connect screen. */
+  | { kind: 'qr'; qrAvailable: boolean; code?: string; pairingCode?: string; at?: number }
+  /** `providerEventId`: the provider's id of this report (a retry of it is recorded once). */
+  | { kind: 'call'; missed: boolean; from?: string; callStatus?: string; providerEventId?: string; at?: number }
   | { kind: 'group'; groupId: string; at?: number }
   | { kind: 'conversation'; conversationId?: string; at?: number };
 

@@ -86,6 +86,8 @@ export class EventsRepository {
   private readonly pruneEvents;
   private readonly pruneInbound;
   private readonly pruneWindows;
+  private readonly insertEventKey;
+  private readonly pruneEventKeys;
   private readonly selectDueFor;
   private readonly selectPendingWebhooks;
   private readonly selectHasPending;
@@ -191,6 +193,15 @@ export class EventsRepository {
     );
     this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
     this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
+    this.insertEventKey = db.prepare<[string, string, number]>(
+      'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
+    );
+    this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
+  }
+
+  /** Records a provider event id for an instance; false when it was recorded before (a provider's retry). */
+  firstProviderEvent(instanceId: string, key: string, now: number): boolean {
+    return this.insertEventKey.run(instanceId, key, now).changes === 1;
   }
 
   transaction<T>(fn: () => T): T {
@@ -320,12 +331,13 @@ export class EventsRepository {
    * Finished deliveries, their events, inbound messages and conversation windows older than `before`.
    * Pending deliveries (and so their events) are kept whatever their age.
    */
-  prune(before: number): { deliveries: number; events: number; inbound: number; windows: number } {
+  prune(before: number): { deliveries: number; events: number; inbound: number; windows: number; providerEventKeys: number } {
     return this.transaction(() => ({
       deliveries: this.pruneDeliveries.run(before).changes,
       events: this.pruneEvents.run(before).changes,
       inbound: this.pruneInbound.run(before).changes,
       windows: this.pruneWindows.run(before).changes,
+      providerEventKeys: this.pruneEventKeys.run(before).changes,
     }));
   }
 }

@@ -86,6 +86,19 @@ export const ERROR_TABLE = {
     status: 503,
     message: 'The gateway cannot write to its database right now (the disk may be full). Please retry shortly.',
   },
+  // Real providers (issue 10).
+  instance_not_connected: {
+    status: 409,
+    message: 'This instance is not connected to WhatsApp. Connect it (scan its QR code or check its provider settings) and try again.',
+  },
+  template_not_supported: {
+    status: 422,
+    message: "Template messages need an instance on the WhatsApp Cloud API provider; this instance's provider cannot send them.",
+  },
+  provider_request_failed: {
+    status: 502,
+    message: 'The WhatsApp provider could not complete the request. Check the provider settings and try again.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -15,6 +15,8 @@ export interface InstanceRow {
   created_at: number;
   /** JSON; may hold provider secrets: never leaves the gateway. */
   provider_settings: string;
+  qr_code: string | null;
+  qr_updated_at: number | null;
 }
 
 export class InstanceRepository {
@@ -26,6 +28,9 @@ export class InstanceRepository {
   private readonly setPaused;
   private readonly setState;
   private readonly resumeStmt;
+  private readonly setSettingsStmt;
+  private readonly setQrStmt;
+  private readonly setDisplayNameStmt;
   private readonly cache: ReadCache<InstanceRow>;
 
   constructor(db: Db) {
@@ -46,12 +51,17 @@ export class InstanceRepository {
       'UPDATE instances SET paused = ?, paused_reason = ?, paused_at = ? WHERE id = ?',
     );
     this.setState = db.prepare<[string, string]>('UPDATE instances SET connection_state = ? WHERE id = ?');
+    this.setSettingsStmt = db.prepare<[string, string]>('UPDATE instances SET provider_settings = ? WHERE id = ?');
+    this.setQrStmt = db.prepare<[string | null, number | null, string]>(
+      'UPDATE instances SET qr_code = ?, qr_updated_at = ? WHERE id = ?',
+    );
+    this.setDisplayNameStmt = db.prepare<[string, string]>('UPDATE instances SET display_name = ? WHERE id = ?');
     this.resumeStmt = db.prepare<[number, string]>(
       'UPDATE instances SET paused = 0, paused_reason = NULL, paused_at = NULL, reviewed_at = ? WHERE id = ?',
     );
   }
 
-  create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at' | 'reviewed_at'>): void {
+  create(row: Omit<InstanceRow, 'paused' | 'paused_reason' | 'paused_at' | 'reviewed_at' | 'qr_code' | 'qr_updated_at'>): void {
     this.cache.invalidate();
     this.insert.run(
       row.id,
@@ -103,6 +113,21 @@ export class InstanceRepository {
 
   setConnectionState(id: string, state: string): void {
     this.setState.run(state, id);
+    this.cache.invalidate();
+  }
+
+  setProviderSettings(id: string, settings: string): void {
+    this.setSettingsStmt.run(settings, id);
+    this.cache.invalidate();
+  }
+
+  updateDisplayName(id: string, displayName: string): void {
+    this.setDisplayNameStmt.run(displayName, id);
+    this.cache.invalidate();
+  }
+
+  setQr(id: string, code: string | null, at: number | null): void {
+    this.setQrStmt.run(code, at, id);
     this.cache.invalidate();
   }
 }

@@ -21,6 +21,15 @@ export interface Instance {
 /** A provider's settings for one instance, as stored; each provider reads its own keys. */
 export type ProviderSettings = Record<string, unknown>;
 
+/** Validates a provider's settings (merged over the current ones) and returns what to store: the provider area's, injected. */
+export type SettingsParser = (provider: string, given: ProviderSettings, current: ProviderSettings) => ProviderSettings;
+
+export interface InstanceUpdate {
+  displayName?: string;
+  /** Merged over the stored settings; a key set to null is removed. */
+  providerSettings?: ProviderSettings;
+}
+
 export interface InstanceInput {
   accountId: number;
   name: string;
@@ -59,12 +68,14 @@ function titleFromName(name: string): string {
 
 export class InstanceService {
   private readonly repo: InstanceRepository;
+  private readonly parsedSettings = new WeakMap<InstanceRow, ProviderSettings>();
 
   /** `providers`: the provider names this gateway can send through; an instance must use one of them. */
   constructor(
     db: Db,
     private readonly clock: Clock,
     private readonly providers: readonly string[],
+    private readonly parseSettings: SettingsParser = (_provider, given, current) => ({ ...current, ...given }),
   ) {
     this.repo = new InstanceRepository(db);
   }
@@ -82,6 +93,7 @@ export class InstanceService {
     if (this.repo.findForAccount(input.accountId, name)) {
       throw new InputError(`account ${input.accountId} already has an instance named "${name}"`);
     }
+    const settings = this.parseSettings(input.provider, input.providerSettings ?? {}, {});
     const id = `inst_${randomBase62(16)}`;
     this.repo.create({
       id,
@@ -90,7 +102,7 @@ export class InstanceService {
       display_name: input.displayName?.trim() || titleFromName(name),
       provider: input.provider,
       connection_state: input.connectionState,
-      provider_settings: JSON.stringify(input.providerSettings ?? {}),
+      provider_settings: JSON.stringify(settings),
       created_at: this.clock.now(),
     });
     return this.get(id);
@@ -143,15 +155,60 @@ export class InstanceService {
     return this.get(id);
   }
 
-  /** The instance's provider settings (secrets included): for its provider only, never for an answer or a log. */
+  /** The instance's provider settings (secrets included, read-only): for its provider only, never for an answer or a log. */
   providerSettings(id: string): ProviderSettings {
     const row = this.repo.findByIdCached(id);
     if (!row) throw new InputError(`instance ${id} does not exist`);
-    const settings: unknown = JSON.parse(row.provider_settings);
-    return typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? { ...settings } : {};
+    // Read on every send (pace, then the provider): parsed once per cached row, and frozen since it is shared.
+    let settings = this.parsedSettings.get(row);
+    if (!settings) {
+      const parsed: unknown = JSON.parse(row.provider_settings);
+      settings = Object.freeze(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { ...parsed } : {});
+      this.parsedSettings.set(row, settings);
+    }
+    return settings;
   }
 
   setConnectionState(id: string, state: string): void {
     this.repo.setConnectionState(id, state);
+    if (state === 'connected') this.repo.setQr(id, null, null);
+  }
+
+  /** Changes the display name or provider settings (validated by the provider, merged over the stored ones). */
+  update(id: string, change: InstanceUpdate): Instance {
+    const instance = this.get(id);
+    if (change.displayName !== undefined) {
+      const displayName = change.displayName.trim();
+      if (!displayName) throw new InputError('display name must not be empty');
+      this.repo.updateDisplayName(id, displayName);
+    }
+    if (change.providerSettings !== undefined) {
+      const current = { ...this.providerSettings(id) };
+      const given = { ...change.providerSettings };
+      for (const [key, value] of Object.entries(given)) {
+        if (value === null) {
+          delete current[key];
+          delete given[key];
+        }
+      }
+      this.repo.setProviderSettings(id, JSON.stringify(this.parseSettings(instance.provider, given, current)));
+    }
+    return this.get(id);
+  }
+
+  /** The names of the settings an instance has (never their values: some are secrets). */
+  settingNames(id: string): string[] {
+    return Object.keys(this.providerSettings(id)).sort();
+  }
+
+  /** The last QR code its provider reported (cleared once connected). */
+  qr(id: string): { code: string; at: number } | undefined {
+    const row = this.repo.findById(id);
+    if (!row?.qr_code || row.qr_updated_at === null) return undefined;
+    return { code: row.qr_code, at: row.qr_updated_at };
+  }
+
+  setQr(id: string, code: string, at: number): void {
+    this.repo.setQr(id, code, at);
   }
 }

@@ -1,6 +1,13 @@
 import { ApiError } from '../http/errors';
 import type { Asked, Attempt } from './attempt';
-import { refuseBlockedContent, requireActiveInstance, requireActivePlan, requireModule, type SharedGuards } from './guards';
+import {
+  refuseBlockedContent,
+  requireActiveInstance,
+  requireActivePlan,
+  requireConnectedInstance,
+  requireModule,
+  type SharedGuards,
+} from './guards';
 import { ALLOWED_PURPOSES, contentHash, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
 import { GuardList } from './pipeline';
 
@@ -46,7 +53,11 @@ export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose 
   return { ...attempt, request: parsed.request, contentHash: contentHash(parsed.request) };
 };
 
-/** Steps 4–13 of `/api/send-message`, in the fixed order (steps 1–3 are the HTTP edge's). */
+/**
+ * Steps 4–13 of `/api/send-message`, in the fixed order (steps 1–3 are the HTTP edge's). Ours between 9
+ * and 10: the instance must be connected (9a) and able to send a requested template (9b); the provider's
+ * pace is part of the velocity step (12).
+ */
 export function apiSendGuards(shared: SharedGuards) {
   return GuardList.start<ApiAttempt>()
     .check(requireModule('apiAccess'))
@@ -55,6 +66,8 @@ export function apiSendGuards(shared: SharedGuards) {
     .then(validateFields)
     .then(shared.resolveInstance)
     .check(requireActiveInstance)
+    .check(requireConnectedInstance)
+    .check(shared.requireTemplateSupport)
     .check(shared.requireNotSuppressed)
     .then(shared.enforceQuota)
     .then(shared.enforceVelocity)

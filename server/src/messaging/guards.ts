@@ -7,7 +7,7 @@ import type { Attempt, ParsedAttempt, ResolvedAttempt, VelocitySlot } from './at
 import type { ContentInFlight, UsageCounters, VelocityState } from './limits';
 import { BLOCK_THRESHOLD, inspectContent, POLICY_RULES, scoreContent, type PolicyVerdict } from './policy';
 import type { MessagingRepository } from './repository';
-import { gcra, perMinute } from './velocity';
+import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
 
 /**
  * The send guards every caller shares (ARCHITECTURE §3 steps 4–13, less the API's own parsing in
@@ -16,6 +16,9 @@ import { gcra, perMinute } from './velocity';
  */
 
 const MODULE_CODES = { apiAccess: 'api_access', threecx: 'threecx' } as const;
+
+/** The velocity key of an instance's provider pace (a provider's own slow-down pushes it forward). */
+export const providerPaceKey = (instanceId: string) => `p:${instanceId}`;
 
 export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
@@ -32,6 +35,17 @@ export const requireActivePlan = ({ account }: Attempt): void => {
 export const requireActiveInstance = ({ instance }: ResolvedAttempt): void => {
   if (instance.paused) {
     throw new ApiError('instance_paused_for_review', { instance_id: instance.id, reason: instance.pausedReason });
+  }
+};
+
+/** Step 9a (ours): a real provider's instance sends only once it is connected; nothing reaches the provider before. */
+export const requireConnectedInstance = ({ instance }: ResolvedAttempt): void => {
+  if (instance.connectionState !== 'connected') {
+    throw new ApiError('instance_not_connected', {
+      instance_id: instance.id,
+      provider: instance.provider,
+      connection_state: instance.connectionState,
+    });
   }
 };
 
@@ -53,6 +67,11 @@ export interface GuardState {
   usage: UsageCounters;
   velocity: VelocityState;
   inFlight: ContentInFlight;
+  /** What the instance's provider can do: its pace (sends per minute, none when undefined) and templates. */
+  providerLimits: {
+    pacePerMinute(instance: Instance): number | undefined;
+    canSendTemplates(provider: string): boolean;
+  };
 }
 
 /** The guards that read the gateway's state, bound to it. */
@@ -93,12 +112,15 @@ export function sharedGuards(state: GuardState) {
 
   const enforceVelocity = <T extends ResolvedAttempt>(attempt: T): T & { velocity: VelocitySlot[] } => {
     const { account, instance, request, now } = attempt;
-    const limiters = [
+    const limiters: { scope: string; key: string; perMinuteRate: number; limit: GcraLimit }[] = [
       { scope: 'instance', key: `i:${instance.id}`, perMinuteRate: account.velocity.instancePerMinute },
       { scope: 'recipient', key: `r:${account.id}:${request.phone}`, perMinuteRate: account.velocity.recipientPerMinute },
-    ];
+    ].map((limiter) => ({ ...limiter, limit: perMinute(limiter.perMinuteRate) }));
+    // The provider's pace for this instance (a ban costs more than a 429): README "Provider pace".
+    const pace = state.providerLimits.pacePerMinute(instance);
+    if (pace !== undefined) limiters.push({ scope: 'provider', key: providerPaceKey(instance.id), perMinuteRate: pace, limit: providerPace(pace) });
     const velocity = limiters.map((limiter): VelocitySlot => {
-      const decision = gcra(state.velocity.get(limiter.key), now, perMinute(limiter.perMinuteRate));
+      const decision = gcra(state.velocity.get(limiter.key), now, limiter.limit);
       if (!decision.allowed) {
         throw new ApiError(
           'sending_throttled',
@@ -137,7 +159,14 @@ export function sharedGuards(state: GuardState) {
     return { ...attempt, policy };
   };
 
-  return { resolveInstance, requireNotSuppressed, enforceQuota, enforceVelocity, scoreContentPolicy };
+  /** Step 9b (ours): a template message needs a provider that can send templates (the Cloud API). */
+  const requireTemplateSupport = ({ instance, request }: ResolvedAttempt): void => {
+    if (request.template && !state.providerLimits.canSendTemplates(instance.provider)) {
+      throw new ApiError('template_not_supported', { provider: instance.provider, instance_id: instance.id });
+    }
+  };
+
+  return { resolveInstance, requireNotSuppressed, enforceQuota, enforceVelocity, scoreContentPolicy, requireTemplateSupport };
 }
 
 export type SharedGuards = ReturnType<typeof sharedGuards>;

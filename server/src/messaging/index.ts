@@ -55,6 +55,10 @@ export class Messaging {
       usage: this.usage,
       velocity: this.velocity,
       inFlight,
+      providerLimits: {
+        pacePerMinute: (instance) => deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
+        canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
+      },
     });
     this.apiGuards = apiSendGuards(this.guards);
     this.sends = new SendService({

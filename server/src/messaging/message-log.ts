@@ -5,7 +5,10 @@ import type { Clock } from '../clock';
 import type { UsageCounters } from './limits';
 import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
 
-/** How far a sent message has come; a provider report only ever moves it forward. */
+/**
+ * How far a sent message has come; a provider report only ever moves it forward. `failed` (the provider
+ * could not deliver what it had accepted) ends a sent or delivered message and nothing moves it after.
+ */
 const STATUS_RANK = { sending: 0, sent: 1, delivered: 2, read: 3 } as const;
 type RankedStatus = keyof typeof STATUS_RANK;
 const isRanked = (status: string): status is RankedStatus => Object.hasOwn(STATUS_RANK, status);
@@ -31,7 +34,13 @@ export class MessageLog {
   applyProviderStatus(instanceId: string, providerMessageId: string, status: string, at: number): { phone: string | null } | undefined {
     const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
     if (!entry) return undefined;
-    if (!isRanked(status) || !isRanked(entry.status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) return undefined;
+    if (!isRanked(entry.status)) return undefined;
+    if (status === 'failed') {
+      // WhatsApp gave up on a message it had accepted: final, and only before it was read.
+      if (entry.status !== 'sent' && entry.status !== 'delivered') return undefined;
+    } else if (!isRanked(status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) {
+      return undefined;
+    }
     this.repo.setStatus(entry.id, status, at, null);
     return entry;
   }

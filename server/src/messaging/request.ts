@@ -3,7 +3,7 @@ import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
 import { normalizeForMatching } from '../common/text';
 import { fieldErrors, type FieldErrors } from '../http/validate';
-import { MEDIA_TYPES, type MediaPayload } from '../providers/types';
+import { MEDIA_TYPES, type MediaPayload, type TemplatePayload } from '../providers/types';
 
 export const ALLOWED_PURPOSES = ['transactional', 'operational', 'support', 'internal_team', 'authentication'] as const;
 export type MessagePurpose = (typeof ALLOWED_PURPOSES)[number];
@@ -20,6 +20,8 @@ export interface SendRequest {
   text: string;
   purpose: MessagePurpose;
   media: MediaPayload | undefined;
+  /** A WhatsApp template (Cloud API instances): `text` is then the message and the parameters, for the policy and the log. */
+  template?: TemplatePayload;
 }
 
 export function isAllowedPurpose(value: string): value is MessagePurpose {
@@ -38,7 +40,22 @@ const bodySchema = z.strictObject({
   mime_type: z.string().trim().regex(MIME, 'must be a MIME type such as application/pdf').optional(),
   file_name: z.string().trim().min(1).max(255).optional(),
   media: z.string().trim().min(1, 'must not be empty').optional(),
+  template: z
+    .strictObject({
+      name: z.string().trim().regex(/^[a-z0-9_]{1,512}$/, 'must be the template name: lowercase letters, digits and _'),
+      language: z.string().trim().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code such as en_US or ar'),
+      body_parameters: z.array(z.string().trim().min(1, 'must not be empty').max(MAX_CAPTION_LENGTH)).max(20).optional(),
+    })
+    .optional(),
 });
+
+/** A template instead of free text (the Cloud API's way to write outside the 24-hour window). */
+function parseTemplate(body: z.infer<typeof bodySchema>, errors: FieldErrors): TemplatePayload | undefined {
+  if (!body.template) return undefined;
+  if (body.media !== undefined || body.media_type !== undefined) errors.template = 'cannot be combined with media';
+  if (body.message.length > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
+  return { name: body.template.name, language: body.template.language, bodyParameters: body.template.body_parameters ?? [] };
+}
 
 function parseMedia(
   body: z.infer<typeof bodySchema>,
@@ -99,7 +116,14 @@ export function parseSendRequest(
   const data = parsed.data;
   const phone = normalizePhone(data.phone, defaultCountry);
   if (!phone) errors.phone = 'is not a valid phone number (use international format, e.g. +966501234567)';
-  const media = parseMedia(data, errors);
+  const template = parseTemplate(data, errors);
+  const media = template ? undefined : parseMedia(data, errors);
+  if (template) {
+    if (Object.keys(errors).length > 0 || !phone) return { errors };
+    // The guards (policy included) read the message and the rendered parameters.
+    const text = [data.message, ...template.bodyParameters].filter((part) => part.trim() !== '').join('\n');
+    return { request: { instanceRef: data.instance_id, phone, text, purpose, media: undefined, template } };
+  }
   if (!media && data.media_type === undefined && data.media === undefined) {
     if (data.message.trim() === '') errors.message = 'must not be empty';
     else if (data.message.length > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
@@ -109,7 +133,8 @@ export function parseSendRequest(
 }
 
 /** What the content policy compares: the normalized text and the medium, whatever the caller. */
-export function contentHash(request: Pick<SendRequest, 'text' | 'media'>): string {
+export function contentHash(request: Pick<SendRequest, 'text' | 'media' | 'template'>): string {
   const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
-  return sha256(`${normalizeForMatching(request.text)}\n${media}`);
+  const template = request.template ? `\ntemplate:${request.template.name}` : '';
+  return sha256(`${normalizeForMatching(request.text)}\n${media}${template}`);
 }

@@ -7,7 +7,9 @@ import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../providers/registry';
 import { isTransientStorageError } from '../db/storage-errors';
-import { ProviderError } from '../providers/types';
+import { ProviderError, type Provider, type ProviderInstance, type TemplatePayload } from '../providers/types';
+import { providerPaceKey, retryAfterSeconds } from './guards';
+import { providerPace, tatRefusingUntil } from './velocity';
 import type { CheckedAttempt, Reached } from './attempt';
 import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
 import type { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
@@ -65,7 +67,7 @@ function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: st
     instance_ref: request?.instanceRef ?? asked.instanceRef,
     phone: request?.phone ?? asked.phone,
     message_purpose: request?.purpose ?? attempt.purpose ?? asked.purpose,
-    message_type: request ? (request.media?.type ?? 'text') : null,
+    message_type: request ? (request.template ? 'template' : (request.media?.type ?? 'text')) : null,
     message_text: text === null ? null : text.slice(0, 4096),
     // One meaning whatever the stage: the content policy's hash of the (normalized) content.
     content_hash: attempt.contentHash ?? (fullText === null ? null : contentHash({ text: fullText, media: undefined })),
@@ -77,6 +79,12 @@ function logEntry(attempt: Reached, status: 'blocked' | 'sending', errorCode: st
     idempotency_key: attempt.idempotencyKey ?? null,
     created_at: attempt.now,
   };
+}
+
+/** The guards let a template through only to a provider that has sendTemplate. */
+function sendTemplate(provider: Provider, target: ProviderInstance, to: string, template: TemplatePayload) {
+  if (!provider.sendTemplate) throw new ProviderError(`${provider.name} cannot send templates`, 'rejected');
+  return provider.sendTemplate(target, to, template);
 }
 
 const countedPeriods = ({ periods }: CheckedAttempt) => [`d:${periods.day}`, `m:${periods.month}`];
@@ -157,9 +165,11 @@ export class SendService {
       const provider = this.deps.providers.get(instance.provider);
       const target = { id: instance.id, name: instance.name, settings: this.deps.instances.providerSettings(instance.id) };
       ticket.providerCalled = true;
-      const result = request.media
-        ? await provider.sendMedia(target, request.phone, request.media, request.text)
-        : await provider.sendText(target, request.phone, request.text);
+      const result = request.template
+        ? await sendTemplate(provider, target, request.phone, request.template)
+        : request.media
+          ? await provider.sendMedia(target, request.phone, request.media, request.text)
+          : await provider.sendText(target, request.phone, request.text);
       messageId = result.messageId;
     } catch (error) {
       return this.failed(attempt, entry, error, ticket);
@@ -216,7 +226,7 @@ export class SendService {
     const { id, logId } = entry;
     // Before the provider was called (no provider, unreadable settings) nothing can have been sent.
     const definite = !ticket.providerCalled || (error instanceof ProviderError && error.outcome === 'rejected');
-    const refusal = new ApiError('gateway_send_failed', definite ? { log_id: logId } : { log_id: logId, outcome: 'unknown' });
+    const refusal = this.refusalFor(attempt, logId, error, definite);
     const reason = error instanceof Error ? error.message : String(error);
     this.deps.logger.warn({ logId, reason, definite }, 'provider send failed');
     const { account, instance, request } = attempt;
@@ -246,6 +256,33 @@ export class SendService {
       );
     });
     throw refusal;
+  }
+
+  /**
+   * What the caller is told: 502 gateway_send_failed with a safe reason, or, when the provider said to slow
+   * down, 429 sending_throttled with its Retry-After (and the instance's provider pace waits that long).
+   */
+  private refusalFor(attempt: CheckedAttempt, logId: number, error: unknown, definite: boolean): ApiError {
+    const reason = error instanceof ProviderError ? error.reason : undefined;
+    const slowDownMs = error instanceof ProviderError && definite ? error.retryAfterMs : undefined;
+    if (slowDownMs !== undefined) {
+      const { instance } = attempt;
+      const pace = this.deps.providers.pacePerMinute(instance.provider, this.deps.instances.providerSettings(instance.id));
+      if (pace !== undefined) {
+        const key = providerPaceKey(instance.id);
+        const until = tatRefusingUntil(attempt.now + slowDownMs, providerPace(pace));
+        this.deps.velocity.set(key, Math.max(this.deps.velocity.get(key) ?? 0, until));
+      }
+      return new ApiError(
+        'sending_throttled',
+        { action: 'throttle', risk_score: 60, scope: 'provider', reason, retry_after_seconds: Math.ceil(slowDownMs / 1000), log_id: logId },
+        { 'Retry-After': retryAfterSeconds(slowDownMs) },
+      );
+    }
+    const details: Record<string, unknown> = { log_id: logId };
+    if (reason) details.reason = reason;
+    if (!definite) details.outcome = 'unknown';
+    return new ApiError('gateway_send_failed', details);
   }
 
   private settle(ticket: Ticket | undefined, remembered: { status: number; body: object } | undefined): void {

@@ -29,3 +29,17 @@ export function gcra(storedTat: number | undefined, now: number, limit: GcraLimi
 export function perMinute(rate: number): GcraLimit {
   return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 4)) };
 }
+
+/**
+ * A provider's pace: `rate` sends per minute with at most one second's worth at once (at least one extra),
+ * so a burst from many callers is spread out instead of reaching WhatsApp together.
+ */
+export function providerPace(rate: number): GcraLimit {
+  return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 60)) };
+}
+
+/** The TAT that makes `limit` refuse until `until` (a provider said to slow down). */
+export function tatRefusingUntil(until: number, limit: GcraLimit): number {
+  const interval = limit.periodMs / limit.rate;
+  return until + interval * limit.burst;
+}

@@ -21,13 +21,14 @@ export class ProviderInbound {
   /** A WhatsApp user's message simulated by the operator on a sandbox instance (`/sandbox/inbound`, the CLI). */
   simulate(instance: Instance, body: unknown, rawBody: string, headers: InboundRequest['headers'] = {}): Promise<InboundResult> {
     if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
-    return this.accept(instance, { headers, rawBody, operator: true }, body);
+    return this.accept(instance, { headers, rawBody, operator: true }, () => body);
   }
 
-  async accept(instance: Instance, request: InboundRequest, body: unknown): Promise<InboundResult> {
+  /** `readBody` is called only once the request is verified: nothing unverified is parsed. */
+  async accept(instance: Instance, request: InboundRequest, readBody: () => unknown): Promise<InboundResult> {
     const provider = this.providers.get(instance.provider);
     const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
     if (!provider.verifyInbound(request, target)) throw new ApiError('invalid_provider_webhook', { provider: provider.name });
-    return this.inbound.receive(instance.id, provider.parseInbound(body, target));
+    return this.inbound.receive(instance.id, provider.parseInbound(readBody(), target));
   }
 }

@@ -1,4 +1,4 @@
-import { ProviderError, type Provider, type ProviderName } from './types';
+import { ProviderError, type Provider, type ProviderName, type ProviderSettings } from './types';
 
 /**
  * The providers this gateway can send through, by name. Each instance names its provider; an instance
@@ -13,6 +13,25 @@ export class ProviderRegistry {
 
   names(): ProviderName[] {
     return [...this.byName.values()].map((provider) => provider.name);
+  }
+
+  find(name: string): Provider | undefined {
+    return this.byName.get(name);
+  }
+
+  /** A provider's own validation of an instance's settings (the instances area calls it through InstanceService). */
+  readonly parseSettings = (name: string, given: ProviderSettings, current: ProviderSettings): ProviderSettings => {
+    const provider = this.byName.get(name);
+    return provider?.parseSettings ? provider.parseSettings(given, current) : { ...current, ...given };
+  };
+
+  /** Sends per minute the instance's provider allows it (the velocity step's provider pace); undefined: none. */
+  pacePerMinute(name: string, settings: ProviderSettings): number | undefined {
+    return this.byName.get(name)?.pacePerMinute?.(settings);
+  }
+
+  canSendTemplates(name: string): boolean {
+    return typeof this.byName.get(name)?.sendTemplate === 'function';
   }
 
   /** The provider of an instance; a definite refusal (nothing was sent) when it is not available. */

@@ -7,6 +7,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
 import type { ProviderSettings } from '../instances/service';
 
+export type { ProviderSettings } from '../instances/service';
+
 export type { ConnectionState, InboundEvent } from '../events/normalized';
 
 export const PROVIDER_NAMES = ['sandbox', 'evolution', 'cloud'] as const;
@@ -32,6 +34,31 @@ export interface ProviderInstance {
   name: string;
   settings: ProviderSettings;
 }
+
+/** A template message (Cloud API): an approved template's name, its language code and its body parameters in order. */
+export interface TemplatePayload {
+  name: string;
+  language: string;
+  bodyParameters: string[];
+}
+
+/**
+ * Why a send failed, safe to show a caller (`details.reason` of gateway_send_failed); the provider's own
+ * text stays in the log.
+ */
+export const SEND_FAILURE_REASONS = [
+  'recipient_not_on_whatsapp',
+  'instance_not_connected',
+  'provider_unauthorized',
+  'provider_rejected',
+  'outside_customer_service_window',
+  'template_rejected',
+  'media_rejected',
+  'provider_rate_limited',
+  'provider_unavailable',
+  'provider_timeout',
+] as const;
+export type SendFailureReason = (typeof SEND_FAILURE_REASONS)[number];
 
 export interface ProviderSendResult {
   /** The provider's own message id (WhatsApp's wamid, or the sandbox's generated id). */
@@ -64,6 +91,10 @@ export class ProviderError extends Error {
     message: string,
     readonly outcome: 'rejected' | 'unknown' = 'rejected',
     readonly providerStatus?: number,
+    /** What a caller may be told. */
+    readonly reason?: SendFailureReason,
+    /** The provider asked to slow down: the caller gets 429 sending_throttled with this Retry-After. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -75,10 +106,19 @@ export interface Provider {
   readonly name: ProviderName;
   sendText(instance: ProviderInstance, to: string, text: string): Promise<ProviderSendResult>;
   sendMedia(instance: ProviderInstance, to: string, media: MediaPayload, caption: string): Promise<ProviderSendResult>;
+  /** Only providers that can send WhatsApp templates (the Cloud API) have this. */
+  sendTemplate?(instance: ProviderInstance, to: string, template: TemplatePayload): Promise<ProviderSendResult>;
   connect(instance: ProviderInstance): Promise<ConnectResult>;
   connectionState(instance: ProviderInstance): Promise<ConnectionState>;
   /** Whether an inbound webhook really comes from this provider for this instance (token, signature). */
   verifyInbound(request: InboundRequest, instance: ProviderInstance): boolean;
   /** A verified webhook body, parsed into normalized events; a body it cannot read throws an InputError. */
   parseInbound(body: unknown, instance: ProviderInstance): InboundEvent[];
+  /**
+   * Validates settings given by the operator (create or update, merged over `current`) and returns what
+   * to store; a bad value throws an InputError naming the setting.
+   */
+  parseSettings?(given: ProviderSettings, current: ProviderSettings): ProviderSettings;
+  /** The provider's safe sends per minute for one instance (the velocity step's provider pace); none: no pace. */
+  pacePerMinute?(settings: ProviderSettings): number | undefined;
 }

@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { InputError } from '../../input-error';
 import { operatorInstanceJson } from '../../instances/presenter';
 import { suppressionJson } from '../../suppressions/presenter';
+import { settingsFromPairs } from '../../providers/settings';
 import { jsonOption, wholeNumber, type CliContext } from '../context';
 import { record, table } from '../format';
+import { collect, generatedSecrets, instanceProviderCommands, providerInstanceJson } from './instance-providers';
 
 /** `instances` (create, list, pause, resume) and `suppressions` (recipients an account may not message). */
-export function instanceCommands(program: Command, { withGateway, emit, getConfig }: CliContext): void {
+export function instanceCommands(program: Command, context: CliContext): void {
+  const { withGateway, emit, getConfig } = context;
   const instances = program.command('instances').description('WhatsApp instances');
   instances
     .command('create')
@@ -14,24 +17,28 @@ export function instanceCommands(program: Command, { withGateway, emit, getConfi
     .requiredOption('--account <id>', 'account id', wholeNumber)
     .requiredOption('--name <name>', 'unique name within the account, e.g. support-line')
     .option('--display-name <text>', 'name shown in events, e.g. "Support Line"')
-    .option('--provider <name>', 'the WhatsApp connection: sandbox (default: GATEWAY_PROVIDER)')
+    .option('--provider <name>', 'the WhatsApp connection: sandbox, evolution or cloud (default: GATEWAY_PROVIDER)')
+    .option('--setting <name=value>', 'a provider setting, repeatable (docs/connect-whatsapp.md lists them)', collect, [])
     .addOption(jsonOption())
-    .action((flags: { account: number; name: string; displayName?: string; provider?: string; json?: boolean }) =>
-      withGateway((gateway) => {
-        gateway.accounts.get(flags.account);
-        const provider = flags.provider ?? getConfig().provider;
-        const data = operatorInstanceJson(
-          gateway.instances.create({
+    .action(
+      (flags: { account: number; name: string; displayName?: string; provider?: string; setting: string[]; json?: boolean }) =>
+        withGateway((gateway) => {
+          gateway.accounts.get(flags.account);
+          const provider = flags.provider ?? getConfig().provider;
+          const instance = gateway.instances.create({
             accountId: flags.account,
             name: flags.name,
             displayName: flags.displayName,
             provider,
             // The sandbox is always connected; a real provider connects when it is paired.
             connectionState: provider === 'sandbox' ? 'connected' : 'disconnected',
-          }),
-        );
-        emit(flags.json, data, record(data));
-      }),
+            providerSettings: settingsFromPairs(flags.setting),
+          });
+          const generated = generatedSecrets(gateway, instance.id, flags.setting);
+          const data = { ...providerInstanceJson(gateway, instance), ...(generated ? { generated_secrets: generated } : {}) };
+          const note = generated ? `\nShown once: set this verify token in Meta's dashboard with the webhook URL above.\n` : '';
+          emit(flags.json, data, record(data) + note);
+        }),
     );
   instances
     .command('list')
@@ -69,6 +76,7 @@ export function instanceCommands(program: Command, { withGateway, emit, getConfi
         emit(flags.json, data, record(data));
       }),
     );
+  instanceProviderCommands(instances, context);
   const suppressions = program.command('suppressions').description('recipients an account may not message');
   suppressions
     .command('add')

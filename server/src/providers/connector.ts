@@ -1,0 +1,54 @@
+import type { InboundService } from '../events/inbound';
+import type { Instance, InstanceService } from '../instances/service';
+import type { ProviderRegistry } from './registry';
+import type { ConnectResult, ConnectionState, InboundEvent, ProviderInstance } from './types';
+
+/**
+ * Connecting an instance to WhatsApp (the CLI's `instances connect`, the operator API): the provider
+ * connects, and what it says (state, QR code) is recorded the same way as its webhooks, so the
+ * instance.* events go out once whichever way the news arrives.
+ */
+export class InstanceConnector {
+  constructor(
+    private readonly providers: ProviderRegistry,
+    private readonly instances: Pick<InstanceService, 'providerSettings' | 'get'>,
+    private readonly inbound: Pick<InboundService, 'receive'>,
+  ) {}
+
+  async connect(instance: Instance): Promise<ConnectResult> {
+    const result = await this.providers.get(instance.provider).connect(this.target(instance));
+    const reported: InboundEvent[] = [{ kind: 'connection', state: result.state }];
+    if (result.qr) reported.push({ kind: 'qr', qrAvailable: true, code: result.qr, pairingCode: result.pairingCode });
+    await this.inbound.receive(instance.id, reported);
+    return result;
+  }
+
+  /** Asks the provider for the state now and records it. */
+  async refresh(instance: Instance): Promise<ConnectionState> {
+    const state = await this.providers.get(instance.provider).connectionState(this.target(instance));
+    await this.inbound.receive(instance.id, [{ kind: 'connection', state }]);
+    return state;
+  }
+
+  /**
+   * Polls until the instance is connected (a webhook may also have said so), every `intervalMs`, for at
+   * most `timeoutMs`. `onPoll` sees each state (the CLI prints changes).
+   */
+  async waitUntilConnected(
+    instance: Instance,
+    options: { intervalMs: number; timeoutMs: number; sleep: (ms: number) => Promise<void>; now: () => number; onPoll?: (state: ConnectionState) => void },
+  ): Promise<boolean> {
+    const deadline = options.now() + options.timeoutMs;
+    for (;;) {
+      const state = await this.refresh(instance);
+      options.onPoll?.(state);
+      if (state === 'connected') return true;
+      if (options.now() >= deadline) return false;
+      await options.sleep(options.intervalMs);
+    }
+  }
+
+  private target(instance: Instance): ProviderInstance {
+    return { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
+  }
+}

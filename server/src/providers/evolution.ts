@@ -1,0 +1,469 @@
+/**
+ * Evolution API v2 (EvolutionAPI/evolution-api, read at release 2.3.6): the `apikey` header on every
+ * route, the instance name as the path suffix, errors as `{status, error, response:{message}}`, webhooks
+ * as `{event, instance, data, …}` with lower-case dotted event names. docs/connect-whatsapp.md tells the
+ * operator how to set it up; test/fakes/evolution-api.ts is the fake the contract tests run against.
+ */
+import { z } from 'zod';
+import { InputError } from '../input-error';
+import { ProviderHttp, retryAfterMs, type ProviderAnswer } from './http-client';
+import {
+  baseUrlSetting,
+  generatedSecret,
+  headerValue,
+  paceSetting,
+  parseProviderSettings,
+  providerWebhookUrl,
+  sameSecret,
+} from './settings';
+import {
+  ProviderError,
+  type ConnectResult,
+  type ConnectionState,
+  type InboundEvent,
+  type InboundRequest,
+  type MediaPayload,
+  type Provider,
+  type ProviderInstance,
+  type ProviderSendResult,
+  type ProviderSettings,
+} from './types';
+
+/** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
+export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
+
+/** Evolution itself has no rate limiter and its issues show bans after bursts (#2538, #2298): one send every 3 s. */
+export const EVOLUTION_DEFAULT_PACE_PER_MINUTE = 20;
+
+/** The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names). */
+export const EVOLUTION_WEBHOOK_EVENTS = [
+  'MESSAGES_UPSERT',
+  'MESSAGES_UPDATE',
+  'SEND_MESSAGE',
+  'CONNECTION_UPDATE',
+  'QRCODE_UPDATED',
+  'CALL',
+  'GROUPS_UPSERT',
+  'GROUP_UPDATE',
+  'GROUP_PARTICIPANTS_UPDATE',
+  'CHATS_UPDATE',
+] as const;
+
+const settingsSchema = z.strictObject({
+  baseUrl: baseUrlSetting,
+  apiKey: z.string().trim().min(1, 'must not be empty'),
+  /** The instance's name inside Evolution; the gateway instance id when not set. */
+  instanceName: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,100}$/, 'must be letters, digits, ".", "-" or "_"')
+    .optional(),
+  /** Phone number (digits) to get a pairing code for, besides the QR code. */
+  pairingNumber: z
+    .string()
+    .trim()
+    .regex(/^\+?\d{7,15}$/, 'must be a phone number in international format')
+    .transform((value) => value.replace(/^\+/, ''))
+    .optional(),
+  webhookToken: z.string().min(24, 'must be at least 24 characters'),
+  pacePerMinute: paceSetting.optional(),
+});
+export type EvolutionSettings = z.infer<typeof settingsSchema>;
+
+const evolutionError = z.looseObject({
+  status: z.number().optional(),
+  error: z.string().optional(),
+  response: z.looseObject({ message: z.unknown() }).optional(),
+});
+
+const stateAnswer = z.looseObject({
+  instance: z.looseObject({ state: z.string().optional() }),
+});
+
+const qrAnswer = z.looseObject({
+  pairingCode: z.string().nullish(),
+  code: z.string().nullish(),
+  base64: z.string().nullish(),
+  count: z.number().nullish(),
+});
+
+const sentAnswer = z.looseObject({ key: z.looseObject({ id: z.string().min(1) }) });
+
+export interface EvolutionOptions {
+  timeoutMs: number;
+  /** The gateway's public URL: Evolution posts webhooks to `<publicUrl>/providers/evolution/<instance id>`. */
+  publicUrl: string;
+}
+
+/** Evolution's connection states: `open`, `connecting`, `close` (and `refused` when the QR limit is reached). */
+function connectionStateOf(state: string | undefined): ConnectionState {
+  if (state === 'open') return 'connected';
+  if (state === 'connecting') return 'connecting';
+  return 'disconnected';
+}
+
+export class EvolutionProvider implements Provider {
+  readonly name = 'evolution' as const;
+  private readonly http: ProviderHttp;
+
+  constructor(private readonly options: EvolutionOptions) {
+    this.http = new ProviderHttp('evolution', { timeoutMs: options.timeoutMs });
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  parseSettings(given: ProviderSettings, current: ProviderSettings): ProviderSettings {
+    const merged = { ...current, ...given };
+    merged.webhookToken ??= generatedSecret();
+    return parseProviderSettings('evolution', settingsSchema, merged);
+  }
+
+  pacePerMinute(settings: ProviderSettings): number {
+    return typeof settings.pacePerMinute === 'number' ? settings.pacePerMinute : EVOLUTION_DEFAULT_PACE_PER_MINUTE;
+  }
+
+  webhookUrl(instanceId: string): string {
+    return providerWebhookUrl(this.options.publicUrl, 'evolution', instanceId);
+  }
+
+  async sendText(instance: ProviderInstance, to: string, text: string): Promise<ProviderSendResult> {
+    return this.send(instance, 'sendText', { number: digits(to), text });
+  }
+
+  async sendMedia(instance: ProviderInstance, to: string, media: MediaPayload, caption: string): Promise<ProviderSendResult> {
+    // Raw base64 without a data: prefix (Evolution's isBase64 refuses data URIs), or the https URL.
+    const body: Record<string, unknown> = {
+      number: digits(to),
+      mediatype: media.type,
+      mimetype: media.mimeType,
+      media: media.url ?? media.base64,
+    };
+    if (caption) body.caption = caption;
+    if (media.fileName) body.fileName = media.fileName;
+    return this.send(instance, 'sendMedia', body);
+  }
+
+  /**
+   * Creates the Evolution instance when it does not exist, points its webhook at the gateway (with the
+   * instance's secret token as a header Evolution sends back), then asks for the QR code and pairing code.
+   */
+  async connect(instance: ProviderInstance): Promise<ConnectResult> {
+    const settings = this.settings(instance);
+    const name = remoteName(instance, settings);
+    const webhook = {
+      enabled: true,
+      url: this.webhookUrl(instance.id),
+      headers: { [EVOLUTION_TOKEN_HEADER]: settings.webhookToken },
+      byEvents: false,
+      base64: false,
+      events: [...EVOLUTION_WEBHOOK_EVENTS],
+    };
+    const state = await this.call(settings, 'get', `/instance/connectionState/${encodeURIComponent(name)}`);
+    if (state.status === 404) {
+      const created = await this.call(settings, 'post', '/instance/create', {
+        instanceName: name,
+        integration: 'WHATSAPP-BAILEYS',
+        qrcode: false,
+        webhook,
+      });
+      if (created.status >= 300) throw this.failure(created, 'create the instance');
+    } else if (state.status >= 300) {
+      throw this.failure(state, 'read the connection state');
+    }
+    const set = await this.call(settings, 'post', `/webhook/set/${encodeURIComponent(name)}`, { webhook });
+    if (set.status >= 300) throw this.failure(set, 'set the webhook');
+    const current = stateAnswer.safeParse(state.body);
+    if (state.status < 300 && current.success && current.data.instance.state === 'open') return { state: 'connected' };
+
+    const query = settings.pairingNumber ? `?number=${settings.pairingNumber}` : '';
+    const answer = await this.call(settings, 'get', `/instance/connect/${encodeURIComponent(name)}${query}`);
+    if (answer.status >= 300) throw this.failure(answer, 'connect');
+    const opened = stateAnswer.safeParse(answer.body);
+    if (opened.success && opened.data.instance.state === 'open') return { state: 'connected' };
+    const qr = qrAnswer.safeParse(answer.body);
+    if (!qr.success || !qr.data.code) return { state: 'connecting' };
+    return { state: 'qr', qr: qr.data.code, pairingCode: qr.data.pairingCode ?? undefined };
+  }
+
+  async connectionState(instance: ProviderInstance): Promise<ConnectionState> {
+    const settings = this.settings(instance);
+    const answer = await this.call(settings, 'get', `/instance/connectionState/${encodeURIComponent(remoteName(instance, settings))}`);
+    if (answer.status === 404) return 'disconnected';
+    if (answer.status >= 300) throw this.failure(answer, 'read the connection state');
+    const parsed = stateAnswer.safeParse(answer.body);
+    return connectionStateOf(parsed.success ? parsed.data.instance.state : undefined);
+  }
+
+  /** Evolution signs nothing; each instance's webhook carries its secret token in a header (set at connect). */
+  verifyInbound(request: InboundRequest, instance: ProviderInstance): boolean {
+    const expected = typeof instance.settings.webhookToken === 'string' ? instance.settings.webhookToken : undefined;
+    return sameSecret(headerValue(request.headers[EVOLUTION_TOKEN_HEADER]), expected);
+  }
+
+  parseInbound(body: unknown): InboundEvent[] {
+    return parseEvolutionWebhook(body);
+  }
+
+  /** Validated once per settings object (the instances area hands out the same one until it changes). */
+  private readonly validated = new WeakMap<object, unknown>();
+
+  private settings(instance: ProviderInstance): EvolutionSettings {
+    const known = this.validated.get(instance.settings);
+    if (known) return known as ReturnType<typeof settingsSchema.parse>;
+    const parsed = settingsSchema.safeParse(instance.settings);
+    if (parsed.success) this.validated.set(instance.settings, parsed.data);
+    if (!parsed.success) {
+      throw new ProviderError('evolution: the instance settings are incomplete (instances update)', 'rejected', undefined, 'provider_unauthorized');
+    }
+    return parsed.data;
+  }
+
+  private call(settings: EvolutionSettings, method: 'get' | 'post', path: string, data?: unknown): Promise<ProviderAnswer> {
+    return this.http.request({ method, url: `${settings.baseUrl}${path}`, data, headers: { apikey: settings.apiKey } });
+  }
+
+  private async send(instance: ProviderInstance, route: 'sendText' | 'sendMedia', body: unknown): Promise<ProviderSendResult> {
+    const settings = this.settings(instance);
+    const answer = await this.call(settings, 'post', `/message/${route}/${encodeURIComponent(remoteName(instance, settings))}`, body);
+    if (answer.status >= 300) throw this.failure(answer, route);
+    const sent = sentAnswer.safeParse(answer.body);
+    // It answered success without a message id: the message may well have gone out.
+    if (!sent.success) throw new ProviderError(`evolution ${route}: ${answer.status} without key.id`, 'unknown', answer.status, 'provider_rejected');
+    return { messageId: sent.data.key.id };
+  }
+
+  /** Evolution's error answer as a ProviderError: the raw text for the log, a safe reason for the caller. */
+  private failure(answer: ProviderAnswer, doing: string): ProviderError {
+    const parsed = evolutionError.safeParse(answer.body);
+    const messages = parsed.success ? parsed.data.response?.message : undefined;
+    const list = Array.isArray(messages) ? messages : messages === undefined ? [] : [messages];
+    const text = `evolution ${doing}: ${answer.status} ${JSON.stringify(list).slice(0, 500)}`;
+    const notOnWhatsApp = list.some((item) => typeof item === 'object' && item !== null && (item as { exists?: unknown }).exists === false);
+    const flat = JSON.stringify(list).toLowerCase();
+    if (answer.status === 401 || answer.status === 403) return new ProviderError(text, 'rejected', answer.status, 'provider_unauthorized');
+    if (answer.status === 429) {
+      return new ProviderError(text, 'rejected', answer.status, 'provider_rate_limited', retryAfterMs(answer.headers['retry-after'], Date.now()) ?? 60_000);
+    }
+    if (notOnWhatsApp) return new ProviderError(text, 'rejected', answer.status, 'recipient_not_on_whatsapp');
+    if (answer.status === 404 || flat.includes('connection closed') || flat.includes('does not exist')) {
+      return new ProviderError(text, 'rejected', answer.status, 'instance_not_connected');
+    }
+    if (answer.status === 400) {
+      const media = flat.includes('media') || flat.includes('base64') || flat.includes('file name');
+      return new ProviderError(text, 'rejected', answer.status, media ? 'media_rejected' : 'provider_rejected');
+    }
+    // A 5xx may come after the message left: its outcome is unknown.
+    return new ProviderError(text, answer.status >= 500 ? 'unknown' : 'rejected', answer.status, 'provider_unavailable');
+  }
+}
+
+/**
+ * The instance's name in Evolution. Evolution's names are global to the server while ours are per
+ * account, so the default is the gateway instance id: two accounts' "support-line" never meet.
+ */
+function remoteName(instance: ProviderInstance, settings: EvolutionSettings): string {
+  return settings.instanceName ?? instance.id;
+}
+
+/** "+966501234567" → "966501234567": Evolution's `number` (createJid strips "+" itself; we never send it). */
+function digits(phone: string): string {
+  return phone.replace(/\D/g, '');
+}
+
+// ---- inbound ---------------------------------------------------------------------------------------------
+
+const envelope = z.looseObject({
+  event: z.string(),
+  instance: z.string().optional(),
+  data: z.unknown(),
+});
+
+const messageKey = z.looseObject({
+  remoteJid: z.string(),
+  fromMe: z.boolean().optional(),
+  id: z.string().min(1),
+  participant: z.string().nullish(),
+  participantAlt: z.string().nullish(),
+  remoteJidAlt: z.string().nullish(),
+  addressingMode: z.string().nullish(),
+  senderPn: z.string().nullish(),
+});
+
+const upsertData = z.looseObject({
+  key: messageKey,
+  pushName: z.string().nullish(),
+  message: z.record(z.string(), z.unknown()).nullish(),
+  messageType: z.string().optional(),
+  messageTimestamp: z.union([z.number(), z.string()]).nullish(),
+});
+
+const updateData = z.looseObject({
+  keyId: z.string().min(1),
+  remoteJid: z.string().nullish(),
+  fromMe: z.boolean().optional(),
+  status: z.string(),
+});
+
+const connectionData = z.looseObject({ state: z.string() });
+
+const qrData = z.looseObject({
+  qrcode: z.looseObject({ code: z.string().nullish(), pairingCode: z.string().nullish() }).optional(),
+  message: z.string().optional(),
+});
+
+const callData = z.looseObject({
+  id: z.string().optional(),
+  from: z.string().optional(),
+  status: z.string(),
+  date: z.union([z.string(), z.number()]).optional(),
+});
+
+const withId = z.looseObject({ id: z.string() });
+const chatData = z.looseObject({ remoteJid: z.string().optional(), id: z.string().optional() });
+
+/** Evolution's `messages.update` statuses (src/utils/renderStatus.ts) in the message log's words. */
+const STATUS_OF: Record<string, string> = {
+  SERVER_ACK: 'sent',
+  DELIVERY_ACK: 'delivered',
+  READ: 'read',
+  PLAYED: 'read',
+  ERROR: 'failed',
+};
+
+/** Baileys message content keys → our message_type. */
+const MESSAGE_TYPES: Record<string, string> = {
+  conversation: 'text',
+  extendedTextMessage: 'text',
+  imageMessage: 'image',
+  videoMessage: 'video',
+  ptvMessage: 'video',
+  audioMessage: 'audio',
+  documentMessage: 'document',
+  documentWithCaptionMessage: 'document',
+  stickerMessage: 'sticker',
+  locationMessage: 'location',
+  liveLocationMessage: 'location',
+  contactMessage: 'contact',
+  contactsArrayMessage: 'contact',
+  reactionMessage: 'reaction',
+  pollCreationMessage: 'poll',
+};
+
+/** A JID's phone in E.164: "966501234567@s.whatsapp.net" or "966501234567:12@s.whatsapp.net" → "+966501234567". */
+export function phoneOfJid(jid: string | null | undefined): string | undefined {
+  if (!jid) return undefined;
+  const match = /^(\d{6,15})(?::\d+)?@(s\.whatsapp\.net|c\.us)$/.exec(jid);
+  return match ? `+${match[1]}` : undefined;
+}
+
+/**
+ * The sender's phone. A `@lid` address (WhatsApp's privacy id) has no phone in it: Evolution 2.3.x puts
+ * the phone JID in `remoteJidAlt` (or `participantAlt` in groups; older versions `senderPn`), and opt-out and
+ * the conversation window must work on phones.
+ */
+function senderPhone(key: z.infer<typeof messageKey>, group: boolean): string | undefined {
+  if (group) return phoneOfJid(key.participant) ?? phoneOfJid(key.participantAlt) ?? phoneOfJid(key.senderPn);
+  return phoneOfJid(key.remoteJid) ?? phoneOfJid(key.remoteJidAlt) ?? phoneOfJid(key.senderPn);
+}
+
+function textOf(message: Record<string, unknown> | null | undefined): { type: string; text: string } {
+  if (!message) return { type: 'unknown', text: '' };
+  if (typeof message.conversation === 'string') return { type: 'text', text: message.conversation };
+  for (const [key, value] of Object.entries(message)) {
+    const type = MESSAGE_TYPES[key];
+    if (!type) continue;
+    const content = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+    const text = typeof content.caption === 'string' ? content.caption : typeof content.text === 'string' ? content.text : '';
+    return { type, text };
+  }
+  const first = Object.keys(message).find((key) => key.endsWith('Message'));
+  return { type: first ? first.replace(/Message$/, '') : 'unknown', text: '' };
+}
+
+function seconds(value: number | string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const number = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(number) && number > 0 ? number * 1000 : undefined;
+}
+
+const items = (data: unknown): unknown[] => (Array.isArray(data) ? data : [data]);
+
+function parseItems<T>(schema: z.ZodType<T>, data: unknown): T[] {
+  return items(data).flatMap((item) => {
+    const parsed = schema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+/** One Evolution webhook delivery → normalized events. Unknown events and items it cannot read give none. */
+export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
+  const parsed = envelope.safeParse(body);
+  if (!parsed.success) throw new InputError('not an Evolution API webhook (event and data expected)');
+  const { event, data } = parsed.data;
+  switch (event.toLowerCase().replace(/_/g, '.')) {
+    case 'messages.upsert':
+      return parseItems(upsertData, data).flatMap((item): InboundEvent[] => {
+        // Our own sends come back as send.message; what the phone itself sends is not an inbound message.
+        if (item.key.fromMe) return [];
+        const group = item.key.remoteJid.endsWith('@g.us');
+        const from = senderPhone(item.key, group);
+        if (!from) return [];
+        const { type, text } = textOf(item.message);
+        return [
+          {
+            kind: 'message',
+            providerMessageId: item.key.id,
+            from,
+            text,
+            messageType: type,
+            groupId: group ? item.key.remoteJid : undefined,
+            receivedAt: seconds(item.messageTimestamp),
+          },
+        ];
+      });
+    case 'send.message':
+      // A send of ours, reported by Evolution: `sent`, which never moves a message back.
+      return parseItems(upsertData, data).map((item) => ({ kind: 'status', providerMessageId: item.key.id, status: 'sent', providerStatus: 'SEND_MESSAGE' }));
+    case 'messages.update':
+      return parseItems(updateData, data).flatMap((item): InboundEvent[] => {
+        const status = STATUS_OF[item.status];
+        if (item.fromMe === false || !status) return [];
+        return [{ kind: 'status', providerMessageId: item.keyId, status, providerStatus: item.status }];
+      });
+    case 'connection.update':
+      return parseItems(connectionData, data).map((item) => ({ kind: 'connection', state: connectionStateOf(item.state) }));
+    case 'qrcode.updated':
+      return parseItems(qrData, data).map((item) =>
+        item.qrcode?.code
+          ? { kind: 'qr', qrAvailable: true, code: item.qrcode.code, pairingCode: item.qrcode.pairingCode ?? undefined }
+          : { kind: 'qr', qrAvailable: false },
+      );
+    case 'call':
+      return parseItems(callData, data).flatMap((item): InboundEvent[] => {
+        if (item.status !== 'offer' && item.status !== 'timeout') return [];
+        return [
+          {
+            kind: 'call',
+            missed: item.status === 'timeout',
+            from: phoneOfJid(item.from),
+            callStatus: item.status,
+            providerEventId: item.id ? `call:${item.id}:${item.status}` : undefined,
+          },
+        ];
+      });
+    case 'groups.upsert':
+    case 'groups.update':
+    case 'group.update':
+    case 'group-participants.update':
+      return parseItems(withId, data).map((item) => ({ kind: 'group', groupId: item.id }));
+    case 'chats.update':
+      return parseItems(chatData, data).map((item) => {
+        const jid = item.remoteJid ?? item.id;
+        return { kind: 'conversation', conversationId: phoneOfJid(jid) ?? jid };
+      });
+    default:
+      return [];
+  }
+}

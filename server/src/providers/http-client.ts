@@ -1,0 +1,88 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosRequestConfig, isAxiosError } from 'axios';
+import { ProviderError } from './types';
+
+/** A provider's answer: its HTTP status and parsed body, whatever the status. */
+export interface ProviderAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | undefined>;
+}
+
+export interface ProviderHttpOptions {
+  /** Per attempt: a send that gets no answer in this time has an unknown outcome (never retried). */
+  timeoutMs: number;
+  /** Sockets kept per provider host (keep-alive). */
+  maxSockets?: number;
+}
+
+/** Errors that prove the request never reached the provider: the send certainly did not happen. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL', 'ERR_BAD_OPTION_VALUE']);
+
+/**
+ * One keep-alive HTTP client per provider (axios over pooled agents). Every answer comes back as
+ * {status, body}, so each provider maps its own error shapes; a transport failure becomes a ProviderError:
+ * `rejected` when the request provably never left, `unknown` otherwise (a timeout, a reset mid-answer).
+ */
+export class ProviderHttp {
+  private readonly client: AxiosInstance;
+  private readonly agents: (http.Agent | https.Agent)[];
+
+  constructor(
+    readonly providerName: string,
+    options: ProviderHttpOptions,
+  ) {
+    const maxSockets = options.maxSockets ?? 256;
+    const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+    const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+    this.agents = [httpAgent, httpsAgent];
+    this.client = axios.create({
+      timeout: options.timeoutMs,
+      httpAgent,
+      httpsAgent,
+      maxRedirects: 0,
+      // Every status is an answer; the provider decides what it means.
+      validateStatus: () => true,
+      maxContentLength: 1024 * 1024,
+      maxBodyLength: 64 * 1024 * 1024,
+      transitional: { clarifyTimeoutError: true },
+    });
+  }
+
+  async request(config: AxiosRequestConfig): Promise<ProviderAnswer> {
+    try {
+      const answer = await this.client.request({ responseType: 'json', ...config });
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(answer.headers)) headers[name.toLowerCase()] = value === undefined ? undefined : String(value);
+      return { status: answer.status, body: answer.data as unknown, headers };
+    } catch (error) {
+      throw this.transportError(error);
+    }
+  }
+
+  /** Closes the pooled connections (a CLI command or a stopping gateway must not wait for them). */
+  close(): void {
+    for (const agent of this.agents) agent.destroy();
+  }
+
+  private transportError(error: unknown): ProviderError {
+    const code = isAxiosError(error) ? error.code : undefined;
+    const text = error instanceof Error ? error.message : 'request failed';
+    if (code && NOT_SENT_CODES.has(code)) {
+      return new ProviderError(`${this.providerName}: ${text}`, 'rejected', undefined, 'provider_unavailable');
+    }
+    if (code === 'ETIMEDOUT' || code === 'ECONNABORTED') {
+      return new ProviderError(`${this.providerName}: no answer in time (${text})`, 'unknown', undefined, 'provider_timeout');
+    }
+    return new ProviderError(`${this.providerName}: ${text}`, 'unknown', undefined, 'provider_unavailable');
+  }
+}
+
+/** Seconds or an HTTP date in Retry-After, as milliseconds; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
