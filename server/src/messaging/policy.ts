@@ -1,3 +1,5 @@
+import confusables from 'unhomoglyph/data.json';
+
 /**
  * The content policy scorer: deterministic points per finding, refused at BLOCK_THRESHOLD or above.
  * README "Content policy" lists every rule and number; keep the two in step.
@@ -45,7 +47,6 @@ const ENGLISH_MARKETING = [
   "don't miss",
   'cheap',
 ];
-const PERCENT_OFF = /\b\d{1,3}\s?%\s?off\b/i;
 
 const ARABIC_MARKETING = [
   'عرض خاص',
@@ -84,21 +85,63 @@ const SHORTENERS = new Set([
   'v.gd',
 ]);
 
-/** Lower case, Arabic diacritics and tatweel removed, alef/teh marbuta/yeh forms folded: one spelling per word. */
+/**
+ * Unicode's confusables.txt (UTS #39), as packaged by unhomoglyph: each look-alike code point mapped to
+ * its prototype ("а" Cyrillic → "a", "ο" Greek → "o"). Both the text and the phrase lists go through it,
+ * so a phrase matches whatever mix of scripts spells it.
+ */
+const CONFUSABLE_PROTOTYPES = new Map<string, string>(Object.entries(confusables as Record<string, string>));
+
+/** Format characters (category Cf: zero-width space and joiners, bidi controls, soft hyphen…) and combining marks. */
+const FORMAT_CHARACTERS = /\p{Cf}/gu;
+const COMBINING_MARKS = /\p{Mn}/gu;
+
+/** The UTS #39 skeleton of already decomposed text: every code point replaced by its prototype. */
+function confusableSkeleton(text: string): string {
+  let skeleton = '';
+  for (const character of text) skeleton += CONFUSABLE_PROTOTYPES.get(character) ?? character;
+  return skeleton;
+}
+
+/**
+ * One comparable form per text, used for content matching, the content hash and keywords: NFKC, lower case,
+ * format characters removed (so zero-width spaces hide nothing), Arabic alef/teh marbuta/yeh forms folded,
+ * diacritics and tatweel removed, then look-alike letters folded to their skeleton. The result is for
+ * comparing, not for reading ("m" becomes "rn", as in Unicode's table).
+ */
 export function normalizeForMatching(text: string): string {
-  return text
+  const folded = text
     .normalize('NFKC')
+    .replace(FORMAT_CHARACTERS, '')
     .toLowerCase()
-    .replace(/[\u064B-\u065F\u0670\u0640]/g, '')
     .replace(/[\u0622\u0623\u0625\u0671]/g, '\u0627')
     .replace(/\u0629/g, '\u0647')
     .replace(/\u0649/g, '\u064A')
+    .replace(/\u0640/g, '')
+    .normalize('NFD')
+    .replace(COMBINING_MARKS, '');
+  return confusableSkeleton(folded)
+    .normalize('NFD')
+    .replace(COMBINING_MARKS, '')
+    .toLowerCase()
     .replace(/\s+/g, ' ')
     .trim();
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const ENGLISH_PATTERN = new RegExp(`\\b(?:${ENGLISH_MARKETING.map(escapeRegExp).join('|')})\\b`, 'g');
+/** Each phrase's matching form, back to the phrase as written (findings report the readable phrase). */
+const ENGLISH_FORMS = new Map(ENGLISH_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
+const ARABIC_FORMS = new Map(ARABIC_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
+const ENGLISH_PATTERN = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${[...ENGLISH_FORMS.keys()].map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
+  'gu',
+);
+/** "50% off" in the skeleton's alphabet: digits, "%" and "off" as the confusables table spells them. */
+const DIGIT_FORMS = [...new Set('0123456789'.split('').map(normalizeForMatching))];
+const PERCENT_OFF = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${DIGIT_FORMS.map(escapeRegExp).join('|')}){1,3} ?${escapeRegExp(normalizeForMatching('%'))} ?${escapeRegExp(normalizeForMatching('off'))}(?![\\p{L}\\p{N}])`,
+  'u',
+);
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\/[^\s<>"']*/gi;
 
 function hostOf(link: string): string {
@@ -118,9 +161,9 @@ export interface ContentFindings {
 
 export function inspectContent(text: string): ContentFindings {
   const normalized = normalizeForMatching(text);
-  const phrases = new Set<string>(normalized.match(ENGLISH_PATTERN) ?? []);
+  const phrases = new Set<string>((normalized.match(ENGLISH_PATTERN) ?? []).map((form) => ENGLISH_FORMS.get(form) ?? form));
   if (PERCENT_OFF.test(normalized)) phrases.add('% off');
-  for (const phrase of ARABIC_MARKETING) if (normalized.includes(phrase)) phrases.add(phrase);
+  for (const [form, phrase] of ARABIC_FORMS) if (normalized.includes(form)) phrases.add(phrase);
   const links = text.match(URL_PATTERN) ?? [];
   const shortenerHosts = [...new Set(links.map(hostOf).filter((host) => SHORTENERS.has(host)))];
   return { marketingPhrases: [...phrases], links, shortenerHosts };
