@@ -59,7 +59,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   const getConfig = () => (config ??= loadConfig(io.env, io.cwd));
 
   const withGateway = async <T>(fn: (gateway: Gateway) => T | Promise<T>): Promise<T> => {
-    const gateway = new Gateway({ databasePath: getConfig().databasePath });
+    // The same destination rules as the API (GATEWAY_WEBHOOK_BLOCK_PRIVATE) for `webhooks create`.
+    const gateway = new Gateway({ databasePath: getConfig().databasePath, delivery: { allowPrivate: getConfig().webhooks.allowPrivate } });
     try {
       return await fn(gateway);
     } finally {
