@@ -101,6 +101,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
       .option('--monthly-limit <n|plan>', 'reviewed custom monthly limit, or "plan"', numberOrPlan)
       .option('--instance-rate <n|plan>', 'sends per minute per instance, or "plan"', numberOrPlan)
       .option('--recipient-rate <n|plan>', 'sends per minute per recipient, or "plan"', numberOrPlan)
+      .option('--webhook-limit <n|plan>', 'reviewed limit of customer webhook subscriptions, or "plan"', numberOrPlan)
       .option('--api-access <on|off|plan>', 'API Access module override', onOffPlan)
       .option('--threecx <on|off|plan>', '3CX module override', onOffPlan)
       .option('--opt-out-keywords <list|default>', 'comma-separated whole-message opt-out keywords, or "default"')
@@ -114,6 +115,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     monthlyLimit?: OrPlan<number>;
     instanceRate?: OrPlan<number>;
     recipientRate?: OrPlan<number>;
+    webhookLimit?: OrPlan<number>;
     apiAccess?: OrPlan<boolean>;
     threecx?: OrPlan<boolean>;
     optOutKeywords?: string;
@@ -131,6 +133,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     monthlyLimit: planValue(flags.monthlyLimit),
     instanceRatePerMinute: planValue(flags.instanceRate),
     recipientRatePerMinute: planValue(flags.recipientRate),
+    webhookLimit: planValue(flags.webhookLimit),
     apiAccess: planValue(flags.apiAccess),
     threecx: planValue(flags.threecx),
   });
@@ -328,8 +331,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .addOption(jsonOption())
     .action((flags: { account: number; url: string; events: string; instance?: string; json?: boolean }) =>
       withGateway(async (gateway) => {
-        gateway.accounts.get(flags.account);
+        const account = gateway.accounts.get(flags.account);
         const { webhook, secret } = await gateway.webhooks.create({
+          limit: account.webhookLimit.limit,
           accountId: flags.account,
           destinationUrl: flags.url,
           events: flags.events.split(',').map((type) => type.trim()).filter(Boolean),
@@ -347,7 +351,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
     .action((flags: { account?: number; json?: boolean }) =>
       withGateway((gateway) => {
         const rows = gateway.webhooks.list(flags.account).map((webhook) => ({ ...webhookJson(webhook), account_id: webhook.accountId }));
-        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason']));
+        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason', 'health']));
       }),
     );
   for (const [verb, description] of [

@@ -5,9 +5,10 @@ import { ApiError } from '../http/errors';
 import { readJsonObject } from '../http/json-body';
 import { InputError } from '../input-error';
 import { SandboxProvider } from '../providers/sandbox';
-import { WebhookInputError, type Webhook } from './webhooks';
+import { WebhookInputError, WebhookLimitError, type Webhook } from './webhooks';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const webhookJson = (webhook: Webhook) => ({
   id: webhook.id,
@@ -18,6 +19,13 @@ export const webhookJson = (webhook: Webhook) => ({
   disabled_reason: webhook.disabledReason,
   created_at: iso(webhook.createdAt),
   updated_at: iso(webhook.updatedAt),
+  health: {
+    last_success_at: isoOrNull(webhook.health.lastSuccessAt),
+    last_failure_at: isoOrNull(webhook.health.lastFailureAt),
+    last_failure_reason: webhook.health.lastFailureReason,
+    consecutive_failures: webhook.health.consecutiveFailures,
+    pending_deliveries: webhook.health.pendingDeliveries,
+  },
 });
 
 /** Customer webhook subscriptions (Bearer key, own account only) and the sandbox's inbound simulation (operator). */
@@ -34,7 +42,7 @@ export function registerEventRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post('/api/webhooks', async (ctx: Context) => {
-    const { id: accountId } = account(ctx);
+    const { id: accountId, webhookLimit } = account(ctx);
     const body = await readJsonObject(ctx);
     const allowed = new Set(['destination_url', 'events', 'instance_id']);
     const unknown = Object.keys(body).filter((key) => !allowed.has(key));
@@ -47,11 +55,13 @@ export function registerEventRoutes(router: Router, deps: AppDeps): void {
         destinationUrl: body.destination_url,
         events: body.events,
         instanceId: body.instance_id,
+        limit: webhookLimit.limit,
       });
       ctx.status = 201;
       ctx.body = { success: true, webhook: webhookJson(webhook), signing_secret: secret };
     } catch (error) {
       if (error instanceof WebhookInputError) throw new ApiError('validation_error', { fields: error.fields });
+      if (error instanceof WebhookLimitError) throw new ApiError('webhook_limit_reached', { limit: error.limit, used: error.used });
       throw error;
     }
   });

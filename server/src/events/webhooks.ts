@@ -16,6 +16,16 @@ export interface Webhook {
   disabledReason: string | null;
   createdAt: number;
   updatedAt: number;
+  health: WebhookHealth;
+}
+
+/** How deliveries to a subscription are going (README "Delivery and retries"). */
+export interface WebhookHealth {
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastFailureReason: string | null;
+  consecutiveFailures: number;
+  pendingDeliveries: number;
 }
 
 export interface WebhookInput {
@@ -23,9 +33,14 @@ export interface WebhookInput {
   destinationUrl: unknown;
   events: unknown;
   instanceId?: unknown;
+  /**
+   * The account's subscription limit (`Account.webhookLimit.limit`); the API and the CLI pass it.
+   * Without it no limit applies.
+   */
+  limit?: number;
 }
 
-const toWebhook = (row: WebhookRow): Webhook => ({
+const toWebhook = (row: WebhookRow, pendingDeliveries: number): Webhook => ({
   id: row.id,
   accountId: row.account_id,
   destinationUrl: row.destination_url,
@@ -35,12 +50,29 @@ const toWebhook = (row: WebhookRow): Webhook => ({
   disabledReason: row.disabled_reason,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  health: {
+    lastSuccessAt: row.last_success_at,
+    lastFailureAt: row.last_failure_at,
+    lastFailureReason: row.last_failure_reason,
+    consecutiveFailures: row.consecutive_failures,
+    pendingDeliveries,
+  },
 });
 
 /** A field-level refusal; the HTTP layer turns `fields` into a validation_error's details. */
 export class WebhookInputError extends InputError {
   constructor(readonly fields: Record<string, string>) {
     super(Object.entries(fields).map(([field, reason]) => `${field} ${reason}`).join('; '));
+  }
+}
+
+/** The account already holds as many subscriptions as it may; the API answers 422 webhook_limit_reached. */
+export class WebhookLimitError extends InputError {
+  constructor(
+    readonly limit: number,
+    readonly used: number,
+  ) {
+    super(`the account has ${used} webhook subscriptions and may have at most ${limit}; delete one or ask for a reviewed higher limit`);
   }
 }
 
@@ -92,20 +124,33 @@ export class WebhookService {
       disabled_reason: null,
       created_at: now,
       updated_at: now,
+      last_success_at: null,
+      last_failure_at: null,
+      last_failure_reason: null,
+      consecutive_failures: 0,
     };
-    this.repo.insertWebhook(row);
-    return { webhook: toWebhook(row), secret };
+    // Counted and inserted in one write transaction, so concurrent creations (API and CLI) cannot pass the limit.
+    this.repo.transaction(() => {
+      const used = this.repo.countWebhooks(input.accountId);
+      if (input.limit !== undefined && used >= input.limit) throw new WebhookLimitError(input.limit, used);
+      this.repo.insertWebhook(row);
+    });
+    return { webhook: toWebhook(row, 0), secret };
   }
 
   list(accountId?: number): Webhook[] {
-    return this.repo.listWebhooks(accountId).map(toWebhook);
+    return this.repo.listWebhooks(accountId).map((row) => this.withHealth(row));
+  }
+
+  private withHealth(row: WebhookRow): Webhook {
+    return toWebhook(row, this.repo.pendingDeliveryCount(row.id));
   }
 
   /** The webhook if it exists and (when accountId is given) belongs to that account. */
   find(id: string, accountId?: number): Webhook | undefined {
     const row = this.repo.findWebhook(id);
     if (!row || (accountId !== undefined && row.account_id !== accountId)) return undefined;
-    return toWebhook(row);
+    return this.withHealth(row);
   }
 
   get(id: string): Webhook {

@@ -79,6 +79,10 @@ export const ERROR_TABLE = {
   not_found: { status: 404, message: 'The requested resource was not found.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this route.' },
   invalid_admin_token: { status: 401, message: 'A valid operator token is required.' },
+  webhook_limit_reached: {
+    status: 422,
+    message: 'This account has reached its webhook subscription limit. Delete a subscription or request a reviewed higher limit.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
