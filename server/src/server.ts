@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Config } from './config';
 import { bootstrapIfEmpty, ensureOperatorToken, type BootstrapResult } from './bootstrap';
+import { dataDirExposure } from './db';
 import { lockDataDir } from './db/lock';
 import { Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
@@ -25,6 +26,8 @@ export async function startServer(
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const lock = lockDataDir(config.dataDir);
+  const exposure = dataDirExposure(config.dataDir);
+  if (exposure) logger.warn({ dataDir: config.dataDir }, exposure);
   let gateway: Gateway | undefined;
   let server: http.Server;
   let bootstrap: BootstrapResult | undefined;
