@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { bootstrapIfEmpty, ensureOperatorToken, type BootstrapResult } from './bootstrap';
 import { dataDirExposure } from './db';
 import { lockDataDir } from './db/lock';
+import { capConnections } from './connections';
 import { Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
 
@@ -38,9 +39,17 @@ export async function startServer(
     operatorToken = ensureOperatorToken(gateway, config.adminToken);
     const recovered = gateway.sends.recoverInterruptedSends();
     if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
-    server = http.createServer(gateway.createApp().callback());
+    server = http.createServer(
+      {
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        // How often Node enforces the two timeouts above (its default, 30 s, would stretch them).
+        connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+      },
+      gateway.createApp().callback(),
+    );
     server.keepAliveTimeout = 5_000;
-    server.requestTimeout = 60_000;
+    capConnections(server, config.http.maxConnections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
