@@ -155,7 +155,7 @@ describe('the data-folder lock', () => {
       await Promise.all(pair.map(({ child }) => exited(child)));
     }
     expect(outcomes).toEqual(new Array(20).fill(['locked', 'refused']));
-  });
+  }, 90_000);
 
   it('a holder killed with SIGKILL leaves nothing that blocks the next start', async () => {
     const holder = contender(dir);

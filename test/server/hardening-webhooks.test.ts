@@ -112,7 +112,7 @@ describe('fair delivery between tenants', () => {
       setTimeout(() => {
         inFlight -= 1;
         res.writeHead(answer).end();
-      }, 30);
+      }, 50);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
