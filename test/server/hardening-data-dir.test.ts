@@ -86,9 +86,16 @@ describe('data folder permissions', () => {
 
 describe('the data-folder lock', () => {
   const distLock = path.resolve(__dirname, '../../server/dist/server/src/db/lock.js');
+  /** Every process a test started, ended afterwards even when the test failed half-way. */
+  const spawned: ChildProcessWithoutNullStreams[] = [];
+  afterEach(async () => {
+    const running = spawned.splice(0).filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.all(running.map(exited));
+  });
 
   /** A process that takes the lock when told "go" on stdin, says what happened, and holds on until stdin closes. */
-  function contender(dataDir: string): { child: ChildProcessWithoutNullStreams; result: Promise<string> } {
+  function contender(dataDir: string): { child: ChildProcessWithoutNullStreams; ready: Promise<void>; result: Promise<string> } {
     const script = `
       const { lockDataDir } = require(${JSON.stringify(distLock)});
       process.stdin.once('data', () => {
@@ -100,20 +107,24 @@ describe('the data-folder lock', () => {
       });
       process.stdout.write('ready\\n');`;
     const child = spawn(process.execPath, ['-e', script]);
+    spawned.push(child);
     let output = '';
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
     const result = new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         const lines = output.split('\n').filter(Boolean);
+        if (lines.length >= 1) onReady();
         if (lines.length >= 2) resolve(lines[1]);
       });
       child.on('exit', (code) => reject(new Error(`contender exited (${code}) after: ${output}`)));
     });
-    return { child, result };
+    // Whoever is not awaiting the result when a failed test ends the process must not see an unhandled rejection.
+    result.catch(() => undefined);
+    return { child, ready, result };
   }
 
-  const ready = (child: ChildProcessWithoutNullStreams) =>
-    new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const exited = (child: ChildProcessWithoutNullStreams) =>
     new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
@@ -130,6 +141,7 @@ describe('the data-folder lock', () => {
 
   it('a stale gateway.pid naming an unrelated live process does not block the start', async () => {
     const unrelated = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    spawned.push(unrelated);
     try {
       fs.writeFileSync(path.join(dir, 'gateway.pid'), `${unrelated.pid}\n`);
       const lock = lockDataDir(dir);
@@ -142,24 +154,30 @@ describe('the data-folder lock', () => {
     }
   });
 
-  it('two processes starting at once on a stale lock never both get it (20 trials)', async () => {
+  it('processes starting at once on a stale lock never both get it (20 trials of 4 contenders, 5 at a time)', async () => {
     const outcomes: string[][] = [];
-    for (let trial = 0; trial < 20; trial += 1) {
-      fs.writeFileSync(path.join(dir, 'gateway.pid'), `${await deadPid()}\n`);
-      const pair = [contender(dir), contender(dir)];
-      await Promise.all(pair.map(({ child }) => ready(child)));
-      for (const { child } of pair) child.stdin.write('go\n');
-      const results = await Promise.all(pair.map(({ result }) => result));
-      outcomes.push(results.sort());
-      for (const { child } of pair) child.stdin.end();
-      await Promise.all(pair.map(({ child }) => exited(child)));
+    for (let batch = 0; batch < 4; batch += 1) {
+      const trials = await Promise.all(
+        Array.from({ length: 5 }, async (_, i) => {
+          const dataDir = path.join(dir, `trial-${batch}-${i}`);
+          fs.mkdirSync(dataDir);
+          fs.writeFileSync(path.join(dataDir, 'gateway.pid'), `${await deadPid()}\n`);
+          return Array.from({ length: 4 }, () => contender(dataDir));
+        }),
+      );
+      const all = trials.flat();
+      await Promise.all(all.map(({ ready }) => ready));
+      for (const { child } of all) child.stdin.write('go\n');
+      for (const group of trials) outcomes.push((await Promise.all(group.map(({ result }) => result))).sort());
+      for (const { child } of all) child.stdin.end();
+      await Promise.all(all.map(({ child }) => exited(child)));
     }
-    expect(outcomes).toEqual(new Array(20).fill(['locked', 'refused']));
-  }, 90_000);
+    expect(outcomes).toEqual(new Array(20).fill(['locked', 'refused', 'refused', 'refused']));
+  }, 120_000);
 
   it('a holder killed with SIGKILL leaves nothing that blocks the next start', async () => {
     const holder = contender(dir);
-    await ready(holder.child);
+    await holder.ready;
     holder.child.stdin.write('go\n');
     expect(await holder.result).toBe('locked');
     expect(() => lockDataDir(dir)).toThrow(`another gateway (pid ${holder.child.pid}) is already serving`);

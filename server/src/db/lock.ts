@@ -13,6 +13,9 @@ const heldHere = new Set<string>();
 
 /** SQLite's answer when another connection holds the lock. */
 const LOCK_BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
+/** How long one try waits for a contender to step back, and how many tries (see takeLock). */
+const LOCK_BUSY_TIMEOUT_MS = 300;
+const LOCK_TRIES = 2;
 
 /**
  * One serving gateway per data folder: quota counters and velocity state live in that process's memory,
@@ -31,7 +34,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   const pidFile = path.join(dir, 'gateway.pid');
   if (heldHere.has(file)) throw new Error(`another gateway (pid ${process.pid}) is already serving ${dataDir}; stop it first`);
   ensurePrivateFile(file);
-  const db = new Database(file, { timeout: 0 });
+  const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = MEMORY');
@@ -62,12 +65,12 @@ export function lockDataDir(dataDir: string): DataDirLock {
 }
 
 /**
- * Two processes starting at the same instant can each take SQLite's shared lock on the way to the
- * exclusive one, and then both be refused. So a refusal is retried a few times after a short random
- * pause: one of them then gets it, while a lock held by a running gateway refuses every try.
+ * Two processes starting at the same instant both take SQLite's shared lock on the way to the exclusive
+ * one. With a busy timeout, the one that got further keeps its place (its pending lock lets no new reader
+ * in) and waits for the other to step back, so one of them gets the lock; the other is refused once the
+ * timeout has passed. A second try after a short random pause covers a contender descheduled for longer
+ * than the timeout on a loaded machine. A lock held by a running gateway refuses every try.
  */
-const LOCK_TRIES = 6;
-
 function takeLock(db: Database.Database): void {
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -80,7 +83,7 @@ function takeLock(db: Database.Database): void {
     } catch (error) {
       if (!isBusy(error) || attempt >= LOCK_TRIES) throw error;
       // A blocking pause is fine here: this runs once, before the gateway serves anything.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.floor(Math.random() * 25));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
     }
   }
 }
