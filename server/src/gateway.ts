@@ -144,7 +144,9 @@ export class Gateway {
     this.connector = new InstanceConnector(this.providers, this.instances, this.inbound);
     this.sandboxStatuses = new SandboxStatusReports(this.sandbox, (id, reported) => this.inbound.receive(id, reported), this.logger);
     const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY, ...options.delivery };
-    this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate);
+    this.webhooks = new WebhookService(eventsRepo, this.instances, this.clock, delivery.allowPrivate, (accountId) =>
+      this.accounts.get(accountId).webhookLimit.limit,
+    );
     observeDeliveryAttempts(eventsRepo, this.metrics);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));

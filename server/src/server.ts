@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { Config } from './config';
 import { ensureOperatorToken } from './accounts/operator-token';
 import { bootstrapIfEmpty, type BootstrapResult } from './bootstrap';
+import { dataDirExposure } from './db';
 import { lockDataDir } from './db/lock';
+import { capConnections } from './connections';
 import { Gateway } from './gateway';
 import { createServerLogger, type Logger } from './logger';
 import { restartBanner } from './operations/banner';
@@ -27,6 +29,8 @@ export async function startServer(
   const logger = options.logger ?? createServerLogger(config.logLevel, config.logFormat);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const lock = lockDataDir(config.dataDir);
+  const exposure = dataDirExposure(config.dataDir);
+  if (exposure) logger.warn({ dataDir: config.dataDir }, exposure);
   let gateway: Gateway | undefined;
   let server: http.Server;
   let bootstrap: BootstrapResult | undefined;
@@ -37,9 +41,17 @@ export async function startServer(
     operatorToken = ensureOperatorToken(gateway.accounts, config.adminToken);
     const recovered = gateway.messaging.recoverInterruptedSends();
     if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
-    server = http.createServer(gateway.createApp().callback());
+    server = http.createServer(
+      {
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        // How often Node enforces the two timeouts above (its default, 30 s, would stretch them).
+        connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+      },
+      gateway.createApp().callback(),
+    );
     server.keepAliveTimeout = 5_000;
-    server.requestTimeout = 60_000;
+    capConnections(server, config.http.maxConnections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

@@ -23,7 +23,8 @@ const CONCURRENCY = 8;
 const IN_FLIGHT_PER_WEBHOOK = CONCURRENCY - Math.floor(CONCURRENCY / 4);
 /** Answered 200 / 503 before the receiver starts holding every request unanswered (phase 1). */
 const FIRST_OK = 5;
-const THEN_503 = 5;
+/** Fewer than FAILING_AFTER_CONSECUTIVE_FAILURES, so the worker still fills its slots before the crash. */
+const THEN_503 = 2;
 
 const execFileAsync = promisify(execFile);
 

@@ -10,6 +10,8 @@ export interface Plan {
   /** GCRA rate per instance and per recipient, in sends per minute; bursts are a quarter of a minute's worth. */
   instanceRatePerMinute: number;
   recipientRatePerMinute: number;
+  /** Customer webhook subscriptions an account may hold (each one takes delivery capacity). */
+  webhookLimit: number;
   modules: { apiAccess: boolean; threecx: boolean };
 }
 
@@ -21,6 +23,7 @@ export const PLANS: Record<PlanName, Plan> = {
     monthlyLimit: 2_000,
     instanceRatePerMinute: 20,
     recipientRatePerMinute: 6,
+    webhookLimit: 5,
     modules: { apiAccess: true, threecx: true },
   },
   growth: {
@@ -30,6 +33,7 @@ export const PLANS: Record<PlanName, Plan> = {
     monthlyLimit: 10_000,
     instanceRatePerMinute: 40,
     recipientRatePerMinute: 6,
+    webhookLimit: 20,
     modules: { apiAccess: true, threecx: true },
   },
   scale: {
@@ -39,6 +43,7 @@ export const PLANS: Record<PlanName, Plan> = {
     monthlyLimit: 30_000,
     instanceRatePerMinute: 60,
     recipientRatePerMinute: 6,
+    webhookLimit: 50,
     modules: { apiAccess: true, threecx: true },
   },
 };

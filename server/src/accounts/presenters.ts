@@ -15,6 +15,7 @@ export const accountJson = (account: Account) => ({
     instance_per_minute: account.velocity.instancePerMinute,
     recipient_per_minute: account.velocity.recipientPerMinute,
   },
+  webhooks: { limit: account.webhookLimit.limit, custom: account.webhookLimit.custom },
   created_at: iso(account.createdAt),
 });
 

@@ -15,6 +15,7 @@ export interface AccountRow {
   threecx_enabled: 0 | 1 | null;
   instance_rate_per_minute: number | null;
   recipient_rate_per_minute: number | null;
+  webhook_limit: number | null;
   created_at: number;
 }
 
@@ -43,6 +44,7 @@ const UPDATABLE_COLUMNS = [
   'threecx_enabled',
   'instance_rate_per_minute',
   'recipient_rate_per_minute',
+  'webhook_limit',
 ] as const satisfies readonly (keyof AccountUpdate)[];
 
 export class AccountRepository {

@@ -18,6 +18,8 @@ export interface Account {
   modules: { apiAccess: boolean; threecx: boolean };
   limits: { daily: number; monthly: number; custom: boolean };
   velocity: { instancePerMinute: number; recipientPerMinute: number };
+  /** Customer webhook subscriptions allowed: the plan's number or a reviewed override. */
+  webhookLimit: { limit: number; custom: boolean };
   createdAt: number;
 }
 
@@ -43,6 +45,7 @@ export interface AccountInput {
   threecx?: boolean | null;
   instanceRatePerMinute?: number | null;
   recipientRatePerMinute?: number | null;
+  webhookLimit?: number | null;
 }
 
 /** last_used_at is written at most this often per key, so a busy key does not write on every request. */
@@ -71,6 +74,7 @@ function toAccount(row: AccountRow): Account {
       instancePerMinute: row.instance_rate_per_minute ?? plan.instanceRatePerMinute,
       recipientPerMinute: row.recipient_rate_per_minute ?? plan.recipientRatePerMinute,
     },
+    webhookLimit: { limit: row.webhook_limit ?? plan.webhookLimit, custom: row.webhook_limit !== null },
     createdAt: row.created_at,
   };
 }
@@ -110,6 +114,8 @@ function toColumns(input: AccountInput): AccountUpdate {
   checkLimit('monthly limit', input.monthlyLimit, 0);
   checkLimit('instance rate per minute', input.instanceRatePerMinute, 1);
   checkLimit('recipient rate per minute', input.recipientRatePerMinute, 1);
+  checkLimit('webhook limit', input.webhookLimit, 0);
+  if (input.webhookLimit !== undefined) columns.webhook_limit = input.webhookLimit;
   if (input.dailyLimit !== undefined) columns.daily_limit = input.dailyLimit;
   if (input.monthlyLimit !== undefined) columns.monthly_limit = input.monthlyLimit;
   if (input.instanceRatePerMinute !== undefined) columns.instance_rate_per_minute = input.instanceRatePerMinute;

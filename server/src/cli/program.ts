@@ -34,7 +34,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
   const getConfig = () => (config ??= loadConfig(io.env, io.cwd));
 
   const withGateway = async <T>(fn: (gateway: Gateway) => T | Promise<T>): Promise<T> => {
-    const gateway = new Gateway({ databasePath: getConfig().databasePath, providers: Gateway.providerOptions(getConfig()) });
+    // The same provider settings and webhook destination rules (GATEWAY_WEBHOOK_BLOCK_PRIVATE) as the server.
+    const gateway = new Gateway({
+      databasePath: getConfig().databasePath,
+      providers: Gateway.providerOptions(getConfig()),
+      delivery: { allowPrivate: getConfig().webhooks.allowPrivate },
+    });
     try {
       return await fn(gateway);
     } finally {

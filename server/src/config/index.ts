@@ -63,6 +63,9 @@ const envSchema = z.object({
   GATEWAY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(DEFAULT_DELIVERY.timeoutMs),
   GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_DELIVERY.concurrency),
+  GATEWAY_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(512),
+  GATEWAY_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  GATEWAY_REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   GATEWAY_WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .optional()
@@ -75,6 +78,9 @@ const envSchema = z.object({
       }
       return values;
     }),
+}).refine((env) => env.GATEWAY_HEADERS_TIMEOUT_SECONDS <= env.GATEWAY_REQUEST_TIMEOUT_SECONDS, {
+  path: ['GATEWAY_HEADERS_TIMEOUT_SECONDS'],
+  message: 'must not be longer than GATEWAY_REQUEST_TIMEOUT_SECONDS',
 });
 
 export interface Config {
@@ -96,6 +102,8 @@ export interface Config {
   webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };
   /** Days of history kept (message log, deliveries, events, inbound messages); 0 keeps everything. */
   retentionDays: number;
+  /** Open client connections at most; how long a client may take to send its headers, and its whole request. */
+  http: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +143,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       statusDelayMs: values.GATEWAY_SANDBOX_STATUS_DELAY_MS,
     },
     retentionDays: values.GATEWAY_RETENTION_DAYS,
+    http: {
+      maxConnections: values.GATEWAY_MAX_CONNECTIONS,
+      headersTimeoutMs: Math.round(values.GATEWAY_HEADERS_TIMEOUT_SECONDS * 1000),
+      requestTimeoutMs: Math.round(values.GATEWAY_REQUEST_TIMEOUT_SECONDS * 1000),
+    },
     webhooks: {
       allowPrivate: !values.GATEWAY_WEBHOOK_BLOCK_PRIVATE,
       timeoutMs: values.GATEWAY_WEBHOOK_TIMEOUT_MS,

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ensurePrivateDir, ensurePrivateFile } from './index';
 
 export interface DataDirLock {
   file: string;
@@ -9,43 +11,92 @@ export interface DataDirLock {
 /** Lock files this process holds (a second gateway in the same process, as tests start them). */
 const heldHere = new Set<string>();
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** SQLite's answer when another connection holds the lock. */
+const LOCK_BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
+/** How long one try waits for a contender to step back, and how many tries (see takeLock). */
+const LOCK_BUSY_TIMEOUT_MS = 300;
+const LOCK_TRIES = 2;
 
 /**
  * One serving gateway per data folder: quota counters and velocity state live in that process's memory,
- * and start-up recovery would otherwise settle another live process's in-flight sends. A pid file whose
- * process is gone (a crash, kill -9) is taken over.
+ * and start-up recovery would otherwise settle another live process's in-flight sends.
+ *
+ * The lock is an exclusive SQLite lock (a POSIX record lock underneath) on `gateway.lock`, taken by a write
+ * transaction in `locking_mode=EXCLUSIVE` and held until the process closes it or dies: the operating
+ * system releases it with the process, so nothing stale is ever left to take over, and two processes
+ * starting at once cannot both get it. `gateway.pid` only says, for people and for the refusal message,
+ * which process holds it; it is never trusted to decide anything.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(path.resolve(dataDir), 'gateway.pid');
+  ensurePrivateDir(dataDir);
+  const dir = path.resolve(dataDir);
+  const file = path.join(dir, 'gateway.lock');
+  const pidFile = path.join(dir, 'gateway.pid');
   if (heldHere.has(file)) throw new Error(`another gateway (pid ${process.pid}) is already serving ${dataDir}; stop it first`);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  ensurePrivateFile(file);
+  const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = MEMORY');
+    takeLock(db);
+  } catch (error) {
+    db.close();
+    if (isBusy(error)) {
+      const holder = readPid(pidFile);
+      throw new Error(`another gateway${holder ? ` (pid ${holder})` : ''} is already serving ${dataDir}; stop it first`);
+    }
+    throw error;
+  }
+  heldHere.add(file);
+  try {
+    fs.writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+    fs.chmodSync(pidFile, 0o600);
+  } catch {
+    // The pid file is for people only; the lock above is what counts.
+  }
+  return {
+    file,
+    release: () => {
+      if (!heldHere.delete(file)) return;
+      if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
+      db.close();
+    },
+  };
+}
+
+/**
+ * Two processes starting at the same instant both take SQLite's shared lock on the way to the exclusive
+ * one. With a busy timeout, the one that got further keeps its place (its pending lock lets no new reader
+ * in) and waits for the other to step back, so one of them gets the lock; the other is refused once the
+ * timeout has passed. A second try after a short random pause covers a contender descheduled for longer
+ * than the timeout on a loaded machine. A lock held by a running gateway refuses every try.
+ */
+function takeLock(db: Database.Database): void {
+  for (let attempt = 1; ; attempt += 1) {
     try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      heldHere.add(file);
-      return {
-        file,
-        release: () => {
-          heldHere.delete(file);
-          if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
-        },
-      };
+      db.transaction(() => {
+        db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since INTEGER NOT NULL)');
+        db.exec('DELETE FROM holder');
+        db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, Date.now());
+      }).exclusive();
+      return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`another gateway (pid ${holder}) is already serving ${dataDir}; stop it first`);
-      }
-      fs.unlinkSync(file);
+      if (!isBusy(error) || attempt >= LOCK_TRIES) throw error;
+      // A blocking pause is fine here: this runs once, before the gateway serves anything.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
     }
   }
-  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isBusy(error: unknown): boolean {
+  return LOCK_BUSY.has((error as { code?: string }).code ?? '');
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }

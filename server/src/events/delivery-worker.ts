@@ -10,9 +10,22 @@ import { isIP } from 'node:net';
 import { guardedLookup, isAllowedAddress } from './destination';
 import type { DueDelivery, EventsRepository } from './repository';
 
+/** What the worker knows about a subscription it serves. */
+interface SubscriptionState {
+  accountId: number;
+  consecutiveFailures: number;
+  successWrittenAt: number;
+  warnedAt: number | undefined;
+}
 const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 /** A receiver's answer body is read and dropped; past this size the connection is cut instead. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** After this many failed attempts in a row, a subscription gets one attempt at a time until one succeeds. */
+export const FAILING_AFTER_CONSECUTIVE_FAILURES = 3;
+/** A subscription's first failure is logged as a warning at most this often. */
+export const FAILURE_WARNING_INTERVAL_MS = 15 * 60_000;
+/** last_success_at is written at most this often per subscription while it is healthy. */
+const SUCCESS_WRITE_INTERVAL_MS = 1000;
 
 export interface DeliveryOptions {
   retryScheduleMs: number[];
@@ -73,9 +86,13 @@ export class DeliveryWorker {
   private readonly destinations = new Map<string, { url: URL; refused: string | undefined }>();
   private readonly inFlight = new Set<number>();
   private readonly inFlightPerWebhook = new Map<string, number>();
-  /** Subscriptions that may have pending deliveries, served round-robin. */
+  private readonly inFlightPerAccount = new Map<number, number>();
+  /** Subscriptions that may have pending deliveries. */
   private readonly activeWebhooks = new Set<string>();
-  private cursor = 0;
+  private readonly subscriptions = new Map<string, SubscriptionState>();
+  /** Round-robin positions: over accounts, and over each account's subscriptions. */
+  private accountCursor = 0;
+  private readonly webhookCursor = new Map<number, number>();
   private pollTimer: NodeJS.Timeout | undefined;
   private kickScheduled = false;
   private running = false;
@@ -144,47 +161,118 @@ export class DeliveryWorker {
     }
   }
 
+  /** The subscription's account and failure count, loaded once; undefined once it is deleted. */
+  private subscription(webhookId: string): SubscriptionState | undefined {
+    let state = this.subscriptions.get(webhookId);
+    if (!state) {
+      const row = this.deps.repo.webhookDeliveryState(webhookId);
+      if (!row) return undefined;
+      state = { accountId: row.account_id, consecutiveFailures: row.consecutive_failures, successWrittenAt: 0, warnedAt: undefined };
+      if (this.subscriptions.size > 100_000) this.subscriptions.clear();
+      this.subscriptions.set(webhookId, state);
+    }
+    return state;
+  }
+
   /**
-   * Fills free slots round-robin over the subscriptions with due deliveries. One subscription may hold at
-   * most three quarters of the slots (half while others are waiting too), so one slow or dead receiver
-   * with a backlog cannot stall the deliveries of everyone else.
+   * Fills free slots fairly: round-robin over accounts first, one delivery per account per round, then
+   * round-robin over that account's subscriptions. A quarter of the slots is kept for accounts below their
+   * fair share (the slots divided by the accounts with work), so however many subscriptions one tenant has
+   * and however slow its receivers are, another tenant's event finds a free slot at once. A subscription
+   * whose receiver keeps failing gets one attempt at a time until one succeeds.
    */
   private pump(): void {
     const { concurrency } = this.deps.options;
     let free = concurrency - this.inFlight.size;
     if (!this.running || free <= 0 || this.activeWebhooks.size === 0) return;
     const now = this.deps.clock.now();
-    const webhooks = [...this.activeWebhooks];
-    // Even alone, a subscription leaves a quarter of the slots free for events that arrive for others.
-    const cap = Math.max(1, webhooks.length === 1 ? concurrency - Math.max(1, Math.floor(concurrency / 4)) : Math.ceil(concurrency / 2));
-    this.cursor = (this.cursor + 1) % webhooks.length;
-    for (let i = 0; i < webhooks.length && free > 0; i += 1) {
-      const webhookId = webhooks[(this.cursor + i) % webhooks.length];
-      const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
-      const take = Math.min(cap - busy, free);
-      if (take <= 0) continue;
-      const due = this.deps.repo
-        .dueDeliveriesFor(webhookId, now, take + busy)
-        .filter((delivery) => !this.inFlight.has(delivery.id))
-        .slice(0, take);
-      if (due.length === 0) {
-        if (busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) this.activeWebhooks.delete(webhookId);
+    const webhooksByAccount = new Map<number, string[]>();
+    for (const webhookId of this.activeWebhooks) {
+      const state = this.subscription(webhookId);
+      if (!state) {
+        this.activeWebhooks.delete(webhookId);
         continue;
       }
-      for (const delivery of due) this.launch(delivery);
-      free -= due.length;
+      const list = webhooksByAccount.get(state.accountId);
+      if (list) list.push(webhookId);
+      else webhooksByAccount.set(state.accountId, [webhookId]);
+    }
+    const accounts = [...webhooksByAccount.keys()];
+    if (accounts.length === 0) return;
+    const busyAccounts = new Set([...accounts, ...this.inFlightPerAccount.keys()]).size;
+    const reserve = Math.max(1, Math.floor(concurrency / 4));
+    const ceiling = Math.max(1, concurrency - reserve);
+    const fairShare = Math.max(1, Math.min(ceiling, Math.floor(concurrency / busyAccounts)));
+    this.accountCursor = (this.accountCursor + 1) % accounts.length;
+    const queues = new Map<string, DueDelivery[]>();
+    const done = new Set<number>();
+    while (free > 0 && done.size < accounts.length) {
+      for (let i = 0; i < accounts.length && free > 0; i += 1) {
+        const accountId = accounts[(this.accountCursor + i) % accounts.length];
+        if (done.has(accountId)) continue;
+        const held = this.inFlightPerAccount.get(accountId) ?? 0;
+        // Below its fair share an account may use the reserve; above it, only what the reserve leaves.
+        const mayTake = held < fairShare || (held < ceiling && free > reserve);
+        const delivery = mayTake ? this.nextDue(accountId, webhooksByAccount.get(accountId) ?? [], queues, now, free) : undefined;
+        if (!delivery) {
+          done.add(accountId);
+          continue;
+        }
+        this.launch(delivery, accountId);
+        free -= 1;
+      }
     }
   }
 
-  private launch(delivery: DueDelivery): void {
+  /** The next due delivery of one account, its subscriptions taken in turn; undefined when none may go now. */
+  private nextDue(
+    accountId: number,
+    webhookIds: string[],
+    queues: Map<string, DueDelivery[]>,
+    now: number,
+    free: number,
+  ): DueDelivery | undefined {
+    const start = this.webhookCursor.get(accountId) ?? 0;
+    for (let i = 0; i < webhookIds.length; i += 1) {
+      const index = (start + i) % webhookIds.length;
+      const webhookId = webhookIds[index];
+      const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
+      const failing = (this.subscriptions.get(webhookId)?.consecutiveFailures ?? 0) >= FAILING_AFTER_CONSECUTIVE_FAILURES;
+      if (failing && busy > 0) continue;
+      let queue = queues.get(webhookId);
+      if (!queue) {
+        queue = this.deps.repo
+          .dueDeliveriesFor(webhookId, now, busy + free)
+          .filter((delivery) => !this.inFlight.has(delivery.id));
+        queues.set(webhookId, queue);
+        if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
+          this.activeWebhooks.delete(webhookId);
+        }
+      }
+      const delivery = queue.shift();
+      if (!delivery) continue;
+      // A failing subscription's one attempt: nothing more of it in this pump.
+      if (failing) queue.length = 0;
+      this.webhookCursor.set(accountId, (index + 1) % webhookIds.length);
+      return delivery;
+    }
+    return undefined;
+  }
+
+  private launch(delivery: DueDelivery, accountId: number): void {
     const webhookId = delivery.webhook_id;
     this.inFlight.add(delivery.id);
-    this.inFlightPerWebhook.set(webhookId, (this.inFlightPerWebhook.get(webhookId) ?? 0) + 1);
+    const adjust = <K>(counts: Map<K, number>, key: K, by: number) => {
+      const value = (counts.get(key) ?? 0) + by;
+      if (value <= 0) counts.delete(key);
+      else counts.set(key, value);
+    };
+    adjust(this.inFlightPerWebhook, webhookId, 1);
+    adjust(this.inFlightPerAccount, accountId, 1);
     void this.attempt(delivery).finally(() => {
       this.inFlight.delete(delivery.id);
-      const left = (this.inFlightPerWebhook.get(webhookId) ?? 1) - 1;
-      if (left === 0) this.inFlightPerWebhook.delete(webhookId);
-      else this.inFlightPerWebhook.set(webhookId, left);
+      adjust(this.inFlightPerWebhook, webhookId, -1);
+      adjust(this.inFlightPerAccount, accountId, -1);
       if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       this.kick();
     });
@@ -279,7 +367,10 @@ export class DeliveryWorker {
     const attemptNumber = delivery.attempts + 1;
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
+    const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now);
     return this.writes.run(() => {
+      if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
+      else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
       if (ok) {
         repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
         return;
@@ -298,5 +389,30 @@ export class DeliveryWorker {
       const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
       repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
     });
+  }
+
+  /**
+   * Updates the subscription's failure count at once (the next pump sees it) and says which health write
+   * the attempt needs. A first failure is logged as a warning, at most once per interval per subscription,
+   * so a receiver that is down is noticed long before the last retry.
+   */
+  private noteHealth(delivery: DueDelivery, ok: boolean, reason: string, now: number): 'success' | 'failure' | undefined {
+    const state = this.subscription(delivery.webhook_id);
+    if (!state) return undefined;
+    if (ok) {
+      if (state.consecutiveFailures === 0 && now - state.successWrittenAt < SUCCESS_WRITE_INTERVAL_MS) return undefined;
+      state.consecutiveFailures = 0;
+      state.successWrittenAt = now;
+      return 'success';
+    }
+    state.consecutiveFailures += 1;
+    if (state.consecutiveFailures === 1 && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
+      state.warnedAt = now;
+      this.deps.logger.warn(
+        { webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
+        'webhook delivery failed; retrying on schedule',
+      );
+    }
+    return 'failure';
   }
 }

@@ -113,7 +113,14 @@ export function isAllowedAddress(ip: string, options: DestinationOptions): boole
   }
 }
 
+/**
+ * Why a destination is refused. An IP literal is described as what it is (the customer typed it). A host
+ * name is not: with private destinations blocked, the gateway is shared, and naming the address a host
+ * resolves to, or whether it resolves at all, would map the operator's internal DNS for any tenant. So
+ * every refusal of a host name (internal address, no address, no answer) reads the same.
+ */
 function refusal(hostname: string, address: string, options: DestinationOptions): string {
+  if (hostname !== address && !options.allowPrivate) return hostNotAllowed(hostname);
   let addressClass: string;
   try {
     addressClass = classifyAddress(address).replace('_', '-');
@@ -126,6 +133,10 @@ function refusal(hostname: string, address: string, options: DestinationOptions)
       : '';
   const shown = hostname === address ? address : `${hostname} (${address})`;
   return `webhook destination ${shown} is a ${addressClass} address, which is not allowed${hint}`;
+}
+
+function hostNotAllowed(hostname: string): string {
+  return `webhook destination ${hostname} is not allowed: its host name must resolve to public internet addresses only`;
 }
 
 /** http or https, no credentials, a host, at most 2048 characters. Throws `InputError` otherwise. */
@@ -169,10 +180,13 @@ export async function checkDestination(
     try {
       addresses = await (options.lookup ?? defaultLookup)(host);
     } catch (error) {
+      if (!options.allowPrivate) throw new InputError(hostNotAllowed(host));
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new InputError(`webhook destination ${host} could not be resolved (${code})`);
     }
-    if (addresses.length === 0) throw new InputError(`webhook destination ${host} resolved to no address`);
+    if (addresses.length === 0) {
+      throw new InputError(options.allowPrivate ? `webhook destination ${host} resolved to no address` : hostNotAllowed(host));
+    }
   }
   for (const address of addresses) {
     if (!isAllowedAddress(address, options)) throw new InputError(refusal(host, address, options));
@@ -187,15 +201,17 @@ export async function checkDestination(
 export function guardedLookup(options: DestinationOptions): LookupFunction {
   return (hostname, lookupOptions, callback) => {
     dns.lookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
-      if (error) return callback(error, []);
-      const refused = addresses.find((entry) => !isAllowedAddress(entry.address, options));
-      if (refused || addresses.length === 0) {
-        const message = refused ? refusal(hostname, refused.address, options) : `webhook destination ${hostname} resolved to no address`;
-        const refusedError: NodeJS.ErrnoException = Object.assign(new Error(message), {
-          code: DESTINATION_REFUSED,
-          hostname,
-          address: refused?.address,
-        });
+      // The reason of a failed attempt is shown to the tenant (webhook health): with private destinations
+      // blocked, a name that does not resolve must read like one that resolves to an internal address.
+      if (error && options.allowPrivate) return callback(error, []);
+      const refused = error ? undefined : addresses.find((entry) => !isAllowedAddress(entry.address, options));
+      if (error || refused || addresses.length === 0) {
+        const message = refused
+          ? refusal(hostname, refused.address, options)
+          : options.allowPrivate
+            ? `webhook destination ${hostname} resolved to no address`
+            : hostNotAllowed(hostname);
+        const refusedError: NodeJS.ErrnoException = Object.assign(new Error(message), { code: DESTINATION_REFUSED, hostname });
         return callback(refusedError, []);
       }
       if (lookupOptions.all) return callback(null, addresses);

@@ -15,10 +15,23 @@ export interface KeywordLists {
   optIn: string[];
 }
 
+/** The keyword lists' forms, computed once per keyword rather than once per inbound message. */
+const keywordForms = new Map<string, string>();
+
+function cachedKeywordForm(keyword: string): string {
+  let form = keywordForms.get(keyword);
+  if (form === undefined) {
+    if (keywordForms.size >= 10_000) keywordForms.clear();
+    form = keywordForm(keyword);
+    keywordForms.set(keyword, form);
+  }
+  return form;
+}
+
 export function classifyKeyword(text: string, lists: KeywordLists): 'opt_out' | 'opt_in' | undefined {
   const form = keywordForm(text);
   if (form === '') return undefined;
-  if (lists.optOut.some((keyword) => keywordForm(keyword) === form)) return 'opt_out';
-  if (lists.optIn.some((keyword) => keywordForm(keyword) === form)) return 'opt_in';
+  if (lists.optOut.some((keyword) => cachedKeywordForm(keyword) === form)) return 'opt_out';
+  if (lists.optIn.some((keyword) => cachedKeywordForm(keyword) === form)) return 'opt_in';
   return undefined;
 }

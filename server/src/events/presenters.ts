@@ -13,6 +13,13 @@ export const webhookJson = (webhook: Webhook) => ({
   disabled_reason: webhook.disabledReason,
   created_at: iso(webhook.createdAt),
   updated_at: iso(webhook.updatedAt),
+  health: {
+    last_success_at: iso(webhook.health.lastSuccessAt),
+    last_failure_at: iso(webhook.health.lastFailureAt),
+    last_failure_reason: webhook.health.lastFailureReason,
+    consecutive_failures: webhook.health.consecutiveFailures,
+    pending_deliveries: webhook.health.pendingDeliveries,
+  },
 });
 
 /** The operator's view (CLI): which subscriptions another area manages, and in which shape they deliver. */

@@ -16,6 +16,17 @@ export interface WebhookRow {
   managed_by: string | null;
   /** The payload shape its deliveries carry: `gateway` (the seed's event schemas) or one an owner registered. */
   format: string;
+  /** Delivery health, written by the delivery worker after attempts. */
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_failure_reason: string | null;
+  consecutive_failures: number;
+}
+
+/** What the delivery worker keeps in memory about a subscription it is serving. */
+export interface WebhookDeliveryState {
+  account_id: number;
+  consecutive_failures: number;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
@@ -92,6 +103,11 @@ export class EventsRepository {
   private readonly selectPendingWebhooks;
   private readonly selectHasPending;
   private readonly webhooksByAccount: ReadCache<WebhookRow[]>;
+  private readonly countWebhooksStmt;
+  private readonly countPendingStmt;
+  private readonly selectDeliveryState;
+  private readonly markSuccess;
+  private readonly markFailure;
 
   constructor(private readonly db: Db) {
     this.webhooksByAccount = new ReadCache(db);
@@ -117,7 +133,7 @@ export class EventsRepository {
       `INSERT INTO keyword_settings (account_id, opt_out, opt_in) VALUES (?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET opt_out = excluded.opt_out, opt_in = excluded.opt_in`,
     );
-    this.insertWebhookStmt = db.prepare<[WebhookRow]>(
+    this.insertWebhookStmt = db.prepare<[Omit<WebhookRow, 'last_success_at' | 'last_failure_at' | 'last_failure_reason' | 'consecutive_failures'>]>(
       `INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, enabled, disabled_reason,
          created_at, updated_at, managed_by, format)
        VALUES (@id, @account_id, @destination_url, @events, @instance_id, @secret, @enabled, @disabled_reason,
@@ -193,6 +209,22 @@ export class EventsRepository {
     );
     this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
     this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
+    // The customer's own subscriptions: one another area manages (3CX forwarding) does not count.
+    this.countWebhooksStmt = db
+      .prepare<[number], number>('SELECT count(*) FROM webhooks WHERE account_id = ? AND managed_by IS NULL')
+      .pluck();
+    this.countPendingStmt = db
+      .prepare<[string], number>("SELECT count(*) FROM deliveries WHERE webhook_id = ? AND status = 'pending'")
+      .pluck();
+    this.selectDeliveryState = db.prepare<[string], WebhookDeliveryState>(
+      'SELECT account_id, consecutive_failures FROM webhooks WHERE id = ?',
+    );
+    this.markSuccess = db.prepare<[number, string]>(
+      'UPDATE webhooks SET last_success_at = ?, consecutive_failures = 0 WHERE id = ?',
+    );
+    this.markFailure = db.prepare<[number, string, string]>(
+      'UPDATE webhooks SET last_failure_at = ?, last_failure_reason = ?, consecutive_failures = consecutive_failures + 1 WHERE id = ?',
+    );
     this.insertEventKey = db.prepare<[string, string, number]>(
       'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
     );
@@ -238,7 +270,8 @@ export class EventsRepository {
 
   // ---- webhooks ----
   insertWebhook(row: WebhookRow): void {
-    this.insertWebhookStmt.run(row);
+    const { last_success_at: _s, last_failure_at: _f, last_failure_reason: _r, consecutive_failures: _c, ...columns } = row;
+    this.insertWebhookStmt.run(columns);
     this.webhooksByAccount.invalidate();
   }
 
@@ -270,6 +303,27 @@ export class EventsRepository {
     this.deleteWebhookDeliveries.run(id);
     this.deleteWebhookStmt.run(id);
     this.webhooksByAccount.invalidate();
+  }
+
+  countWebhooks(accountId: number): number {
+    return this.countWebhooksStmt.get(accountId) ?? 0;
+  }
+
+  pendingDeliveryCount(webhookId: string): number {
+    return this.countPendingStmt.get(webhookId) ?? 0;
+  }
+
+  webhookDeliveryState(webhookId: string): WebhookDeliveryState | undefined {
+    return this.selectDeliveryState.get(webhookId);
+  }
+
+  /** Health after an attempt; the outbox's cached rows do not carry health, so they stay valid. */
+  recordWebhookSuccess(webhookId: string, now: number): void {
+    this.markSuccess.run(now, webhookId);
+  }
+
+  recordWebhookFailure(webhookId: string, reason: string, now: number): void {
+    this.markFailure.run(now, reason, webhookId);
   }
 
   // ---- events and the outbox ----

@@ -6,7 +6,7 @@ import { ApiError } from '../http/errors';
 import { readJsonObject } from '../http/json-body';
 import { parseWith } from '../http/validate';
 import { webhookJson } from './presenters';
-import type { WebhookService } from './webhooks';
+import { WebhookLimitError, type WebhookService } from './webhooks';
 
 /** The shape of a subscription request; what the values mean (URL, event types, instance) the service checks. */
 const createWebhookSchema = z.strictObject({
@@ -33,11 +33,15 @@ export function webhookRoutes(deps: { requireApiKey: Middleware; webhooks: Webho
 
   router.post('/api/webhooks', auth, async (ctx) => {
     const body = parseWith(createWebhookSchema, await readJsonObject(ctx));
-    const { webhook, secret } = await deps.webhooks.create({
+    const created = deps.webhooks.create({
       accountId: callerOf(ctx).account.id,
       destinationUrl: body.destination_url,
       events: body.events,
       instanceId: body.instance_id,
+    });
+    const { webhook, secret } = await created.catch((error: unknown) => {
+      if (error instanceof WebhookLimitError) throw new ApiError('webhook_limit_reached', { limit: error.limit, used: error.used });
+      throw error;
     });
     ctx.status = 201;
     ctx.body = { success: true, webhook: webhookJson(webhook), signing_secret: secret };

@@ -19,6 +19,7 @@ export interface Webhook {
   /** Set on a subscription another area owns (a 3CX integration's inbound forwarding). */
   managedBy: string | null;
   format: string;
+  health: WebhookHealth;
 }
 
 /** A subscription owned by another area: its destination, shape and secret follow the owner's settings. */
@@ -32,6 +33,15 @@ export interface ManagedWebhookInput {
   managedBy: string;
 }
 
+/** How deliveries to a subscription are going (README "Delivery and retries"). */
+export interface WebhookHealth {
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastFailureReason: string | null;
+  consecutiveFailures: number;
+  pendingDeliveries: number;
+}
+
 export interface WebhookInput {
   accountId: number;
   destinationUrl: unknown;
@@ -39,7 +49,7 @@ export interface WebhookInput {
   instanceId?: unknown;
 }
 
-const toWebhook = (row: WebhookRow): Webhook => ({
+const toWebhook = (row: WebhookRow, pendingDeliveries: number): Webhook => ({
   id: row.id,
   accountId: row.account_id,
   destinationUrl: row.destination_url,
@@ -51,12 +61,29 @@ const toWebhook = (row: WebhookRow): Webhook => ({
   updatedAt: row.updated_at,
   managedBy: row.managed_by,
   format: row.format,
+  health: {
+    lastSuccessAt: row.last_success_at,
+    lastFailureAt: row.last_failure_at,
+    lastFailureReason: row.last_failure_reason,
+    consecutiveFailures: row.consecutive_failures,
+    pendingDeliveries,
+  },
 });
 
 /** A field-level refusal; the HTTP layer turns `fields` into a validation_error's details. */
 export class WebhookInputError extends InputError {
   constructor(readonly fields: Record<string, string>) {
     super(Object.entries(fields).map(([field, reason]) => `${field} ${reason}`).join('; '));
+  }
+}
+
+/** The account already holds as many subscriptions as it may; the API answers 422 webhook_limit_reached. */
+export class WebhookLimitError extends InputError {
+  constructor(
+    readonly limit: number,
+    readonly used: number,
+  ) {
+    super(`the account has ${used} webhook subscriptions and may have at most ${limit}; delete one or ask for a reviewed higher limit`);
   }
 }
 
@@ -67,6 +94,8 @@ export class WebhookService {
     private readonly instances: InstanceService,
     private readonly clock: Clock,
     private readonly allowPrivateDestinations: boolean,
+    /** The account's subscription limit (plan default or reviewed override): every creation is held to it. */
+    private readonly limitFor: (accountId: number) => number,
   ) {}
 
   async create(input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
@@ -110,9 +139,19 @@ export class WebhookService {
       updated_at: now,
       managed_by: null,
       format: 'gateway',
+      last_success_at: null,
+      last_failure_at: null,
+      last_failure_reason: null,
+      consecutive_failures: 0,
     };
-    this.repo.insertWebhook(row);
-    return { webhook: toWebhook(row), secret };
+    // Counted and inserted in one write transaction, so concurrent creations (API and CLI) cannot pass the limit.
+    this.repo.transaction(() => {
+      const used = this.repo.countWebhooks(input.accountId);
+      const limit = this.limitFor(input.accountId);
+      if (used >= limit) throw new WebhookLimitError(limit, used);
+      this.repo.insertWebhook(row);
+    });
+    return { webhook: toWebhook(row, 0), secret };
   }
 
   /** Checks a destination URL the way `create` does (scheme, credentials, SSRF); throws InputError. */
@@ -138,9 +177,13 @@ export class WebhookService {
       updated_at: now,
       managed_by: input.managedBy,
       format: input.format,
+      last_success_at: null,
+      last_failure_at: null,
+      last_failure_reason: null,
+      consecutive_failures: 0,
     };
     this.repo.insertWebhook(row);
-    return toWebhook(row);
+    return toWebhook(row, 0);
   }
 
   /** Points a managed subscription elsewhere, or changes its shape or secret. Runs in the caller's transaction. */
@@ -154,14 +197,18 @@ export class WebhookService {
   }
 
   list(accountId?: number): Webhook[] {
-    return this.repo.listWebhooks(accountId).map(toWebhook);
+    return this.repo.listWebhooks(accountId).map((row) => this.withHealth(row));
+  }
+
+  private withHealth(row: WebhookRow): Webhook {
+    return toWebhook(row, this.repo.pendingDeliveryCount(row.id));
   }
 
   /** The webhook if it exists and (when accountId is given) belongs to that account. */
   find(id: string, accountId?: number): Webhook | undefined {
     const row = this.repo.findWebhook(id);
     if (!row || (accountId !== undefined && row.account_id !== accountId)) return undefined;
-    return toWebhook(row);
+    return this.withHealth(row);
   }
 
   get(id: string): Webhook {

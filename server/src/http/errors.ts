@@ -99,6 +99,10 @@ export const ERROR_TABLE = {
     status: 502,
     message: 'The WhatsApp provider could not complete the request. Check the provider settings and try again.',
   },
+  webhook_limit_reached: {
+    status: 422,
+    message: 'This account has reached its webhook subscription limit. Delete a subscription or request a reviewed higher limit.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

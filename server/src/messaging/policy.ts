@@ -47,7 +47,6 @@ const ENGLISH_MARKETING = [
   "don't miss",
   'cheap',
 ];
-const PERCENT_OFF = /\b\d{1,3}\s?%\s?off\b/i;
 
 const ARABIC_MARKETING = [
   'عرض خاص',
@@ -87,7 +86,19 @@ const SHORTENERS = new Set([
 ]);
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const ENGLISH_PATTERN = new RegExp(`\\b(?:${ENGLISH_MARKETING.map(escapeRegExp).join('|')})\\b`, 'g');
+/** Each phrase's matching form, back to the phrase as written (findings report the readable phrase). */
+const ENGLISH_FORMS = new Map(ENGLISH_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
+const ARABIC_FORMS = new Map(ARABIC_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
+const ENGLISH_PATTERN = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${[...ENGLISH_FORMS.keys()].map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
+  'gu',
+);
+/** "50% off" in the skeleton's alphabet: digits, "%" and "off" as the confusables table spells them. */
+const DIGIT_FORMS = [...new Set('0123456789'.split('').map(normalizeForMatching))];
+const PERCENT_OFF = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:${DIGIT_FORMS.map(escapeRegExp).join('|')}){1,3} ?${escapeRegExp(normalizeForMatching('%'))} ?${escapeRegExp(normalizeForMatching('off'))}(?![\\p{L}\\p{N}])`,
+  'u',
+);
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\/[^\s<>"']*/gi;
 
 function hostOf(link: string): string {
@@ -107,9 +118,9 @@ export interface ContentFindings {
 
 export function inspectContent(text: string): ContentFindings {
   const normalized = normalizeForMatching(text);
-  const phrases = new Set<string>(normalized.match(ENGLISH_PATTERN) ?? []);
+  const phrases = new Set<string>((normalized.match(ENGLISH_PATTERN) ?? []).map((form) => ENGLISH_FORMS.get(form) ?? form));
   if (PERCENT_OFF.test(normalized)) phrases.add('% off');
-  for (const phrase of ARABIC_MARKETING) if (normalized.includes(phrase)) phrases.add(phrase);
+  for (const [form, phrase] of ARABIC_FORMS) if (normalized.includes(form)) phrases.add(phrase);
   const links = text.match(URL_PATTERN) ?? [];
   const shortenerHosts = [...new Set(links.map(hostOf).filter((host) => SHORTENERS.has(host)))];
   return { marketingPhrases: [...phrases], links, shortenerHosts };

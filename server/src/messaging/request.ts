@@ -14,6 +14,21 @@ export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_CAPTION_LENGTH = 1024;
 
+/** Length in characters (code points), as WhatsApp counts it: an emoji is one, not two UTF-16 units. */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i += 1;
+    }
+    count += 1;
+  }
+  return count;
+}
+
 export interface SendRequest {
   instanceRef: string;
   phone: string;
@@ -53,7 +68,7 @@ const bodySchema = z.strictObject({
 function parseTemplate(body: z.infer<typeof bodySchema>, errors: FieldErrors): TemplatePayload | undefined {
   if (!body.template) return undefined;
   if (body.media !== undefined || body.media_type !== undefined) errors.template = 'cannot be combined with media';
-  if (body.message.length > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
+  if (characterCount(body.message) > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
   return { name: body.template.name, language: body.template.language, bodyParameters: body.template.body_parameters ?? [] };
 }
 
@@ -72,7 +87,7 @@ function parseMedia(
       errors.mime_type = `must be a ${body.media_type}/* type for media_type ${body.media_type}`;
     }
   }
-  if (body.message.length > MAX_CAPTION_LENGTH) errors.message = `must be at most ${MAX_CAPTION_LENGTH} characters as a caption`;
+  if (characterCount(body.message) > MAX_CAPTION_LENGTH) errors.message = `must be at most ${MAX_CAPTION_LENGTH} characters as a caption`;
   if (body.media === undefined || body.media_type === undefined || body.mime_type === undefined) return undefined;
 
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(body.media)) {
@@ -126,7 +141,7 @@ export function parseSendRequest(
   }
   if (!media && data.media_type === undefined && data.media === undefined) {
     if (data.message.trim() === '') errors.message = 'must not be empty';
-    else if (data.message.length > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
+    else if (characterCount(data.message) > MAX_TEXT_LENGTH) errors.message = `must be at most ${MAX_TEXT_LENGTH} characters`;
   }
   if (Object.keys(errors).length > 0 || !phone) return { errors };
   return { request: { instanceRef: data.instance_id, phone, text: data.message, purpose, media } };

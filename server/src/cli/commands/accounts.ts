@@ -17,6 +17,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
       .option('--monthly-limit <n|plan>', 'reviewed custom monthly limit, or "plan"', numberOrPlan)
       .option('--instance-rate <n|plan>', 'sends per minute per instance, or "plan"', numberOrPlan)
       .option('--recipient-rate <n|plan>', 'sends per minute per recipient, or "plan"', numberOrPlan)
+      .option('--webhook-limit <n|plan>', 'reviewed limit of customer webhook subscriptions, or "plan"', numberOrPlan)
       .option('--api-access <on|off|plan>', 'API Access module override', onOffPlan)
       .option('--threecx <on|off|plan>', '3CX module override', onOffPlan)
       .option('--opt-out-keywords <list|default>', 'comma-separated whole-message opt-out keywords, or "default"')
@@ -30,6 +31,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
     monthlyLimit?: OrPlan<number>;
     instanceRate?: OrPlan<number>;
     recipientRate?: OrPlan<number>;
+    webhookLimit?: OrPlan<number>;
     apiAccess?: OrPlan<boolean>;
     threecx?: OrPlan<boolean>;
     optOutKeywords?: string;
@@ -47,6 +49,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
     monthlyLimit: planValue(flags.monthlyLimit),
     instanceRatePerMinute: planValue(flags.instanceRate),
     recipientRatePerMinute: planValue(flags.recipientRate),
+    webhookLimit: planValue(flags.webhookLimit),
     apiAccess: planValue(flags.apiAccess),
     threecx: planValue(flags.threecx),
   });

@@ -36,7 +36,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
     .action((flags: { account?: number; json?: boolean }) =>
       withGateway((gateway) => {
         const rows = gateway.webhooks.list(flags.account).map(operatorWebhookJson);
-        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason', 'managed_by']));
+        emit(flags.json, rows, table(rows, ['id', 'account_id', 'destination_url', 'events', 'enabled', 'disabled_reason', 'managed_by', 'health']));
       }),
     );
   for (const [verb, description] of [
