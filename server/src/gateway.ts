@@ -13,6 +13,7 @@ import { DEFAULT_DELIVERY } from './events/delivery-defaults';
 import { DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
 import { InboundService } from './events/inbound';
 import { EventOutbox } from './events/outbox';
+import { InboundRepository } from './events/inbound-repository';
 import { EventsRepository } from './events/repository';
 import { webhookRoutes } from './events/routes';
 import { WebhookService } from './events/webhooks';
@@ -132,7 +133,7 @@ export class Gateway {
     this.inbound = new InboundService({
       clock: this.clock,
       logger: this.logger,
-      repo: eventsRepo,
+      repo: new InboundRepository(this.db),
       outbox: this.outbox,
       accounts: this.accounts,
       instances: this.instances,
@@ -236,7 +237,10 @@ export class Gateway {
     const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
     this.messaging.housekeeping(retainBefore);
     this.threecx.housekeeping(this.clock.now(), retainBefore);
-    if (retainBefore !== undefined) this.inbound.prune(retainBefore);
+    if (retainBefore !== undefined) {
+      this.webhooks.prune(retainBefore);
+      this.inbound.prune(retainBefore);
+    }
   }
 
   /** Commits whatever the group commit holds now (the server calls it once requests have drained). */

@@ -103,4 +103,20 @@ describe('a database that refuses writes', () => {
     const row = gateway.db.prepare('SELECT status FROM message_log WHERE account_seq = ?').get(sent.body.log_id);
     expect(row).toEqual({ status: 'read' });
   });
+
+  it('the delivery worker’s poll survives a database that fails under it: logged, never thrown', async () => {
+    const waiters: (() => void)[] = [];
+    const logs = new Writable({
+      write(chunk, _encoding, done) {
+        if (String(chunk).includes('delivery worker: polling for deliveries failed')) for (const resolve of waiters.splice(0)) resolve();
+        done();
+      },
+    });
+    const worker = new Gateway({ databasePath: path.join(dir, 'worker.db'), logger: createLogger('error', logs), delivery: { pollMs: 10 } });
+    const failed = new Promise<void>((resolve) => waiters.push(resolve));
+    worker.deliveries.start();
+    worker.db.close(); // every read now throws, as a database whose file went away would
+    await failed;
+    await worker.deliveries.stop();
+  });
 });

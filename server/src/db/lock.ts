@@ -13,9 +13,9 @@ const heldHere = new Set<string>();
 
 /** SQLite's answer when another connection holds the lock. */
 const LOCK_BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
-/** How long one try waits for a contender to step back, and how many tries (see takeLock). */
-const LOCK_BUSY_TIMEOUT_MS = 300;
-const LOCK_TRIES = 2;
+/** How long one try waits for a contender to step back, and how long a start keeps trying (see takeLock). */
+const LOCK_BUSY_TIMEOUT_MS = 100;
+const LOCK_DEADLINE_MS = 1500;
 
 /**
  * One serving gateway per data folder: quota counters and velocity state live in that process's memory,
@@ -34,13 +34,10 @@ export function lockDataDir(dataDir: string): DataDirLock {
   const pidFile = path.join(dir, 'gateway.pid');
   if (heldHere.has(file)) throw new Error(`another gateway (pid ${process.pid}) is already serving ${dataDir}; stop it first`);
   ensurePrivateFile(file);
-  const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
+  let db: Database.Database;
   try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = MEMORY');
-    takeLock(db);
+    db = takeLock(file);
   } catch (error) {
-    db.close();
     if (isBusy(error)) {
       const holder = readPid(pidFile);
       throw new Error(`another gateway${holder ? ` (pid ${holder})` : ''} is already serving ${dataDir}; stop it first`);
@@ -66,22 +63,27 @@ export function lockDataDir(dataDir: string): DataDirLock {
 
 /**
  * Two processes starting at the same instant both take SQLite's shared lock on the way to the exclusive
- * one. With a busy timeout, the one that got further keeps its place (its pending lock lets no new reader
- * in) and waits for the other to step back, so one of them gets the lock; the other is refused once the
- * timeout has passed. A second try after a short random pause covers a contender descheduled for longer
- * than the timeout on a loaded machine. A lock held by a running gateway refuses every try.
+ * one, and in exclusive locking mode a connection keeps whatever lock it got, so the one refused must
+ * close its connection (letting go of its shared lock) for the other to finish. So each try is a fresh
+ * connection; a busy one is closed and tried again after a short random pause, until LOCK_DEADLINE_MS has
+ * passed. A lock held by a running gateway refuses every try, and the start is refused after the deadline.
  */
-function takeLock(db: Database.Database): void {
-  for (let attempt = 1; ; attempt += 1) {
+function takeLock(file: string): Database.Database {
+  const deadline = Date.now() + LOCK_DEADLINE_MS;
+  for (;;) {
+    const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
     try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = MEMORY');
       db.transaction(() => {
         db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since INTEGER NOT NULL)');
         db.exec('DELETE FROM holder');
         db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, Date.now());
       }).exclusive();
-      return;
+      return db;
     } catch (error) {
-      if (!isBusy(error) || attempt >= LOCK_TRIES) throw error;
+      db.close();
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
       // A blocking pause is fine here: this runs once, before the gateway serves anything.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
     }

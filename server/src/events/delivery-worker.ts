@@ -1,13 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Readable } from 'node:stream';
-import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/shared/signature';
 import type { Clock } from '../clock';
 import type { Db } from '../db';
 import { CommitQueue } from '../db/commit-queue';
 import type { Logger } from '../logger';
-import { isIP } from 'node:net';
-import { guardedLookup, isAllowedAddress } from './destination';
+import { SignedPoster, type AttemptResult } from './delivery-client';
 import type { DueDelivery, EventsRepository } from './repository';
 
 /** What the worker knows about a subscription it serves. */
@@ -17,9 +12,6 @@ interface SubscriptionState {
   successWrittenAt: number;
   warnedAt: number | undefined;
 }
-const MAX_RETRY_AFTER_MS = 24 * 3600_000;
-/** A receiver's answer body is read and dropped; past this size the connection is cut instead. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
 /** After this many failed attempts in a row, a subscription gets one attempt at a time until one succeeds. */
 export const FAILING_AFTER_CONSECUTIVE_FAILURES = 3;
 /** A subscription's first failure is logged as a warning at most this often. */
@@ -44,34 +36,6 @@ export interface DeliveryWorkerDeps {
   options: DeliveryOptions;
 }
 
-interface AttemptResult {
-  statusCode: number | null;
-  error: string | null;
-  retryAfterMs: number | null;
-}
-
-/** `Retry-After` as seconds or an HTTP date. */
-export function parseRetryAfter(value: string | undefined, now: number): number | null {
-  if (!value) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? null : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
-}
-
-function drain(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) stream.destroy();
-    });
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', () => resolve());
-  });
-}
-
 /**
  * Delivers the outbox to customer webhooks: signed, with a timeout, 2xx only counting, no redirects
  * followed, retries on the schedule (or later when the receiver sends Retry-After), 410 disabling the
@@ -80,10 +44,7 @@ function drain(stream: Readable): Promise<void> {
  */
 export class DeliveryWorker {
   private readonly writes: CommitQueue;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
-  /** Parsed destinations, with the IP-literal check done once per URL. */
-  private readonly destinations = new Map<string, { url: URL; refused: string | undefined }>();
+  private readonly poster: SignedPoster;
   private readonly inFlight = new Set<number>();
   private readonly inFlightPerWebhook = new Map<string, number>();
   private readonly inFlightPerAccount = new Map<number, number>();
@@ -100,11 +61,7 @@ export class DeliveryWorker {
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.writes = new CommitQueue(deps.db);
-    // The guarded lookup checks the address actually connected to (no DNS rebinding past the check).
-    const lookup = guardedLookup({ allowPrivate: deps.options.allowPrivate });
-    const agentOptions = { keepAlive: true, maxSockets: deps.options.concurrency, lookup };
-    this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.poster = new SignedPoster(deps.clock, deps.options);
   }
 
   start(): void {
@@ -113,7 +70,7 @@ export class DeliveryWorker {
     this.refreshActiveWebhooks();
     // The poll also finds deliveries written by another process (the CLI) or come due by the clock.
     this.pollTimer = setInterval(() => {
-      this.refreshActiveWebhooks();
+      this.safely('polling for deliveries', () => this.refreshActiveWebhooks());
       this.kick();
     }, this.deps.options.pollMs);
     this.kick();
@@ -135,8 +92,20 @@ export class DeliveryWorker {
     this.kickScheduled = true;
     setImmediate(() => {
       this.kickScheduled = false;
-      this.pump();
+      this.safely('looking for due deliveries', () => this.pump());
     });
+  }
+
+  /**
+   * Work run from a timer: a database that refuses a read or write for a while (a full disk, a lock) is
+   * logged, and the next poll tries again; nothing is thrown out of the event loop.
+   */
+  private safely(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, `delivery worker: ${what} failed; the next poll tries again`);
+    }
   }
 
   /** Stops taking new deliveries and waits for the attempts in flight to finish and be recorded. */
@@ -284,80 +253,11 @@ export class DeliveryWorker {
         await this.record(delivery, { statusCode: null, error: 'the webhook is disabled', retryAfterMs: null }, 'give_up');
         return;
       }
-      const result = await this.post(delivery);
+      const result = await this.poster.post(delivery);
       await this.record(delivery, result);
     } catch (error) {
       this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'recording a delivery attempt failed');
     }
-  }
-
-  private destination(href: string): { url: URL; refused: string | undefined } {
-    let known = this.destinations.get(href);
-    if (!known) {
-      const url = new URL(href);
-      // Node does not call the agent's lookup for an IP literal, so such a destination is checked here.
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      const refused =
-        isIP(host) !== 0 && !isAllowedAddress(host, { allowPrivate: this.deps.options.allowPrivate })
-          ? `EDESTINATIONREFUSED: ${host} is not an allowed destination`
-          : undefined;
-      known = { url, refused };
-      if (this.destinations.size > 10_000) this.destinations.clear();
-      this.destinations.set(href, known);
-    }
-    return known;
-  }
-
-  /**
-   * One signed POST with Node's own client (redirects are never followed by it): resolves with the status,
-   * or the error, within the attempt timeout, which covers connecting, the answer and reading its body.
-   */
-  private post(delivery: DueDelivery): Promise<AttemptResult> {
-    const { url, refused } = this.destination(delivery.destination_url);
-    if (refused) return Promise.resolve({ statusCode: null, error: refused, retryAfterMs: null });
-    const timestamp = String(Math.floor(this.deps.clock.now() / 1000));
-    const body = Buffer.from(delivery.payload, 'utf8');
-    const secure = url.protocol === 'https:';
-    const timeoutMs = this.deps.options.timeoutMs;
-    return new Promise<AttemptResult>((resolve) => {
-      let settled = false;
-      const finish = (result: AttemptResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(result);
-      };
-      const request = (secure ? https : http).request(
-        url,
-        {
-          method: 'POST',
-          agent: secure ? this.httpsAgent : this.httpAgent,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': body.length,
-            'User-Agent': 'WhatsApp-Gateway-Webhooks/1',
-            [SIGNATURE_HEADERS.event]: delivery.event_type,
-            [SIGNATURE_HEADERS.timestamp]: timestamp,
-            [SIGNATURE_HEADERS.signature]: computeSignature(delivery.secret, timestamp, body),
-            [SIGNATURE_HEADERS.delivery]: delivery.event_id,
-          },
-        },
-        (response) => {
-          const retryAfter = response.headers['retry-after'];
-          const result = {
-            statusCode: response.statusCode ?? null,
-            error: null,
-            retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.deps.clock.now()),
-          };
-          void drain(response).then(() => finish(result));
-        },
-      );
-      const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        finish({ statusCode: null, error: error.code ? `${error.code}: ${error.message}` : error.message, retryAfterMs: null });
-      });
-      request.end(body);
-    });
   }
 
   private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {

@@ -10,7 +10,7 @@ import { events, type EventPayload, type EventSource } from './catalog';
 import { classifyKeyword, DEFAULT_OPT_IN, DEFAULT_OPT_OUT, type KeywordLists } from './keywords';
 import type { InboundEvent } from './normalized';
 import type { EventOutbox } from './outbox';
-import type { EventsRepository } from './repository';
+import type { InboundRepository } from './inbound-repository';
 
 /** A message a provider received, normalized (ARCHITECTURE §5). */
 export interface InboundMessage {
@@ -47,7 +47,7 @@ export interface MessageStatusLog {
 export interface InboundDeps {
   clock: Clock;
   logger: Logger;
-  repo: EventsRepository;
+  repo: InboundRepository;
   outbox: EventOutbox;
   accounts: AccountService;
   instances: InstanceService;
@@ -255,7 +255,7 @@ export class InboundService {
     });
   }
 
-  /** Drops finished deliveries, events, inbound messages and conversation windows older than `before`. */
+  /** Drops inbound messages, conversation windows and provider event ids older than `before`. */
   prune(before: number) {
     return this.deps.repo.prune(before);
   }

@@ -54,28 +54,8 @@ export interface DueDelivery extends DeliveryRow {
   webhook_enabled: 0 | 1;
 }
 
-export interface InboundRow {
-  id: number;
-  account_id: number;
-  instance_id: string;
-  provider_message_id: string;
-  from_phone: string;
-  group_id: string | null;
-  message_type: string;
-  message_text: string | null;
-  keyword_action: 'opt_out' | 'opt_in' | null;
-  received_at: number;
-  created_at: number;
-}
-
-/** SQL for the events area's tables: inbound log, conversation windows, keywords, webhooks, events, outbox. */
+/** SQL for the events area's outbox tables: webhook subscriptions, events, deliveries (inbound-repository.ts has the rest). */
 export class EventsRepository {
-  private readonly insertInboundStmt;
-  private readonly setKeywordActionStmt;
-  private readonly upsertWindow;
-  private readonly selectWindow;
-  private readonly selectKeywords;
-  private readonly upsertKeywords;
   private readonly insertWebhookStmt;
   private readonly selectWebhook;
   private readonly selectWebhooks;
@@ -95,10 +75,6 @@ export class EventsRepository {
   private readonly requeueDelivery;
   private readonly pruneDeliveries;
   private readonly pruneEvents;
-  private readonly pruneInbound;
-  private readonly pruneWindows;
-  private readonly insertEventKey;
-  private readonly pruneEventKeys;
   private readonly selectDueFor;
   private readonly selectPendingWebhooks;
   private readonly selectHasPending;
@@ -111,28 +87,6 @@ export class EventsRepository {
 
   constructor(private readonly db: Db) {
     this.webhooksByAccount = new ReadCache(db);
-    this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
-      `INSERT INTO inbound_messages (account_id, instance_id, provider_message_id, from_phone, group_id, message_type,
-         message_text, received_at, created_at)
-       VALUES (@account_id, @instance_id, @provider_message_id, @from_phone, @group_id, @message_type, @message_text,
-         @received_at, @created_at)
-       ON CONFLICT (instance_id, provider_message_id) DO NOTHING`,
-    );
-    this.setKeywordActionStmt = db.prepare<[string, number]>('UPDATE inbound_messages SET keyword_action = ? WHERE id = ?');
-    this.upsertWindow = db.prepare<[string, string, number]>(
-      `INSERT INTO conversation_windows (instance_id, phone, last_inbound_at) VALUES (?, ?, ?)
-       ON CONFLICT (instance_id, phone) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`,
-    );
-    this.selectWindow = db.prepare<[string, string], number>(
-      'SELECT last_inbound_at FROM conversation_windows WHERE instance_id = ? AND phone = ?',
-    ).pluck();
-    this.selectKeywords = db.prepare<[number], { opt_out: string | null; opt_in: string | null }>(
-      'SELECT opt_out, opt_in FROM keyword_settings WHERE account_id = ?',
-    );
-    this.upsertKeywords = db.prepare<[number, string | null, string | null]>(
-      `INSERT INTO keyword_settings (account_id, opt_out, opt_in) VALUES (?, ?, ?)
-       ON CONFLICT (account_id) DO UPDATE SET opt_out = excluded.opt_out, opt_in = excluded.opt_in`,
-    );
     this.insertWebhookStmt = db.prepare<[Omit<WebhookRow, 'last_success_at' | 'last_failure_at' | 'last_failure_reason' | 'consecutive_failures'>]>(
       `INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, enabled, disabled_reason,
          created_at, updated_at, managed_by, format)
@@ -207,8 +161,6 @@ export class EventsRepository {
     this.pruneEvents = db.prepare<[number]>(
       'DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)',
     );
-    this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
-    this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
     // The customer's own subscriptions: one another area manages (3CX forwarding) does not count.
     this.countWebhooksStmt = db
       .prepare<[number], number>('SELECT count(*) FROM webhooks WHERE account_id = ? AND managed_by IS NULL')
@@ -225,47 +177,10 @@ export class EventsRepository {
     this.markFailure = db.prepare<[number, string, string]>(
       'UPDATE webhooks SET last_failure_at = ?, last_failure_reason = ?, consecutive_failures = consecutive_failures + 1 WHERE id = ?',
     );
-    this.insertEventKey = db.prepare<[string, string, number]>(
-      'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
-    );
-    this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
-  }
-
-  /** Records a provider event id for an instance; false when it was recorded before (a provider's retry). */
-  firstProviderEvent(instanceId: string, key: string, now: number): boolean {
-    return this.insertEventKey.run(instanceId, key, now).changes === 1;
   }
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
-  }
-
-  // ---- inbound ----
-  insertInbound(row: Omit<InboundRow, 'id' | 'keyword_action'>): number | undefined {
-    const result = this.insertInboundStmt.run(row);
-    return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
-  }
-
-  setKeywordAction(id: number, action: 'opt_out' | 'opt_in'): void {
-    this.setKeywordActionStmt.run(action, id);
-  }
-
-  touchWindow(instanceId: string, phone: string, at: number): void {
-    this.upsertWindow.run(instanceId, phone, at);
-  }
-
-  lastInboundAt(instanceId: string, phone: string): number | undefined {
-    return this.selectWindow.get(instanceId, phone);
-  }
-
-  keywords(accountId: number): { optOut: string[] | null; optIn: string[] | null } {
-    const row = this.selectKeywords.get(accountId);
-    const parse = (text: string | null | undefined) => (text ? (JSON.parse(text) as string[]) : null);
-    return { optOut: parse(row?.opt_out), optIn: parse(row?.opt_in) };
-  }
-
-  setKeywords(accountId: number, optOut: string[] | null, optIn: string[] | null): void {
-    this.upsertKeywords.run(accountId, optOut && JSON.stringify(optOut), optIn && JSON.stringify(optIn));
   }
 
   // ---- webhooks ----
@@ -382,16 +297,13 @@ export class EventsRepository {
   }
 
   /**
-   * Finished deliveries, their events, inbound messages and conversation windows older than `before`.
+   * Finished deliveries and their events older than `before`.
    * Pending deliveries (and so their events) are kept whatever their age.
    */
-  prune(before: number): { deliveries: number; events: number; inbound: number; windows: number; providerEventKeys: number } {
+  prune(before: number): { deliveries: number; events: number } {
     return this.transaction(() => ({
       deliveries: this.pruneDeliveries.run(before).changes,
       events: this.pruneEvents.run(before).changes,
-      inbound: this.pruneInbound.run(before).changes,
-      windows: this.pruneWindows.run(before).changes,
-      providerEventKeys: this.pruneEventKeys.run(before).changes,
     }));
   }
 }

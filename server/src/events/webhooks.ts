@@ -235,6 +235,11 @@ export class WebhookService {
     return this.repo.listDeliveries({ ...filter, limit: filter.limit ?? 50 });
   }
 
+  /** Finished deliveries and their events older than `before` (pending ones are kept whatever their age). */
+  prune(before: number) {
+    return this.repo.prune(before);
+  }
+
   /** Queues a delivery again, with a fresh retry schedule; its event id (the Delivery header) stays. */
   redeliver(deliveryId: number): DeliveryRow {
     const delivery = this.repo.findDelivery(deliveryId);

@@ -1,0 +1,105 @@
+import type { Db } from '../db';
+
+export interface InboundRow {
+  id: number;
+  account_id: number;
+  instance_id: string;
+  provider_message_id: string;
+  from_phone: string;
+  group_id: string | null;
+  message_type: string;
+  message_text: string | null;
+  keyword_action: 'opt_out' | 'opt_in' | null;
+  received_at: number;
+  created_at: number;
+}
+
+/** SQL for what arrives from providers: the inbound log, conversation windows, keyword lists, provider event ids. */
+export class InboundRepository {
+  private readonly insertInboundStmt;
+  private readonly setKeywordActionStmt;
+  private readonly upsertWindow;
+  private readonly selectWindow;
+  private readonly selectKeywords;
+  private readonly upsertKeywords;
+  private readonly insertEventKey;
+  private readonly pruneInbound;
+  private readonly pruneWindows;
+  private readonly pruneEventKeys;
+
+  constructor(private readonly db: Db) {
+    this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
+      `INSERT INTO inbound_messages (account_id, instance_id, provider_message_id, from_phone, group_id, message_type,
+         message_text, received_at, created_at)
+       VALUES (@account_id, @instance_id, @provider_message_id, @from_phone, @group_id, @message_type, @message_text,
+         @received_at, @created_at)
+       ON CONFLICT (instance_id, provider_message_id) DO NOTHING`,
+    );
+    this.setKeywordActionStmt = db.prepare<[string, number]>('UPDATE inbound_messages SET keyword_action = ? WHERE id = ?');
+    this.upsertWindow = db.prepare<[string, string, number]>(
+      `INSERT INTO conversation_windows (instance_id, phone, last_inbound_at) VALUES (?, ?, ?)
+       ON CONFLICT (instance_id, phone) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`,
+    );
+    this.selectWindow = db.prepare<[string, string], number>(
+      'SELECT last_inbound_at FROM conversation_windows WHERE instance_id = ? AND phone = ?',
+    ).pluck();
+    this.selectKeywords = db.prepare<[number], { opt_out: string | null; opt_in: string | null }>(
+      'SELECT opt_out, opt_in FROM keyword_settings WHERE account_id = ?',
+    );
+    this.upsertKeywords = db.prepare<[number, string | null, string | null]>(
+      `INSERT INTO keyword_settings (account_id, opt_out, opt_in) VALUES (?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET opt_out = excluded.opt_out, opt_in = excluded.opt_in`,
+    );
+    this.pruneInbound = db.prepare<[number]>('DELETE FROM inbound_messages WHERE created_at < ?');
+    this.pruneWindows = db.prepare<[number]>('DELETE FROM conversation_windows WHERE last_inbound_at < ?');
+    this.insertEventKey = db.prepare<[string, string, number]>(
+      'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
+    );
+    this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Records a provider event id for an instance; false when it was recorded before (a provider's retry). */
+  firstProviderEvent(instanceId: string, key: string, now: number): boolean {
+    return this.insertEventKey.run(instanceId, key, now).changes === 1;
+  }
+
+  insertInbound(row: Omit<InboundRow, 'id' | 'keyword_action'>): number | undefined {
+    const result = this.insertInboundStmt.run(row);
+    return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
+  }
+
+  setKeywordAction(id: number, action: 'opt_out' | 'opt_in'): void {
+    this.setKeywordActionStmt.run(action, id);
+  }
+
+  touchWindow(instanceId: string, phone: string, at: number): void {
+    this.upsertWindow.run(instanceId, phone, at);
+  }
+
+  lastInboundAt(instanceId: string, phone: string): number | undefined {
+    return this.selectWindow.get(instanceId, phone);
+  }
+
+  keywords(accountId: number): { optOut: string[] | null; optIn: string[] | null } {
+    const row = this.selectKeywords.get(accountId);
+    const parse = (text: string | null | undefined) => (text ? (JSON.parse(text) as string[]) : null);
+    return { optOut: parse(row?.opt_out), optIn: parse(row?.opt_in) };
+  }
+
+  setKeywords(accountId: number, optOut: string[] | null, optIn: string[] | null): void {
+    this.upsertKeywords.run(accountId, optOut && JSON.stringify(optOut), optIn && JSON.stringify(optIn));
+  }
+
+  /** Inbound messages, conversation windows and provider event ids older than `before`. */
+  prune(before: number): { inbound: number; windows: number; providerEventKeys: number } {
+    return this.transaction(() => ({
+      inbound: this.pruneInbound.run(before).changes,
+      windows: this.pruneWindows.run(before).changes,
+      providerEventKeys: this.pruneEventKeys.run(before).changes,
+    }));
+  }
+}
