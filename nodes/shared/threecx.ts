@@ -10,21 +10,7 @@ import { computeSignature, SIGNATURE_HEADERS } from './signature';
 /** Carries the integration's webhook secret (seed 001 ThreeCxSecret scheme). */
 export const THREECX_INTEGRATION_HEADER = 'X-WhatsApp-Gateway-3CX-Secret';
 
-/** The ten event types the gateway's 3CX endpoint accepts (seed 001 ThreeCxWebhookRequest). */
-export const THREECX_EVENT_TYPES = [
-	'test',
-	'outbound_message',
-	'inbound_reply',
-	'missed_call',
-	'call_started',
-	'call_ended',
-	'voicemail',
-	'queue_event',
-	'queue_callback',
-	'after_hours',
-] as const;
-
-export type ThreeCxEventType = (typeof THREECX_EVENT_TYPES)[number];
+export { THREECX_EVENT_TYPES, type ThreeCxEventType } from './threecx-events';
 
 export const threeCxWebhookPath = (integrationId: unknown) =>
 	`/integrations/3cx/webhook/${encodeURIComponent(String(integrationId).trim())}`;

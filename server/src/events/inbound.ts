@@ -12,24 +12,13 @@ import type { InboundEvent } from './normalized';
 import type { EventOutbox } from './outbox';
 import type { InboundRepository } from './inbound-repository';
 
-/** A message a provider received, normalized (ARCHITECTURE §5). */
-export interface InboundMessage {
-  instanceId: string;
-  providerMessageId: string;
-  from: string;
-  text: string;
-  messageType?: string;
-  groupId?: string;
-  receivedAt?: number;
-}
+type Reported<Kind extends InboundEvent['kind']> = Omit<Extract<InboundEvent, { kind: Kind }>, 'kind'> & { instanceId: string };
+
+/** A message a provider received, normalized (ARCHITECTURE §5), on the instance it reached. */
+export type InboundMessage = Reported<'message'>;
 
 /** A provider's status report about a message the gateway sent. */
-export interface StatusUpdate {
-  instanceId: string;
-  providerMessageId: string;
-  status: string;
-  at?: number;
-}
+export type StatusUpdate = Reported<'status'>;
 
 export interface InboundResult {
   duplicate: boolean;

@@ -1,22 +1,11 @@
 import { DateTime } from 'luxon';
 import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
+import { THREECX_EVENT_TYPES, type ThreeCxEventType } from '../../../nodes/shared/threecx-events';
 import { ApiError } from '../http/errors';
 
-/** The ten event types of seed 001's ThreeCxWebhookRequest, in its order. */
-export const THREECX_EVENT_TYPES = [
-  'test',
-  'outbound_message',
-  'inbound_reply',
-  'missed_call',
-  'call_started',
-  'call_ended',
-  'voicemail',
-  'queue_event',
-  'queue_callback',
-  'after_hours',
-] as const;
-export type ThreecxEventType = (typeof THREECX_EVENT_TYPES)[number];
+export { THREECX_EVENT_TYPES } from '../../../nodes/shared/threecx-events';
+export type ThreecxEventType = ThreeCxEventType;
 
 export function isThreecxEventType(value: string): value is ThreecxEventType {
   return (THREECX_EVENT_TYPES as readonly string[]).includes(value);
