@@ -6,7 +6,7 @@
 // - server/ and test/ (the self-hosted gateway and its tests) get no n8n rules: they use koa,
 //   process.env and timers by design and are never published;
 // - plain JavaScript (bench/, gulpfile.js, jest.config.js, test/helpers/*.js, this file):
-//   @eslint/js recommended with Node globals.
+//   @eslint/js recommended with Node globals; server/assets/*.js (the pages' script) with browser globals.
 import js from '@eslint/js';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 import { defineConfig, globalIgnores } from 'eslint/config';
@@ -59,6 +59,12 @@ export default defineConfig(
 				},
 			],
 		},
+	},
+
+	{
+		// The pages' script runs in the browser (served from /assets/).
+		files: ['server/assets/**/*.js'],
+		languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
 	},
 
 	{

@@ -8,6 +8,8 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { openDatabase, type Db } from './db';
 import { CommitQueue } from './db/commit-queue';
+import { dashboardRoutes } from './dashboard';
+import { DashboardSessions } from './dashboard/sessions';
 import { docsRoutes } from './docs/routes';
 import { DEFAULT_DELIVERY } from './events/delivery-defaults';
 import { DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
@@ -37,6 +39,7 @@ import { SuppressionService } from './suppressions/service';
 import { Threecx } from './threecx';
 import { threecxRoutes } from './threecx/routes';
 import { VERSION } from './version';
+import { assetRoutes } from './web/assets';
 import { HealthChecks } from './operations/health';
 import { GatewayMetrics, instrumentProvider, observeDeliveryAttempts, sendMetricsMiddleware } from './operations/metrics';
 import { operationsRoutes } from './operations/routes';
@@ -96,6 +99,8 @@ export class Gateway {
   readonly adminToken: string | undefined;
   readonly metrics: GatewayMetrics;
   readonly health: HealthChecks;
+  /** Signed-in dashboard browsers (in memory: a restart asks for the operator token again). */
+  readonly dashboardSessions = new DashboardSessions();
   /** The group commit that sends, their outcomes and the providers' status reports share. */
   private readonly writes: CommitQueue;
 
@@ -226,7 +231,18 @@ export class Gateway {
         rateLimit: this.threecx.rateLimit,
       }),
     ];
-    return createApp({ clock: this.clock, logger: this.logger, routers, observers: [sendMetricsMiddleware(this.metrics)] });
+    const pages = [
+      assetRoutes(),
+      dashboardRoutes({
+        clock: this.clock,
+        logger: this.logger,
+        isOperator: this.isOperator,
+        sessions: this.dashboardSessions,
+        secureCookies: this.providerOptions.publicUrl.startsWith('https://'),
+        accounts: this.accounts,
+      }),
+    ];
+    return createApp({ clock: this.clock, logger: this.logger, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });
   }
 
   /**

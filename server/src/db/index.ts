@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { serverFolder } from '../common/server-files';
 import { backupBeforeMigrations } from './backup';
 
 export type Db = Database.Database;
@@ -65,17 +66,8 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
-/** Where the numbered `NNN_name.sql` files live, found from the source tree or the build output alike. */
-function migrationsDir(): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = path.join(dir, 'migrations');
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('server/migrations not found');
-    dir = parent;
-  }
-}
+/** Where the numbered `NNN_name.sql` files live. */
+const migrationsDir = () => serverFolder('migrations');
 
 export interface Migration {
   version: number;

@@ -11,6 +11,11 @@ export interface AppOptions {
   logger: Logger;
   /** One router per area, each built with only the dependencies it needs (gateway.ts composes them). */
   routers: Router[];
+  /**
+   * Routers of HTML pages (dashboard, docs, their assets): tried after the JSON API's routes, and
+   * answering failures as pages of their own.
+   */
+  pages?: Router[];
   /** Middlewares that see every answer as it leaves, refusals included (the send metrics): outside the error mapping. */
   observers?: Koa.Middleware[];
 }
@@ -79,6 +84,7 @@ export function createApp(options: AppOptions): Koa {
   for (const router of options.routers) root.use(router.routes());
   app.use(root.routes());
   app.use(root.allowedMethods());
+  for (const pages of options.pages ?? []) app.use(pages.routes());
   // Koa's own error event: the middleware above already answered; keep it from printing stack traces.
   app.on('error', () => undefined);
   return app;

@@ -1,0 +1,37 @@
+import type { Context } from 'koa';
+import type { OperatorCheck } from '../accounts/auth';
+import type { Account, AccountService } from '../accounts/service';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import { PageError } from '../web/page';
+import type { DashboardSessions } from './sessions';
+
+/**
+ * What the dashboard's pages use: the areas' services, never their tables. Each page module takes what
+ * it needs from here; gateway.ts fills it in.
+ */
+export interface DashboardDeps {
+  clock: Clock;
+  logger: Logger;
+  isOperator: OperatorCheck;
+  sessions: DashboardSessions;
+  /** The gateway is reached over https (GATEWAY_PUBLIC_URL): the session cookie is marked Secure. */
+  secureCookies: boolean;
+  accounts: AccountService;
+}
+
+/**
+ * The account a page is about: `?account=ID`, else the first account (a small business has one).
+ * An unknown id is a 404 page, not a silent switch to another account.
+ */
+export function pickAccount(ctx: Context, accounts: Pick<AccountService, 'list' | 'find'>): { account: Account; accounts: Account[] } {
+  const all = accounts.list();
+  const asked = ctx.query.account;
+  if (typeof asked === 'string' && asked !== '') {
+    const account = /^\d+$/.test(asked) ? accounts.find(Number(asked)) : undefined;
+    if (!account) throw new PageError(404, `There is no account ${asked}.`);
+    return { account, accounts: all };
+  }
+  if (all.length === 0) throw new PageError(404, 'There is no account yet. Create one with `whatsapp-gateway accounts create`.');
+  return { account: all[0], accounts: all };
+}
