@@ -71,6 +71,7 @@ export class DashboardSessions {
 /** Failed sign-ins allowed per client address within the window before 429. */
 export const LOGIN_FAILURES_ALLOWED = 5;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
+const MAX_ADDRESSES = 10_000;
 
 /**
  * Failed sign-ins per client address in a sliding window: the sixth failure within 15 minutes locks
@@ -90,6 +91,14 @@ export class LoginThrottle {
     const times = this.recent(address, now);
     times.push(now);
     this.failures.set(address, times);
+    if (this.failures.size > MAX_ADDRESSES) this.forgetQuiet(now);
+  }
+
+  /** Many addresses guessing: forget those whose failures have all left the window. */
+  private forgetQuiet(now: number): void {
+    for (const [address, times] of this.failures) {
+      if (times[times.length - 1] <= now - LOGIN_WINDOW_MS) this.failures.delete(address);
+    }
   }
 
   private recent(address: string, now: number): number[] {
