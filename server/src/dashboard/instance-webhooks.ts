@@ -31,8 +31,8 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
     ${webhook.instanceId === null && html`<span class="badge">all instances</span>`} <code>${webhook.id}</code></p>
   <p class="hint">Events: ${webhook.events.join(', ')}</p>
   <div class="cards">
-    <div class="card"><span class="figure">${iso(health.lastSuccessAt) ?? '—'}</span> last success</div>
-    <div class="card"><span class="figure">${iso(health.lastFailureAt) ?? '—'}</span> last failure ${health.lastFailureReason && html`<br>${health.lastFailureReason}`}</div>
+    <div class="card"><span class="figure small">${iso(health.lastSuccessAt) ?? '—'}</span> last success</div>
+    <div class="card"><span class="figure small">${iso(health.lastFailureAt) ?? '—'}</span> last failure ${health.lastFailureReason && html`<br>${health.lastFailureReason}`}</div>
     <div class="card"><span class="figure">${health.consecutiveFailures}</span> failures in a row</div>
     <div class="card"><span class="figure">${health.pendingDeliveries}</span> pending</div>
   </div>
