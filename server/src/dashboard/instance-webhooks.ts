@@ -20,7 +20,7 @@ function subscriptionsOf(deps: DashboardDeps, target: InstanceTarget): Webhook[]
     .filter((webhook) => webhook.managedBy === null && (webhook.instanceId === null || webhook.instanceId === target.instance.id));
 }
 
-const DELIVERY_BADGE: Record<string, string> = { delivered: 'ok', pending: 'warn' };
+const DELIVERY_BADGE: Record<string, string> = { succeeded: 'ok', pending: 'warn' };
 
 function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTarget, webhook: Webhook): SafeHtml {
   const deliveries = deps.webhooks.deliveries({ webhookId: webhook.id, limit: RECENT_DELIVERIES });
@@ -43,10 +43,10 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
     <thead><tr><th>Delivery</th><th>Event</th><th>Status</th><th class="num">Attempts</th><th>Last error</th><th>Created</th><th></th></tr></thead>
     <tbody>${deliveries.map(
       (delivery) => html`<tr>
-      <td class="num">${delivery.id}</td><td><code>${delivery.event_id}</code></td>
+      <td class="num">${delivery.id}</td><td>${delivery.event_type}<br><code class="hint">${delivery.event_id}</code></td>
       <td><span class="badge ${DELIVERY_BADGE[delivery.status] ?? 'bad'}">${delivery.status}</span></td>
       <td class="num">${delivery.attempts}</td>
-      <td>${delivery.last_status_code !== null && html`HTTP ${delivery.last_status_code} `}${delivery.last_error}</td>
+      <td>${delivery.last_error ?? (delivery.last_status_code !== null && `HTTP ${delivery.last_status_code}`)}</td>
       <td>${iso(delivery.created_at)}</td>
       <td><form method="post" action="${instancePath(target, `deliveries/${delivery.id}/redeliver`)}">${csrfField(ctx)}
         <button type="submit" class="button">Redeliver</button></form></td>
@@ -60,8 +60,7 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
 function createForm(ctx: Context, target: InstanceTarget): SafeHtml {
   const groups = Object.entries(EVENT_GROUPS).map(
     ([group, types], index) => html`<fieldset><legend>${group}</legend><div class="checks">${types.map(
-      (type) => html`<label><input type="checkbox" name="events" value="${type}" ${index === 0 && html`checked`}> ${eventTypeLabel(type)}
-        <code class="hint">${type}</code></label>`,
+      (type) => html`<label title="${type}"><input type="checkbox" name="events" value="${type}" ${index === 0 && html`checked`}> ${eventTypeLabel(type)}</label>`,
     )}</div></fieldset>`,
   );
   return html`<section class="panel">
