@@ -20,16 +20,14 @@ export function instanceRoutes(router: Router, deps: DashboardDeps): void {
       (instance) => html`<tr>
   <td><a href="/instances/${encodeURIComponent(instance.id)}/manage?account=${account.id}">${instance.displayName}</a><br><code>${instance.name}</code></td>
   <td>${instance.provider}</td>
-  <td>${stateBadge(instance.connectionState)}</td>
-  <td>${pausedBadge(instance)} ${instance.pausedReason}</td>
-  <td><a class="button" href="/instances/${encodeURIComponent(instance.id)}/manage?account=${account.id}">Manage</a></td>
+  <td>${stateBadge(instance.connectionState)} ${pausedBadge(instance)}${instance.paused && html`<br><span class="hint">${instance.pausedReason}</span>`}</td>
 </tr>`,
     );
     const body =
       instances.length === 0
         ? html`<p class="empty">No instance yet. Create one with <code>whatsapp-gateway instances create</code> or the operator API.</p>`
         : html`<div class="table-wrap"><table>
-<thead><tr><th>Instance</th><th>Provider</th><th>Connection</th><th>Paused</th><th></th></tr></thead>
+<thead><tr><th>Instance</th><th>Provider</th><th>State</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`;
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: 'Instances', section: '/instances', account, accounts, body }));
   });

@@ -65,11 +65,11 @@ export function integrationForm(
   const field = (name: string) => `i${integration.id}-${name}`;
   const templates = TEMPLATE_EVENTS.map((event) => {
     const template = integration.templates[event];
-    return html`<fieldset><legend>${event}</legend>
+    return html`<fieldset class="template"><legend>${event}</legend>
   <label><input type="checkbox" name="template_${event}_enabled" ${template.enabled && html`checked`}> Send on ${event}</label>
   <label for="${field(event)}" class="visually-hidden">Text for ${event}</label>
   <textarea id="${field(event)}" name="template_${event}_text" rows="3" maxlength="1024" data-template-preview="${urls.preview}">${template.text}</textarea>
-  <p class="hint">Preview:</p><output class="preview" for="${field(event)}" data-preview-of="${field(event)}">${preview(template.text)}</output>
+  <output class="preview" for="${field(event)}" data-preview-of="${field(event)}" aria-label="Preview of ${event}">${preview(template.text)}</output>
 </fieldset>`;
   });
   return html`<form method="post" action="${urls.action}" class="stack">${csrfField(ctx)}
