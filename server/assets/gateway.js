@@ -28,21 +28,22 @@
 })();
 
 // ---- Instances (part B): the QR code on the connection tab ----
-// <div data-connection-poll="/instances/ID/connection?account=N"> with <img data-qr-image>: every 3 seconds
-// asks the gateway for the state; reloads the page once it says connected, else shows the latest QR code.
+// <div data-connection-poll="/instances/ID/connection?account=N" data-qr-at="(the shown code's time)"> with
+// <img data-qr-image>: every 3 seconds asks the gateway for the state; reloads the page once it says
+// connected, else loads the QR code again whenever the provider has issued a new one.
 (function () {
   'use strict';
   var box = document.querySelector('[data-connection-poll]');
   if (!box) return;
   var image = box.querySelector('[data-qr-image]');
-  var lastQr = null;
+  var lastQr = box.getAttribute('data-qr-at');
   function poll() {
     fetch(box.getAttribute('data-connection-poll'), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
         if (answer && answer.state === 'connected') { window.location.reload(); return; }
         if (answer && image && answer.qr_at && answer.qr_at !== lastQr) {
-          if (lastQr !== null) image.src = image.src.replace(/([?&])t=[^&]*/, '$1').replace(/[?&]$/, '') + '&t=' + Date.now();
+          image.src = image.src.replace(/([?&])t=[^&]*/, '$1').replace(/[?&]$/, '') + '&t=' + Date.now();
           lastQr = answer.qr_at;
         }
         setTimeout(poll, 3000);

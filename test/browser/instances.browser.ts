@@ -57,6 +57,11 @@ describe('instance pages in a real Chromium', () => {
     expect(await qr.getAttribute('alt')).toContain('QR code');
     await screenshot(page, 'instance-connection-qr');
 
+    // Evolution issues a new code (its qrcode.updated webhook, recorded the way the provider route does): the page shows it.
+    const refreshed = page.waitForResponse((response) => response.url().includes('/qr.png') && response.url().includes('t='));
+    await gw.gateway.inbound.receive(instance.id, [{ kind: 'qr', qrAvailable: true, code: '2@a-new-code-from-evolution' }]);
+    expect((await refreshed).status()).toBe(200);
+
     // The page polls the gateway, which asks Evolution; the phone scans and Evolution reports the instance open.
     const polled = page.waitForResponse((response) => response.url().includes(`/instances/${instance.id}/connection`));
     await polled;

@@ -25,7 +25,7 @@ export function connectionTab(ctx: Context, deps: DashboardDeps, target: Instanc
   html`<form method="post" action="${instancePath(target, 'connect')}" class="inline">${csrfField(ctx)}
     <button type="submit" class="button primary">Connect</button></form>`}
   ${qr &&
-  html`<div class="qr" data-connection-poll="${instancePath(target, 'connection')}">
+  html`<div class="qr" data-connection-poll="${instancePath(target, 'connection')}" data-qr-at="${iso(qr.at)}">
     <img src="${instancePath(target, 'qr.png')}" alt="QR code to pair this instance with WhatsApp" width="320" height="320" data-qr-image>
     <p class="hint">On the phone: WhatsApp → Linked devices → Link a device, and scan this code. It refreshes by itself; this page
       shows "Connected" once WhatsApp has paired.</p>

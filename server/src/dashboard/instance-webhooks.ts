@@ -30,7 +30,7 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
   <p>${webhook.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge bad">disabled</span> ${webhook.disabledReason}`}
     ${webhook.instanceId === null && html`<span class="badge">all instances</span>`} <code>${webhook.id}</code></p>
   <p class="hint">Events: ${webhook.events.join(', ')}</p>
-  <div class="cards">
+  <div class="cards health">
     <div class="card"><span class="figure small">${iso(health.lastSuccessAt) ?? '—'}</span> last success</div>
     <div class="card"><span class="figure small">${iso(health.lastFailureAt) ?? '—'}</span> last failure ${health.lastFailureReason && html`<br>${health.lastFailureReason}`}</div>
     <div class="card"><span class="figure">${health.consecutiveFailures}</span> failures in a row</div>
