@@ -26,3 +26,67 @@
     if (event.target.matches('[data-autosubmit]') && event.target.form) event.target.form.submit();
   });
 })();
+
+// ---- Instances (part B): the QR code on the connection tab ----
+// <div data-connection-poll="/instances/ID/connection?account=N" data-qr-at="(the shown code's time)"> with
+// <img data-qr-image>: every 3 seconds asks the gateway for the state; reloads the page once it says
+// connected, else loads the QR code again whenever the provider has issued a new one.
+(function () {
+  'use strict';
+  var box = document.querySelector('[data-connection-poll]');
+  if (!box) return;
+  var image = box.querySelector('[data-qr-image]');
+  var lastQr = box.getAttribute('data-qr-at');
+  function poll() {
+    fetch(box.getAttribute('data-connection-poll'), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (answer && answer.state === 'connected') { window.location.reload(); return; }
+        if (answer && image && answer.qr_at && answer.qr_at !== lastQr) {
+          image.src = image.src.replace(/([?&])t=[^&]*/, '$1').replace(/[?&]$/, '') + '&t=' + Date.now();
+          lastQr = answer.qr_at;
+        }
+        setTimeout(poll, 3000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  setTimeout(poll, 3000);
+})();
+
+// ---- 3CX (part B): live template preview ----
+// <textarea data-template-preview="/integrations/3cx/preview?account=N"> in a form with _csrf and
+// [data-business-name]: the gateway renders the template with its own rule; <output data-preview-of=ID> shows it.
+(function () {
+  'use strict';
+  var timers = {};
+  function preview(textarea) {
+    var form = textarea.form;
+    var output = document.querySelector('[data-preview-of="' + textarea.id + '"]');
+    if (!form || !output) return;
+    var business = form.querySelector('[data-business-name]');
+    var body = new URLSearchParams();
+    body.set('_csrf', form.querySelector('input[name="_csrf"]').value);
+    body.set('text', textarea.value);
+    if (business) body.set('business_name', business.value);
+    fetch(textarea.getAttribute('data-template-preview'), { method: 'POST', body: body, credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (!answer) return;
+        var unknown = answer.unknown_variables || [];
+        output.textContent = answer.preview + (unknown.length ? '\n(unknown variables: ' + unknown.join(', ') + ')' : '');
+        output.classList.toggle('warn', unknown.length > 0);
+      });
+  }
+  function schedule(textarea) {
+    clearTimeout(timers[textarea.id]);
+    timers[textarea.id] = setTimeout(function () { preview(textarea); }, 150);
+  }
+  document.addEventListener('input', function (event) {
+    var target = event.target;
+    if (target.matches('[data-template-preview]')) schedule(target);
+    if (target.matches('[data-business-name]') && target.form) {
+      Array.prototype.forEach.call(target.form.querySelectorAll('[data-template-preview]'), schedule);
+    }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('[data-template-preview]'), preview);
+})();

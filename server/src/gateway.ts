@@ -240,6 +240,13 @@ export class Gateway {
         sessions: this.dashboardSessions,
         secureCookies: this.providerOptions.publicUrl.startsWith('https://'),
         accounts: this.accounts,
+        instances: this.instances,
+        connector: this.connector,
+        webhookUrl: (instance) => this.webhookUrl(instance),
+        webhooks: this.webhooks,
+        messaging: this.messaging,
+        threecxIntegrations: this.threecx.integrations,
+        threecx: this.threecx.service,
       }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });

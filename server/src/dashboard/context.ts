@@ -2,7 +2,13 @@ import type { Context } from 'koa';
 import type { OperatorCheck } from '../accounts/auth';
 import type { Account, AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
+import type { WebhookService } from '../events/webhooks';
+import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
+import type { Messaging } from '../messaging';
+import type { InstanceConnector } from '../providers/connector';
+import type { IntegrationService } from '../threecx/integrations';
+import type { ThreecxService } from '../threecx/service';
 import { PageError } from '../web/page';
 import type { DashboardSessions } from './sessions';
 
@@ -18,6 +24,14 @@ export interface DashboardDeps {
   /** The gateway is reached over https (GATEWAY_PUBLIC_URL): the session cookie is marked Secure. */
   secureCookies: boolean;
   accounts: AccountService;
+  instances: InstanceService;
+  connector: InstanceConnector;
+  /** Where a provider's webhooks go for an instance (Cloud: pasted into Meta's dashboard). */
+  webhookUrl: (instance: Instance) => string | undefined;
+  webhooks: WebhookService;
+  messaging: Messaging;
+  threecxIntegrations: IntegrationService;
+  threecx: ThreecxService;
 }
 
 /**

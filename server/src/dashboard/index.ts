@@ -4,7 +4,9 @@ import { htmlErrors, pageHeaders } from '../web/page';
 import { loadSession, sessionOf } from './auth';
 import type { DashboardDeps } from './context';
 import { dashboardPage, plainPage } from './layout';
+import { instanceRoutes } from './instances';
 import { loginRoutes } from './login';
+import { threecxRoutes } from './threecx';
 
 export type { DashboardDeps } from './context';
 
@@ -12,7 +14,7 @@ export type { DashboardDeps } from './context';
 export type DashboardPages = (router: Router, deps: DashboardDeps) => void;
 
 /** Every section of the dashboard, in one place. */
-const PAGES: DashboardPages[] = [loginRoutes];
+const PAGES: DashboardPages[] = [loginRoutes, instanceRoutes, threecxRoutes];
 
 /**
  * The operator dashboard: server-rendered pages behind a session cookie. Failures render as HTML pages

@@ -240,6 +240,10 @@ export class WebhookService {
     return this.repo.prune(before);
   }
 
+  findDelivery(id: number): DeliveryRow | undefined {
+    return this.repo.findDelivery(id);
+  }
+
   /** Queues a delivery again, with a fresh retry schedule; its event id (the Delivery header) stays. */
   redeliver(deliveryId: number): DeliveryRow {
     const delivery = this.repo.findDelivery(deliveryId);

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import QRCode from 'qrcode';
 import { z } from 'zod';
 import { requireOperator, type OperatorCheck } from '../accounts/auth';
 import type { AccountService } from '../accounts/service';
@@ -11,6 +10,7 @@ import { parseWith } from '../http/validate';
 import { operatorInstanceJson } from '../instances/presenter';
 import type { Instance, InstanceService } from '../instances/service';
 import type { InstanceConnector } from './connector';
+import { qrPng } from './qr-image';
 import { PROVIDER_NAMES, ProviderError } from './types';
 
 export interface OperatorInstanceDeps {
@@ -113,7 +113,7 @@ export function operatorInstanceRoutes(deps: OperatorInstanceDeps): Router {
     if (!qr) throw new ApiError('not_found', { instance_id: instance.id, qr: 'none (connect the instance first)' });
     ctx.type = 'image/png';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await QRCode.toBuffer(qr.code, { type: 'png', margin: 2, width: 320 });
+    ctx.body = await qrPng(qr.code);
   });
 
   return router;
