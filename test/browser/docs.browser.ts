@@ -12,8 +12,8 @@ function recordRequests(page: Page): string[] {
 /** The innermost elements that reach past the right edge of the screen (what makes a page scroll sideways). */
 function tooWide(page: Page): Promise<string[]> {
   return page.evaluate(() =>
-    [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && ![...el.children].some((child) => child.getBoundingClientRect().right > window.innerWidth + 1))
+    Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !Array.from(el.children).some((child) => child.getBoundingClientRect().right > window.innerWidth + 1))
       .filter((el) => !el.closest('.table-wrap, pre'))
       .map((el) => `${el.tagName.toLowerCase()}: ${(el.textContent ?? '').slice(0, 60)}`),
   );
