@@ -25,14 +25,11 @@ const shotName = (served: string, phone: boolean): string =>
 describe('docs pages in a real Chromium', () => {
   let gw: BrowserGateway;
   let browser: Browser;
+  // Public pages: no sign-in, so the gateway and the browser start side by side.
   beforeAll(async () => {
-    gw = await startGateway();
-    browser = await launchBrowser();
+    [gw, browser] = await Promise.all([startGateway(), launchBrowser()]);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  afterAll(() => Promise.all([browser?.close(), gw?.close()]));
 
   for (const phone of [false, true]) {
     it(`every docs page loads its own stylesheet and script under the CSP, and fits the screen (${phone ? 'phone' : 'desktop'})`, async () => {
