@@ -31,23 +31,26 @@ describe('docs pages in a real Chromium', () => {
   });
   afterAll(() => Promise.all([browser?.close(), gw?.close()]));
 
-  for (const phone of [false, true]) {
-    it(`every docs page loads its own stylesheet and script under the CSP, and fits the screen (${phone ? 'phone' : 'desktop'})`, async () => {
+  // One test per page and screen: each well inside the suite's per-test timeout on a busy machine.
+  describe.each([
+    ['desktop', false],
+    ['phone', true],
+  ])('on a %s', (_screen, phone) => {
+    it.each(DOC_PAGES.map((doc) => [doc.path, doc]))('%s loads its own stylesheet and script under the CSP, asks nothing of other sites, and fits the screen', async (_path, doc) => {
       const { page, problems } = await newPage(browser, { phone });
       const requests = recordRequests(page);
-      for (const doc of DOC_PAGES) {
-        const res = await page.goto(`${gw.url}${doc.path}`);
-        expect(res?.status()).toBe(200);
-        expect(await page.title()).toBe(`${doc.title} · WhatsApp Gateway`);
-        // The stylesheet applied: the sidebar's current page is highlighted.
-        expect(await page.evaluate(() => getComputedStyle(document.querySelector('.docs-nav a.active')!).fontWeight)).toBe('600');
-        await screenshot(page, shotName(doc.path, phone));
-        expect({ page: doc.path, overflows: await overflowsSideways(page), widest: await tooWide(page) }).toEqual({ page: doc.path, overflows: false, widest: [] });
-      }
+      const res = await page.goto(`${gw.url}${doc.path}`);
+      expect(res?.status()).toBe(200);
+      expect(await page.title()).toBe(`${doc.title} · WhatsApp Gateway`);
+      // The stylesheet applied: the sidebar's current page is highlighted.
+      expect(await page.evaluate(() => getComputedStyle(document.querySelector('.docs-nav a.active')!).fontWeight)).toBe('600');
+      await screenshot(page, shotName(doc.path, phone));
+      expect({ overflows: await overflowsSideways(page), widest: await tooWide(page) }).toEqual({ overflows: false, widest: [] });
       expect(problems).toEqual([]);
       expect(requests.filter((url) => !url.startsWith(`${gw.url}/`))).toEqual([]);
+      await page.context().close();
     });
-  }
+  });
 
   it('the sidebar links lead to their pages with the keyboard', async () => {
     const { page, problems } = await newPage(browser);
