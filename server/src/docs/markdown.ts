@@ -9,8 +9,8 @@ const README_TARGET = '/docs';
 
 /**
  * Where a link in a docs file goes when served: another docs file → its page (the anchor kept); the
- * README → the docs overview; a web address, an anchor or a gateway path → unchanged; any other file of the repository
- * (source, examples) → `{ repositoryFile }`, shown as text since the gateway does not serve it.
+ * README → the docs overview; a web address, an anchor or a gateway path → unchanged; any other file of
+ * the repository (source, examples) → `{ repositoryFile }`, shown as text: the gateway does not serve it.
  */
 export function servedHref(href: string): { href: string } | { repositoryFile: string } {
   // An anchor, a web address, or a path of the gateway itself (`/docs/api`, `/login`): as written.
