@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { openDatabase, type Db } from './db';
 import { CommitQueue } from './db/commit-queue';
 import { dashboardRoutes } from './dashboard';
+import { docsPageRoutes } from './docs/pages';
 import { DashboardSessions } from './dashboard/sessions';
 import { docsRoutes } from './docs/routes';
 import { DEFAULT_DELIVERY } from './events/delivery-defaults';
@@ -233,6 +234,7 @@ export class Gateway {
     ];
     const pages = [
       assetRoutes(),
+      docsPageRoutes({ logger: this.logger }),
       dashboardRoutes({
         clock: this.clock,
         logger: this.logger,

@@ -15,3 +15,13 @@ export function serverFolder(name: string): string {
     dir = parent;
   }
 }
+
+/**
+ * A folder at the repository's root, beside `server/` (`docs`): the gateway runs from its clone, so the
+ * README's reference pages are read where they are, from the source tree and from the build output alike.
+ */
+export function repositoryFolder(name: string): string {
+  const candidate = path.resolve(serverFolder('migrations'), '../..', name);
+  if (!fs.existsSync(candidate)) throw new Error(`${name}/ not found beside server/`);
+  return candidate;
+}
