@@ -30,6 +30,7 @@ export const PORTAL_PAGES: readonly DocPage[] = [
 /** The README's other reference pages and the policy page: served too, so that every link between docs resolves. */
 export const REFERENCE_PAGES: readonly DocPage[] = [
   { path: '/acceptable-use', file: 'acceptable-use.md', title: 'Acceptable Use' },
+  { path: '/docs/dashboard', file: 'dashboard.md', title: 'Dashboard' },
   { path: '/docs/cli', file: 'cli.md', title: 'CLI' },
   { path: '/docs/configuration', file: 'configuration.md', title: 'Configuration' },
   { path: '/docs/design-notes', file: 'design-notes.md', title: 'Design notes' },
