@@ -240,6 +240,11 @@ export class Gateway {
         sessions: this.dashboardSessions,
         secureCookies: this.providerOptions.publicUrl.startsWith('https://'),
         accounts: this.accounts,
+        instances: this.instances,
+        messageLog: this.messaging.log,
+        suppressions: this.suppressions,
+        inbound: this.inbound,
+        metrics: this.metrics,
       }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });

@@ -2,6 +2,11 @@ import type { Context } from 'koa';
 import type { OperatorCheck } from '../accounts/auth';
 import type { Account, AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
+import type { InboundService } from '../events/inbound';
+import type { InstanceService } from '../instances/service';
+import type { MessageLog } from '../messaging/message-log';
+import type { GatewayMetrics } from '../operations/metrics';
+import type { SuppressionService } from '../suppressions/service';
 import type { Logger } from '../logger';
 import { PageError } from '../web/page';
 import type { DashboardSessions } from './sessions';
@@ -18,6 +23,12 @@ export interface DashboardDeps {
   /** The gateway is reached over https (GATEWAY_PUBLIC_URL): the session cookie is marked Secure. */
   secureCookies: boolean;
   accounts: AccountService;
+  instances: InstanceService;
+  /** The message log (usage, searches, one message's history). */
+  messageLog: MessageLog;
+  suppressions: SuppressionService;
+  inbound: InboundService;
+  metrics: GatewayMetrics;
 }
 
 /**

@@ -4,7 +4,13 @@ import { htmlErrors, pageHeaders } from '../web/page';
 import { loadSession, sessionOf } from './auth';
 import type { DashboardDeps } from './context';
 import { dashboardPage, plainPage } from './layout';
+import { accountsRoutes } from './accounts';
+import { apiKeysRoutes } from './api-keys';
+import { inboundLogsRoutes } from './inbound-logs';
 import { loginRoutes } from './login';
+import { messagesRoutes } from './messages';
+import { overviewRoutes } from './overview';
+import { suppressionsRoutes } from './suppressions';
 
 export type { DashboardDeps } from './context';
 
@@ -12,7 +18,15 @@ export type { DashboardDeps } from './context';
 export type DashboardPages = (router: Router, deps: DashboardDeps) => void;
 
 /** Every section of the dashboard, in one place. */
-const PAGES: DashboardPages[] = [loginRoutes];
+const PAGES: DashboardPages[] = [
+  loginRoutes,
+  overviewRoutes,
+  accountsRoutes,
+  apiKeysRoutes,
+  messagesRoutes,
+  suppressionsRoutes,
+  inboundLogsRoutes,
+];
 
 /**
  * The operator dashboard: server-rendered pages behind a session cookie. Failures render as HTML pages

@@ -14,6 +14,14 @@ export interface InboundRow {
   created_at: number;
 }
 
+/** The inbound log's filters (the dashboard's search): newest first, before `beforeId`. */
+export interface InboundFilter {
+  phone?: string;
+  from?: number;
+  to?: number;
+  beforeId?: number;
+}
+
 /** SQL for what arrives from providers: the inbound log, conversation windows, keyword lists, provider event ids. */
 export class InboundRepository {
   private readonly insertInboundStmt;
@@ -26,6 +34,8 @@ export class InboundRepository {
   private readonly pruneInbound;
   private readonly pruneWindows;
   private readonly pruneEventKeys;
+  private readonly searchInbound;
+  private readonly selectLastOptOut;
 
   constructor(private readonly db: Db) {
     this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
@@ -56,6 +66,20 @@ export class InboundRepository {
       'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
     );
     this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
+    // An absent filter is NULL and matches everything: one statement serves every combination.
+    this.searchInbound = db.prepare<
+      [{ accountId: number; phone: string | null; from: number | null; to: number | null; before: number | null; limit: number }],
+      InboundRow
+    >(
+      `SELECT * FROM inbound_messages
+       WHERE account_id = @accountId AND (@phone IS NULL OR from_phone = @phone) AND (@before IS NULL OR id < @before)
+         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
+       ORDER BY id DESC LIMIT @limit`,
+    );
+    this.selectLastOptOut = db.prepare<[number, string], InboundRow>(
+      `SELECT * FROM inbound_messages WHERE account_id = ? AND from_phone = ? AND keyword_action = 'opt_out'
+       ORDER BY id DESC LIMIT 1`,
+    );
   }
 
   transaction<T>(fn: () => T): T {
@@ -65,6 +89,16 @@ export class InboundRepository {
   /** Records a provider event id for an instance; false when it was recorded before (a provider's retry). */
   firstProviderEvent(instanceId: string, key: string, now: number): boolean {
     return this.insertEventKey.run(instanceId, key, now).changes === 1;
+  }
+
+  search(accountId: number, filter: InboundFilter, limit: number): InboundRow[] {
+    const { phone = null, from = null, to = null, beforeId: before = null } = filter;
+    return this.searchInbound.all({ accountId, phone, from, to, before, limit });
+  }
+
+  /** The latest message from this phone that was an opt-out keyword. */
+  lastOptOut(accountId: number, phone: string): InboundRow | undefined {
+    return this.selectLastOptOut.get(accountId, phone);
   }
 
   insertInbound(row: Omit<InboundRow, 'id' | 'keyword_action'>): number | undefined {

@@ -1,9 +1,16 @@
 import type { AccountUsage } from '../accounts/presenters';
 import type { Account } from '../accounts/service';
+import { DateTime } from 'luxon';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
 import type { UsageCounters } from './limits';
-import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
+import type { LogFilter, MessageLogRow, MessagingRepository, OutcomeCount, StatusHistoryRow } from './repository';
+
+/** One local day of an account's sends by outcome: the dashboard's chart. */
+export interface DayOutcomes {
+  day: string;
+  counts: OutcomeCount[];
+}
 
 /**
  * How far a sent message has come; a provider report only ever moves it forward. `failed` (the provider
@@ -25,6 +32,21 @@ export class MessageLog {
   find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
     const entry = this.repo.findByLogId(accountId, logId);
     return entry ? { entry, history: this.repo.statusHistory(entry.id) } : undefined;
+  }
+
+  /** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
+  search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
+    return this.repo.search(accountId, filter, limit);
+  }
+
+  /** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
+  outcomesByDay(account: Account, days: number): DayOutcomes[] {
+    const today = DateTime.fromMillis(this.clock.now(), { zone: account.timeZone }).startOf('day');
+    return Array.from({ length: days }, (_, index) => {
+      const start = today.minus({ days: days - 1 - index });
+      const counts = this.repo.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
+      return { day: start.toFormat('yyyy-LL-dd'), counts };
+    });
   }
 
   /**

@@ -1,0 +1,7 @@
+-- The operator dashboard (issue 13): its searches read through indexes.
+
+-- Sends per local day (the overview's 7-day chart) and the message log's date filter.
+CREATE INDEX message_log_account_time ON message_log(account_id, created_at);
+
+-- The inbound log searched by phone, newest first; a suppression's opt-out keyword found by phone.
+CREATE INDEX inbound_messages_account_phone ON inbound_messages(account_id, from_phone, id);
