@@ -17,7 +17,7 @@ function origin(deps: DashboardDeps, account: Account, suppression: Suppression)
   if (suppression.source === 'keyword') {
     const keyword = deps.inbound.lastOptOut(account.id, suppression.phone);
     return html`<span class="badge warn">opt-out keyword</span>
-      ${keyword && html`<q>${keyword.message_text ?? ''}</q> on ${keyword.instance_id}, ${when(keyword.received_at, account.timeZone)}`}`;
+      ${keyword && html`<q>${keyword.message_text ?? ''}</q> to ${deps.instances.findById(keyword.instance_id)?.displayName ?? keyword.instance_id}, ${when(keyword.received_at, account.timeZone)}`}`;
   }
   if (suppression.source === 'policy') return html`<span class="badge bad">content policy</span> ${suppression.reason}`;
   return html`<span class="badge">operator</span> ${suppression.reason}`;
