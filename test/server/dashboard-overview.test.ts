@@ -43,8 +43,16 @@ describe('dashboard overview', () => {
     const page = await client.get('/dashboard');
     expect(page.text).toMatch(/Demo Support Line[\s\S]*<span class="badge ok">connected<\/span>/);
     expect(page.text).toMatch(/Shop &lt;b&gt;line&lt;\/b&gt;[\s\S]*<span class="badge bad">disconnected<\/span>/);
-    expect(page.text).toContain('Delivery success');
-    expect(page.text).toMatch(/0 of 0 attempts succeeded/);
+    expect(page.text).toMatch(/Delivery success<\/h3><p class="figure">–/);
+  });
+
+  it('shows webhook delivery success from the counters /metrics exports', async () => {
+    for (const result of ['succeeded', 'succeeded', 'succeeded', 'retry_scheduled'] as const) gw.gateway.metrics.observeDeliveryAttempt(result);
+    const metrics = await gw.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(metrics.text).toContain('whatsapp_gateway_delivery_attempts_total{result="succeeded"} 3');
+    const page = await client.get('/dashboard');
+    expect(page.text).toMatch(/Delivery success<\/h3><p class="figure">75%/);
+    expect(page.text).toContain('3 of 4 attempts succeeded; 1 retried, 0 failed for good, 0 receivers gone (410)');
   });
 
   it('a signed-out browser goes to the sign-in page; an unknown account is a 404 page', async () => {

@@ -22,6 +22,14 @@ export interface InboundFilter {
   beforeId?: number;
 }
 
+interface InboundSearch {
+  accountId: number;
+  from: number | null;
+  to: number | null;
+  before: number | null;
+  limit: number;
+}
+
 /** SQL for what arrives from providers: the inbound log, conversation windows, keyword lists, provider event ids. */
 export class InboundRepository {
   private readonly insertInboundStmt;
@@ -35,6 +43,7 @@ export class InboundRepository {
   private readonly pruneWindows;
   private readonly pruneEventKeys;
   private readonly searchInbound;
+  private readonly searchInboundByPhone;
   private readonly selectLastOptOut;
 
   constructor(private readonly db: Db) {
@@ -66,13 +75,16 @@ export class InboundRepository {
       'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
     );
     this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
-    // An absent filter is NULL and matches everything: one statement serves every combination.
-    this.searchInbound = db.prepare<
-      [{ accountId: number; phone: string | null; from: number | null; to: number | null; before: number | null; limit: number }],
-      InboundRow
-    >(
+    // Two statements, so each walks an index in id order (newest first) instead of sorting the account's log.
+    this.searchInbound = db.prepare<[InboundSearch], InboundRow>(
       `SELECT * FROM inbound_messages
-       WHERE account_id = @accountId AND (@phone IS NULL OR from_phone = @phone) AND (@before IS NULL OR id < @before)
+       WHERE account_id = @accountId AND (@before IS NULL OR id < @before)
+         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
+       ORDER BY id DESC LIMIT @limit`,
+    );
+    this.searchInboundByPhone = db.prepare<[InboundSearch & { phone: string }], InboundRow>(
+      `SELECT * FROM inbound_messages
+       WHERE account_id = @accountId AND from_phone = @phone AND (@before IS NULL OR id < @before)
          AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
        ORDER BY id DESC LIMIT @limit`,
     );
@@ -92,8 +104,8 @@ export class InboundRepository {
   }
 
   search(accountId: number, filter: InboundFilter, limit: number): InboundRow[] {
-    const { phone = null, from = null, to = null, beforeId: before = null } = filter;
-    return this.searchInbound.all({ accountId, phone, from, to, before, limit });
+    const query = { accountId, from: filter.from ?? null, to: filter.to ?? null, before: filter.beforeId ?? null, limit };
+    return filter.phone === undefined ? this.searchInbound.all(query) : this.searchInboundByPhone.all({ ...query, phone: filter.phone });
   }
 
   /** The latest message from this phone that was an opt-out keyword. */
