@@ -4,7 +4,8 @@ import { DateTime } from 'luxon';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
 import type { UsageCounters } from './limits';
-import type { LogFilter, MessageLogRow, MessagingRepository, OutcomeCount, StatusHistoryRow } from './repository';
+import type { LogFilter, MessageLogQueries, OutcomeCount } from './log-queries';
+import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
 
 /** One local day of an account's sends by outcome: the dashboard's chart. */
 export interface DayOutcomes {
@@ -26,6 +27,7 @@ export class MessageLog {
     private readonly repo: MessagingRepository,
     private readonly usageCounters: UsageCounters,
     private readonly clock: Clock,
+    private readonly queries: MessageLogQueries,
   ) {}
 
   /** One message by its number in this account's log (the API's log_id), with its status history. */
@@ -36,7 +38,7 @@ export class MessageLog {
 
   /** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
   search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
-    return this.repo.search(accountId, filter, limit);
+    return this.queries.search(accountId, filter, limit);
   }
 
   /** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
@@ -44,7 +46,7 @@ export class MessageLog {
     const today = DateTime.fromMillis(this.clock.now(), { zone: account.timeZone }).startOf('day');
     return Array.from({ length: days }, (_, index) => {
       const start = today.minus({ days: days - 1 - index });
-      const counts = this.repo.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
+      const counts = this.queries.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
       return { day: start.toFormat('yyyy-LL-dd'), counts };
     });
   }
