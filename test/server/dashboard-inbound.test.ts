@@ -14,7 +14,7 @@ describe('dashboard inbound logs', () => {
     const res = await gw.http.post('/sandbox/inbound').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ instance: 'demo-support-line', from, text });
     expect(res.status).toBe(200);
   };
-  const texts = (page: string) => [...page.matchAll(/<td class="message-text">([^<]*)<\/td>/g)].map((match) => match[1]);
+  const texts = (page: string) => [...page.matchAll(/<span class="message-text">([^<]*)<\/span>/g)].map((match) => match[1]);
 
   it('lists inbound messages newest first with the keyword they were, escaped, and searches by phone and date', async () => {
     await inbound('+966501234567', 'Hello <there>');

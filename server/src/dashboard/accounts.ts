@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { PLANS } from '../accounts/plans';
 import type { Account, AccountInput } from '../accounts/service';
 import { InputError } from '../input-error';
-import { html, type SafeHtml } from '../web/html';
+import { html, type HtmlValue, type SafeHtml } from '../web/html';
 import { PageError, sendPage } from '../web/page';
 import { formOf, formPost, redirectWith, requireSession } from './auth';
 import type { DashboardDeps } from './context';
@@ -12,16 +12,16 @@ import { table, withAccount } from './view';
 
 const onOff = (on: boolean) => (on ? html`<span class="badge ok">on</span>` : html`<span class="badge">off</span>`);
 
-function accountRow(deps: DashboardDeps, account: Account): SafeHtml {
+function accountRow(deps: DashboardDeps, account: Account): HtmlValue[] {
   const usage = deps.messageLog.usage(account);
-  return html`<tr>
-  <td><a href="/accounts/${account.id}">${account.name}</a></td>
-  <td>${account.plan.label} ${!account.planActive && html`<span class="badge bad">inactive</span>`}</td>
-  <td class="num">${account.limits.daily} / ${account.limits.monthly} ${account.limits.custom && html`<span class="badge warn">custom</span>`}</td>
-  <td>API ${onOff(account.modules.apiAccess)} 3CX ${onOff(account.modules.threecx)}</td>
-  <td>${account.timeZone}</td>
-  <td class="num">${usage.today} / ${usage.thisMonth}</td>
-</tr>`;
+  return [
+    html`<a href="/accounts/${account.id}">${account.name}</a>`,
+    html`${account.plan.label} ${!account.planActive && html`<span class="badge bad">inactive</span>`}`,
+    html`${account.limits.daily} / ${account.limits.monthly} ${account.limits.custom && html`<span class="badge warn">custom</span>`}`,
+    html`API ${onOff(account.modules.apiAccess)} 3CX ${onOff(account.modules.threecx)}`,
+    account.timeZone,
+    `${usage.today} / ${usage.thisMonth}`,
+  ];
 }
 
 /** What the form sends, as the CLI's `accounts update` options: an empty limit or "plan" follows the plan. */
@@ -127,7 +127,7 @@ export function accountsRoutes(router: Router, deps: DashboardDeps): void {
   router.get('/accounts', requireSession, (ctx) => {
     const accounts = deps.accounts.list();
     const rows = accounts.map((account) => accountRow(deps, account));
-    const body = html`${table(['Account', 'Plan', 'Limits (day / month)', 'Modules', 'Time zone', 'Used (today / month)'], rows, 'No account yet. Create one with `whatsapp-gateway accounts create`.')}
+    const body = html`${table(['Account', 'Plan', { label: 'Limits (day / month)', num: true }, 'Modules', 'Time zone', { label: 'Used (today / month)', num: true }], rows, 'No account yet. Create one with `whatsapp-gateway accounts create`.')}
 <p class="hint">New accounts are created with <code>whatsapp-gateway accounts create --name …</code>.</p>`;
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: 'Accounts', section: '/accounts', body, account: accounts[0], accounts }));
   });

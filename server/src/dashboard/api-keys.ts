@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { ApiKeyInfo } from '../accounts/service';
-import { html, type SafeHtml } from '../web/html';
+import { html, type HtmlValue } from '../web/html';
 import { PageError, sendPage } from '../web/page';
 import { formOf, formPost, redirectWith, requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
@@ -14,14 +14,17 @@ export function apiKeysRoutes(router: Router, deps: DashboardDeps): void {
   router.get('/api-keys', requireSession, (ctx) => {
     const { account, accounts } = pickAccount(ctx, deps.accounts);
     const zone = account.timeZone;
-    const keyRow = (key: ApiKeyInfo): SafeHtml => html`<tr>
-  <td>${key.name}</td><td><code>${key.prefix}…</code></td><td>${when(key.createdAt, zone)}</td><td>${when(key.lastUsedAt, zone)}</td>
-  <td>${key.revokedAt === null
-    ? html`<form method="post" action="${withAccount(`/api-keys/${key.id}/revoke`, account.id)}" class="inline-action"
-        data-confirm="Revoke the key ${key.name} (${key.prefix}…)? Requests with it are refused from the next one.">
-        ${csrfField(ctx)}<button type="submit" class="button danger">Revoke</button></form>`
-    : html`<span class="badge bad">revoked</span> ${when(key.revokedAt, zone)}`}</td>
-</tr>`;
+    const keyRow = (key: ApiKeyInfo): HtmlValue[] => [
+      key.name,
+      html`<code>${key.prefix}…</code>`,
+      when(key.createdAt, zone),
+      when(key.lastUsedAt, zone),
+      key.revokedAt === null
+        ? html`<form method="post" action="${withAccount(`/api-keys/${key.id}/revoke`, account.id)}" class="inline-action"
+            data-confirm="Revoke the key ${key.name} (${key.prefix}…)? Requests with it are refused from the next one.">
+            ${csrfField(ctx)}<button type="submit" class="button danger">Revoke</button></form>`
+        : html`<span class="badge bad">revoked</span> ${when(key.revokedAt, zone)}`,
+    ];
     const keys = deps.accounts.listKeys(account.id);
     const body = html`<form method="post" action="${withAccount('/api-keys', account.id)}" class="inline panel">
   ${csrfField(ctx)}

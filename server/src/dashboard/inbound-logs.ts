@@ -18,12 +18,14 @@ export function inboundLogsRoutes(router: Router, deps: DashboardDeps): void {
     const filter = { phone: phoneFilter(ctx, account), ...dateRange(ctx, account.timeZone), beforeId: beforeOf(ctx) };
     const page = pageOf(deps.inbound.search(account.id, filter, PAGE_SIZE + 1));
     const instances = new Map(deps.instances.list(account.id).map((instance) => [instance.id, instance.displayName]));
-    const rows = page.rows.map(
-      (row) => html`<tr><td>${when(row.received_at, account.timeZone)}</td><td>${row.from_phone}</td>
-  <td>${instances.get(row.instance_id) ?? row.instance_id}${row.group_id && html`<br><span class="hint">group ${row.group_id}</span>`}</td>
-  <td>${row.message_type}</td><td class="message-text">${row.message_text ?? ''}</td>
-  <td>${row.keyword_action && KEYWORD_BADGES[row.keyword_action]}</td></tr>`,
-    );
+    const rows = page.rows.map((row) => [
+      when(row.received_at, account.timeZone),
+      row.from_phone,
+      html`${instances.get(row.instance_id) ?? row.instance_id}${row.group_id && html`<br><span class="hint">group ${row.group_id}</span>`}`,
+      row.message_type,
+      html`<span class="message-text">${row.message_text ?? ''}</span>`,
+      row.keyword_action && KEYWORD_BADGES[row.keyword_action],
+    ]);
     const last = page.rows.at(-1);
     const body = html`<form method="get" action="/inbound-logs" class="inline panel" role="search" aria-label="Search inbound messages">
   <input type="hidden" name="account" value="${account.id}">

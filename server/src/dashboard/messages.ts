@@ -5,7 +5,7 @@ import { ERROR_TABLE } from '../http/errors';
 import type { LogFilter } from '../messaging/log-queries';
 import type { MessageLogRow, MessageStatus } from '../messaging/repository';
 import { ALLOWED_PURPOSES } from '../messaging/request';
-import { html, type SafeHtml } from '../web/html';
+import { html, type HtmlValue, type SafeHtml } from '../web/html';
 import { PageError, sendPage } from '../web/page';
 import { requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
@@ -38,12 +38,16 @@ function filterForm(ctx: Context, account: Account): SafeHtml {
 </form>`;
 }
 
-function logRow(entry: MessageLogRow, account: Account): SafeHtml {
-  return html`<tr>
-  <td class="num"><a href="${withAccount(`/messages/${entry.account_seq}`, account.id)}">#${entry.account_seq}</a></td>
-  <td>${when(entry.created_at, account.timeZone)}</td><td>${entry.phone ?? '–'}</td><td>${entry.message_purpose ?? '–'}</td>
-  <td>${entry.instance_ref ?? '–'}</td><td>${statusBadge(entry.status)}</td><td>${entry.error_code && html`<code>${entry.error_code}</code>`}</td>
-</tr>`;
+function logRow(entry: MessageLogRow, account: Account): HtmlValue[] {
+  return [
+    html`<a href="${withAccount(`/messages/${entry.account_seq}`, account.id)}">#${entry.account_seq}</a>`,
+    when(entry.created_at, account.timeZone),
+    entry.phone ?? '–',
+    entry.message_purpose ?? '–',
+    entry.instance_ref ?? '–',
+    statusBadge(entry.status),
+    entry.error_code && html`<code>${entry.error_code}</code>`,
+  ];
 }
 
 function detailPage(entry: MessageLogRow, history: { status: string; detail: string | null; created_at: number }[], account: Account): SafeHtml {
@@ -63,9 +67,7 @@ function detailPage(entry: MessageLogRow, history: { status: string; detail: str
     ['Created', when(entry.created_at, zone)],
     ['Last change', when(entry.updated_at, zone)],
   ];
-  const rows = history.map(
-    (row) => html`<tr><td>${when(row.created_at, zone)}</td><td>${statusBadge(row.status)}</td><td>${row.detail ?? ''}</td></tr>`,
-  );
+  const rows = history.map((row) => [when(row.created_at, zone), statusBadge(row.status), row.detail ?? '']);
   return html`<p><a href="${withAccount('/messages', account.id)}">← Message log</a></p>
 <div class="panel"><dl class="facts">${facts
     .filter(([, value]) => value !== null && value !== '')
@@ -91,7 +93,7 @@ export function messagesRoutes(router: Router, deps: DashboardDeps): void {
     const page = pageOf(deps.messageLog.search(account.id, filter, PAGE_SIZE + 1));
     const last = page.rows.at(-1);
     const body = html`${filterForm(ctx, account)}
-${table(['Log', 'When', 'Recipient', 'Purpose', 'Instance', 'Status', 'Code'], page.rows.map((entry) => logRow(entry, account)), 'No message matches.')}
+${table([{ label: 'Log', num: true }, 'When', 'Recipient', 'Purpose', 'Instance', 'Status', 'Code'], page.rows.map((entry) => logRow(entry, account)), 'No message matches.')}
 ${page.more && last && html`<p><a class="button" href="${sameListWith(ctx, { before: last.account_seq })}">Older messages →</a></p>`}`;
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: 'Message log', section: '/messages', body, account, accounts }));
   });

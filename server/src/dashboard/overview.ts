@@ -70,12 +70,10 @@ function sendsChart(days: DayOutcomes[]): SafeHtml {
     ({ key, colour, total }) =>
       html`<li>${raw(`<svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" rx="2" fill="${colour}"/></svg>`)} ${key} (${total})</li>`,
   );
-  const rows = stacked.map(
-    ({ day, values }) => html`<tr><th scope="row">${day}</th>${series.map(({ key }) => html`<td class="num">${values.get(key) ?? 0}</td>`)}</tr>`,
-  );
+  const rows = stacked.map(({ day, values }) => [day, ...series.map(({ key }) => values.get(key) ?? 0)]);
   return html`${svg}<ul class="legend">${legend}</ul>
 <details class="chart-table"><summary>The numbers as a table</summary>
-${table(['Day', ...series.map(({ key }) => key)], rows, 'No sends.')}
+${table([{ label: 'Day', rowHeader: true }, ...series.map(({ key }) => ({ label: key, num: true }))], rows, 'No sends.')}
 </details>`;
 }
 
@@ -103,10 +101,11 @@ async function deliveryCards(deps: DashboardDeps): Promise<SafeHtml> {
 }
 
 function instancesTable(deps: DashboardDeps, account: Account): SafeHtml {
-  const rows = deps.instances.list(account.id).map(
-    (instance) => html`<tr><td>${instance.displayName}<br><code>${instance.name}</code></td><td>${instance.provider}</td>
-      <td>${statusBadge(instance.connectionState)} ${instance.paused && html`<span class="badge bad">paused</span>`}</td></tr>`,
-  );
+  const rows = deps.instances.list(account.id).map((instance) => [
+    html`${instance.displayName}<br><code>${instance.name}</code>`,
+    instance.provider,
+    html`${statusBadge(instance.connectionState)} ${instance.paused && html`<span class="badge bad">paused</span>`}`,
+  ]);
   return table(['Instance', 'Provider', 'Connection'], rows, 'This account has no instances yet.');
 }
 

@@ -37,13 +37,14 @@ export function suppressionsRoutes(router: Router, deps: DashboardDeps): void {
     const search = queryText(ctx, 'phone');
     const offset = offsetOf(ctx);
     const page = pageOf(deps.suppressions.search(account.id, search.replace(/\D/g, ''), PAGE_SIZE + 1, offset));
-    const rows = page.rows.map(
-      (suppression) => html`<tr><td>${suppression.phone}</td><td>${origin(deps, account, suppression)}</td>
-  <td>${when(suppression.createdAt, account.timeZone)}</td>
-  <td><form method="post" action="${withAccount(`${PATH}/remove`, account.id)}" data-confirm="Allow messages to ${suppression.phone} again?">
-    ${csrfField(ctx)}<input type="hidden" name="phone" value="${suppression.phone}">
-    <button type="submit" class="button danger">Remove</button></form></td></tr>`,
-    );
+    const rows = page.rows.map((suppression) => [
+      suppression.phone,
+      origin(deps, account, suppression),
+      when(suppression.createdAt, account.timeZone),
+      html`<form method="post" action="${withAccount(`${PATH}/remove`, account.id)}" class="inline-action" data-confirm="Allow messages to ${suppression.phone} again?">
+        ${csrfField(ctx)}<input type="hidden" name="phone" value="${suppression.phone}">
+        <button type="submit" class="button danger">Remove</button></form>`,
+    ]);
     const body = html`<div class="split">
 <form method="get" action="${PATH}" class="inline panel" role="search" aria-label="Search suppressed recipients">
   <input type="hidden" name="account" value="${account.id}">

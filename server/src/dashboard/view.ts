@@ -65,13 +65,27 @@ export function sameListWith(ctx: Context, changes: Record<string, string | numb
   return `${ctx.path}?${query.toString()}`;
 }
 
-/** A table, or a sentence when there is nothing to list. */
-export function table(headings: HtmlValue[], rows: SafeHtml[], empty: string, caption?: string): SafeHtml {
+/** A column of `table`: its heading; `num` right-aligns figures; `rowHeader` makes its cells the rows' headers. */
+export type Column = string | { label: string; num?: boolean; rowHeader?: boolean };
+
+const columnOf = (column: Column) => (typeof column === 'string' ? { label: column } : column);
+
+/**
+ * A table, or a sentence when there is nothing to list. Each cell carries its column's name, so on a
+ * phone every row becomes a small card of "name: value" lines instead of a table to scroll sideways.
+ */
+export function table(columns: Column[], rows: HtmlValue[][], empty: string): SafeHtml {
   if (rows.length === 0) return html`<p class="empty panel">${empty}</p>`;
-  return html`<div class="table-wrap"><table>
-${caption && html`<caption class="visually-hidden">${caption}</caption>`}
-<thead><tr>${headings.map((heading) => html`<th scope="col">${heading}</th>`)}</tr></thead>
-<tbody>${rows}</tbody>
+  const heads = columns.map(columnOf);
+  const cell = (value: HtmlValue, index: number) => {
+    const { label, num, rowHeader } = heads[index] ?? { label: '' };
+    return rowHeader
+      ? html`<th scope="row" data-label="${label}">${value}</th>`
+      : html`<td data-label="${label}"${num && html` class="num"`}>${value}</td>`;
+  };
+  return html`<div class="table-wrap stacked"><table>
+<thead><tr>${heads.map(({ label, num }) => html`<th scope="col"${num && html` class="num"`}>${label}</th>`)}</tr></thead>
+<tbody>${rows.map((row) => html`<tr>${row.map(cell)}</tr>`)}</tbody>
 </table></div>`;
 }
 
