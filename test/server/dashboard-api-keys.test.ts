@@ -31,7 +31,7 @@ describe('dashboard API keys', () => {
     expect((await me(gw.apiKey)).status).toBe(200);
     const [info] = gw.gateway.accounts.listKeys(gw.accountId);
     const page = await client.get('/api-keys');
-    expect(page.text).toMatch(/data-label="Name">test<\/td>[\s\S]*data-label="Created"><time[^>]*>2026-05-08 10:00<\/time><\/td><td data-label="Last used"><time[^>]*>2026-05-08 10:00<\/time>/);
+    expect(page.text).toMatch(/data-label="Name"><span class="cell">test<\/span><\/td>[\s\S]*data-label="Created"><span class="cell"><time[^>]*>2026-05-08 10:00<\/time><\/span><\/td><td data-label="Last used"><span class="cell"><time[^>]*>2026-05-08 10:00<\/time>/);
     expect(page.text).toContain('data-confirm="Revoke the key test');
 
     const revoked = await client.post(`/api-keys/${info.id}/revoke?account=${gw.accountId}`);

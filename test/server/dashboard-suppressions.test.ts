@@ -30,7 +30,7 @@ describe('dashboard suppressed recipients', () => {
     expect((await inbound('+966501234568', 'STOP')).status).toBe(200);
     gw.gateway.suppressions.add(gw.accountId, PHONE, 'complaint', 'manual');
     const page = await client.get('/suppressed-recipients');
-    expect(page.text).toMatch(/\+966501234568<\/td><td data-label="Came from"><span class="badge warn">opt-out keyword<\/span>\s*<q>STOP<\/q> to Demo Support Line, <time[^>]*>2026-05-08 13:00<\/time>/);
+    expect(page.text).toMatch(/\+966501234568<\/span><\/td><td data-label="Came from"><span class="cell"><span class="badge warn">opt-out keyword<\/span>\s*<q>STOP<\/q> to Demo Support Line, <time[^>]*>2026-05-08 13:00<\/time>/);
 
     const search = await client.get('/suppressed-recipients?phone=4568');
     expect(search.text).toContain('+966501234568');

@@ -73,7 +73,7 @@ function sendsChart(days: DayOutcomes[]): SafeHtml {
   const rows = stacked.map(({ day, values }) => [day, ...series.map(({ key }) => values.get(key) ?? 0)]);
   return html`${svg}<ul class="legend">${legend}</ul>
 <details class="chart-table"><summary>The numbers as a table</summary>
-${table([{ label: 'Day', rowHeader: true }, ...series.map(({ key }) => ({ label: key, num: true }))], rows, 'No sends.')}
+${table([{ label: 'Day', rowHeader: true }, ...series.map(({ key }) => ({ label: key, num: true }))], rows, 'No sends.', { stacked: false })}
 </details>`;
 }
 

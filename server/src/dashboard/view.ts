@@ -72,18 +72,19 @@ const columnOf = (column: Column) => (typeof column === 'string' ? { label: colu
 
 /**
  * A table, or a sentence when there is nothing to list. Each cell carries its column's name, so on a
- * phone every row becomes a small card of "name: value" lines instead of a table to scroll sideways.
+ * phone every row becomes a small card of "name: value" lines instead of a table to scroll sideways
+ * (unless `stacked: false`, for a grid of figures that reads better scrolled).
  */
-export function table(columns: Column[], rows: HtmlValue[][], empty: string): SafeHtml {
+export function table(columns: Column[], rows: HtmlValue[][], empty: string, options: { stacked?: boolean } = {}): SafeHtml {
   if (rows.length === 0) return html`<p class="empty panel">${empty}</p>`;
   const heads = columns.map(columnOf);
   const cell = (value: HtmlValue, index: number) => {
     const { label, num, rowHeader } = heads[index] ?? { label: '' };
     return rowHeader
-      ? html`<th scope="row" data-label="${label}">${value}</th>`
-      : html`<td data-label="${label}"${num && html` class="num"`}>${value}</td>`;
+      ? html`<th scope="row" data-label="${label}"><span class="cell">${value}</span></th>`
+      : html`<td data-label="${label}"${num && html` class="num"`}><span class="cell">${value}</span></td>`;
   };
-  return html`<div class="table-wrap stacked"><table>
+  return html`<div class="table-wrap${options.stacked !== false && html` stacked`}"><table>
 <thead><tr>${heads.map(({ label, num }) => html`<th scope="col"${num && html` class="num"`}>${label}</th>`)}</tr></thead>
 <tbody>${rows.map((row) => html`<tr>${row.map(cell)}</tr>`)}</tbody>
 </table></div>`;
