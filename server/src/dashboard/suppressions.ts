@@ -46,17 +46,19 @@ export function suppressionsRoutes(router: Router, deps: DashboardDeps): void {
         <button type="submit" class="button danger">Remove</button></form>`,
     ]);
     const body = html`<div class="split">
-<form method="get" action="${PATH}" class="inline panel" role="search" aria-label="Search suppressed recipients">
+<section class="panel" aria-labelledby="search-heading"><h2 id="search-heading">Search</h2>
+<form method="get" action="${PATH}" class="inline" role="search" aria-label="Search suppressed recipients">
   <input type="hidden" name="account" value="${account.id}">
   <div class="field"><label for="search-phone">Phone contains</label><input id="search-phone" name="phone" value="${search}" inputmode="tel"></div>
   <button type="submit" class="button">Search</button>
-</form>
-<form method="post" action="${withAccount(PATH, account.id)}" class="inline panel" aria-label="Suppress a recipient">
+</form></section>
+<section class="panel" aria-labelledby="add-heading"><h2 id="add-heading">Suppress a number</h2>
+<form method="post" action="${withAccount(PATH, account.id)}" class="inline">
   ${csrfField(ctx)}
   <div class="field"><label for="add-phone">Phone</label><input id="add-phone" name="phone" required inputmode="tel" placeholder="+966501234567"></div>
   <div class="field"><label for="add-reason">Reason</label><input id="add-reason" name="reason" maxlength="200" placeholder="asked by phone not to be contacted"></div>
   <button type="submit" class="button primary">Suppress</button>
-</form>
+</form></section>
 </div>
 <p class="hint">Sends to these numbers are refused with <code>recipient_suppressed</code>. A recipient who texts an opt-in keyword lifts their own opt-out, never an operator's suppression.</p>
 ${table(['Recipient', 'Came from', 'Since', ''], rows, search === '' ? 'Nobody is suppressed.' : 'No suppressed number matches.')}
