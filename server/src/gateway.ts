@@ -249,6 +249,10 @@ export class Gateway {
         messaging: this.messaging,
         threecxIntegrations: this.threecx.integrations,
         threecx: this.threecx.service,
+        messageLog: this.messaging.log,
+        suppressions: this.suppressions,
+        inbound: this.inbound,
+        metrics: this.metrics,
       }),
     ];
     return createApp({ clock: this.clock, logger: this.logger, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });

@@ -2,8 +2,12 @@ import type { Context } from 'koa';
 import type { OperatorCheck } from '../accounts/auth';
 import type { Account, AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
+import type { InboundService } from '../events/inbound';
 import type { WebhookService } from '../events/webhooks';
 import type { Instance, InstanceService } from '../instances/service';
+import type { MessageLog } from '../messaging/message-log';
+import type { GatewayMetrics } from '../operations/metrics';
+import type { SuppressionService } from '../suppressions/service';
 import type { Logger } from '../logger';
 import type { Messaging } from '../messaging';
 import type { InstanceConnector } from '../providers/connector';
@@ -32,6 +36,11 @@ export interface DashboardDeps {
   messaging: Messaging;
   threecxIntegrations: IntegrationService;
   threecx: ThreecxService;
+  /** The message log (usage, searches, one message's history). */
+  messageLog: MessageLog;
+  suppressions: SuppressionService;
+  inbound: InboundService;
+  metrics: GatewayMetrics;
 }
 
 /**

@@ -4,8 +4,14 @@ import { htmlErrors, pageHeaders } from '../web/page';
 import { loadSession, sessionOf } from './auth';
 import type { DashboardDeps } from './context';
 import { dashboardPage, plainPage } from './layout';
+import { accountsRoutes } from './accounts';
+import { apiKeysRoutes } from './api-keys';
+import { inboundLogsRoutes } from './inbound-logs';
 import { instanceRoutes } from './instances';
 import { loginRoutes } from './login';
+import { messagesRoutes } from './messages';
+import { overviewRoutes } from './overview';
+import { suppressionsRoutes } from './suppressions';
 import { threecxRoutes } from './threecx';
 
 export type { DashboardDeps } from './context';
@@ -14,7 +20,17 @@ export type { DashboardDeps } from './context';
 export type DashboardPages = (router: Router, deps: DashboardDeps) => void;
 
 /** Every section of the dashboard, in one place. */
-const PAGES: DashboardPages[] = [loginRoutes, instanceRoutes, threecxRoutes];
+const PAGES: DashboardPages[] = [
+  loginRoutes,
+  overviewRoutes,
+  accountsRoutes,
+  apiKeysRoutes,
+  instanceRoutes,
+  messagesRoutes,
+  suppressionsRoutes,
+  inboundLogsRoutes,
+  threecxRoutes,
+];
 
 /**
  * The operator dashboard: server-rendered pages behind a session cookie. Failures render as HTML pages

@@ -14,6 +14,22 @@ export interface InboundRow {
   created_at: number;
 }
 
+/** The inbound log's filters (the dashboard's search): newest first, before `beforeId`. */
+export interface InboundFilter {
+  phone?: string;
+  from?: number;
+  to?: number;
+  beforeId?: number;
+}
+
+interface InboundSearch {
+  accountId: number;
+  from: number | null;
+  to: number | null;
+  before: number | null;
+  limit: number;
+}
+
 /** SQL for what arrives from providers: the inbound log, conversation windows, keyword lists, provider event ids. */
 export class InboundRepository {
   private readonly insertInboundStmt;
@@ -26,6 +42,9 @@ export class InboundRepository {
   private readonly pruneInbound;
   private readonly pruneWindows;
   private readonly pruneEventKeys;
+  private readonly searchInbound;
+  private readonly searchInboundByPhone;
+  private readonly selectLastOptOut;
 
   constructor(private readonly db: Db) {
     this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
@@ -56,6 +75,23 @@ export class InboundRepository {
       'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
     );
     this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
+    // Two statements, so each walks an index in id order (newest first) instead of sorting the account's log.
+    this.searchInbound = db.prepare<[InboundSearch], InboundRow>(
+      `SELECT * FROM inbound_messages
+       WHERE account_id = @accountId AND (@before IS NULL OR id < @before)
+         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
+       ORDER BY id DESC LIMIT @limit`,
+    );
+    this.searchInboundByPhone = db.prepare<[InboundSearch & { phone: string }], InboundRow>(
+      `SELECT * FROM inbound_messages
+       WHERE account_id = @accountId AND from_phone = @phone AND (@before IS NULL OR id < @before)
+         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
+       ORDER BY id DESC LIMIT @limit`,
+    );
+    this.selectLastOptOut = db.prepare<[number, string], InboundRow>(
+      `SELECT * FROM inbound_messages WHERE account_id = ? AND from_phone = ? AND keyword_action = 'opt_out'
+       ORDER BY id DESC LIMIT 1`,
+    );
   }
 
   transaction<T>(fn: () => T): T {
@@ -65,6 +101,16 @@ export class InboundRepository {
   /** Records a provider event id for an instance; false when it was recorded before (a provider's retry). */
   firstProviderEvent(instanceId: string, key: string, now: number): boolean {
     return this.insertEventKey.run(instanceId, key, now).changes === 1;
+  }
+
+  search(accountId: number, filter: InboundFilter, limit: number): InboundRow[] {
+    const query = { accountId, from: filter.from ?? null, to: filter.to ?? null, before: filter.beforeId ?? null, limit };
+    return filter.phone === undefined ? this.searchInbound.all(query) : this.searchInboundByPhone.all({ ...query, phone: filter.phone });
+  }
+
+  /** The latest message from this phone that was an opt-out keyword. */
+  lastOptOut(accountId: number, phone: string): InboundRow | undefined {
+    return this.selectLastOptOut.get(accountId, phone);
   }
 
   insertInbound(row: Omit<InboundRow, 'id' | 'keyword_action'>): number | undefined {

@@ -10,7 +10,7 @@ import { events, type EventPayload, type EventSource } from './catalog';
 import { classifyKeyword, DEFAULT_OPT_IN, DEFAULT_OPT_OUT, type KeywordLists } from './keywords';
 import type { InboundEvent } from './normalized';
 import type { EventOutbox } from './outbox';
-import type { InboundRepository } from './inbound-repository';
+import type { InboundFilter, InboundRepository, InboundRow } from './inbound-repository';
 
 type Reported<Kind extends InboundEvent['kind']> = Omit<Extract<InboundEvent, { kind: Kind }>, 'kind'> & { instanceId: string };
 
@@ -251,6 +251,16 @@ export class InboundService {
 
   lastInboundAt(instanceId: string, phone: string): number | undefined {
     return this.deps.repo.lastInboundAt(instanceId, phone);
+  }
+
+  /** A page of the account's inbound log, newest first (one more than `limit` tells the caller there is another page). */
+  search(accountId: number, filter: InboundFilter, limit: number): InboundRow[] {
+    return this.deps.repo.search(accountId, filter, limit);
+  }
+
+  /** The opt-out keyword message behind a keyword suppression (its text and when it came). */
+  lastOptOut(accountId: number, phone: string): InboundRow | undefined {
+    return this.deps.repo.lastOptOut(accountId, phone);
   }
 }
 

@@ -10,6 +10,7 @@ import { apiSendGuards } from './api-guards';
 import { sharedGuards, type SharedGuards } from './guards';
 import { IdempotencyKeys } from './idempotency';
 import { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
+import { MessageLogQueries } from './log-queries';
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
@@ -70,7 +71,7 @@ export class Messaging {
       inFlight,
       refusals: this.refusals,
     });
-    this.log = new MessageLog(this.repo, this.usage, deps.clock);
+    this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
   }
 
   /** See recovery.ts; run at start, before serving. */

@@ -1,9 +1,17 @@
 import type { AccountUsage } from '../accounts/presenters';
 import type { Account } from '../accounts/service';
+import { DateTime } from 'luxon';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
 import type { UsageCounters } from './limits';
+import type { LogFilter, MessageLogQueries, OutcomeCount } from './log-queries';
 import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
+
+/** One local day of an account's sends by outcome: the dashboard's chart. */
+export interface DayOutcomes {
+  day: string;
+  counts: OutcomeCount[];
+}
 
 /**
  * How far a sent message has come; a provider report only ever moves it forward. `failed` (the provider
@@ -19,12 +27,28 @@ export class MessageLog {
     private readonly repo: MessagingRepository,
     private readonly usageCounters: UsageCounters,
     private readonly clock: Clock,
+    private readonly queries: MessageLogQueries,
   ) {}
 
   /** One message by its number in this account's log (the API's log_id), with its status history. */
   find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
     const entry = this.repo.findByLogId(accountId, logId);
     return entry ? { entry, history: this.repo.statusHistory(entry.id) } : undefined;
+  }
+
+  /** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
+  search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
+    return this.queries.search(accountId, filter, limit);
+  }
+
+  /** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
+  outcomesByDay(account: Account, days: number): DayOutcomes[] {
+    const today = DateTime.fromMillis(this.clock.now(), { zone: account.timeZone }).startOf('day');
+    return Array.from({ length: days }, (_, index) => {
+      const start = today.minus({ days: days - 1 - index });
+      const counts = this.queries.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
+      return { day: start.toFormat('yyyy-LL-dd'), counts };
+    });
   }
 
   /**

@@ -28,6 +28,8 @@ export class GatewayMetrics {
   private readonly quotaRefusals: Counter<'period'>;
   private readonly deliveryAttempts: Counter<'result'>;
   private readonly providerLatency: Histogram<'provider' | 'operation' | 'outcome'>;
+  private readonly outbox: OutboxGauges;
+  private readonly clock: Clock;
 
   constructor(db: Database.Database, clock: Clock, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -63,6 +65,8 @@ export class GatewayMetrics {
       this.deliveryAttempts.inc({ result }, 0);
     }
     const outbox = new OutboxGauges(db);
+    this.outbox = outbox;
+    this.clock = clock;
     new Gauge({
       name: 'whatsapp_gateway_outbox_pending_deliveries',
       help: 'Webhook deliveries not yet succeeded or failed for good (including those waiting for a retry)',
@@ -79,16 +83,30 @@ export class GatewayMetrics {
         this.set(outbox.due(clock.now()));
       },
     });
-    new Gauge({
+    const lag: Gauge = new Gauge({
       name: 'whatsapp_gateway_delivery_lag_seconds',
       help: 'How late the oldest due webhook delivery is (0 when nothing is due)',
       registers,
-      collect() {
-        const oldest = outbox.oldestDueAt(clock.now());
-        this.set(oldest === null ? 0 : Math.max(0, clock.now() - oldest) / 1000);
-      },
+      collect: () => lag.set(this.deliveryLagSeconds()),
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'whatsapp_gateway_' });
+  }
+
+  /** How late the oldest due webhook delivery is, in seconds (0 when nothing is due). */
+  private deliveryLagSeconds(): number {
+    const now = this.clock.now();
+    const oldest = this.outbox.oldestDueAt(now);
+    return oldest === null ? 0 : Math.max(0, now - oldest) / 1000;
+  }
+
+  /** The webhook delivery figures `/metrics` shows, as numbers (the dashboard's overview). */
+  async deliveryFigures(): Promise<{ attempts: Record<DeliveryAttemptResult, number>; pending: number; due: number; lagSeconds: number }> {
+    const attempts: Record<DeliveryAttemptResult, number> = { succeeded: 0, retry_scheduled: 0, failed: 0, endpoint_gone: 0 };
+    for (const { labels, value } of (await this.deliveryAttempts.get()).values) {
+      attempts[labels.result as DeliveryAttemptResult] = value;
+    }
+    const now = this.clock.now();
+    return { attempts, pending: this.outbox.pending(), due: this.outbox.due(now), lagSeconds: this.deliveryLagSeconds() };
   }
 
   /** Counts one answer of the send route from its status and `error` code. */

@@ -35,6 +35,7 @@ export class SuppressionService {
   private readonly selectForAccount;
   private readonly upsert;
   private readonly deleteOne;
+  private readonly searchForAccount;
 
   constructor(
     db: Db,
@@ -51,6 +52,10 @@ export class SuppressionService {
        ON CONFLICT (account_id, phone) DO UPDATE SET reason = excluded.reason, source = excluded.source,
          created_at = excluded.created_at`,
     );
+    this.searchForAccount = db.prepare<[number, string, number, number], SuppressionRow>(
+      `SELECT * FROM suppressions WHERE account_id = ? AND instr(phone, ?) > 0
+       ORDER BY created_at DESC, phone LIMIT ? OFFSET ?`,
+    );
     this.deleteOne = db.prepare<[number, string]>('DELETE FROM suppressions WHERE account_id = ? AND phone = ?');
   }
 
@@ -61,6 +66,11 @@ export class SuppressionService {
 
   list(accountId: number): Suppression[] {
     return this.selectForAccount.all(accountId).map(toSuppression);
+  }
+
+  /** A page of the account's suppressions whose number contains `digits` (all when empty), newest first. */
+  search(accountId: number, digits: string, limit: number, offset: number): Suppression[] {
+    return this.searchForAccount.all(accountId, digits, limit, offset).map(toSuppression);
   }
 
   add(accountId: number, rawPhone: string, reason: string, source: SuppressionSource, defaultCountry: string | null = null): Suppression {
