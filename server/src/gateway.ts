@@ -157,6 +157,7 @@ export class Gateway {
     observeDeliveryAttempts(eventsRepo, this.metrics);
     this.deliveries = new DeliveryWorker({ db: this.db, repo: eventsRepo, clock: this.clock, logger: this.logger, options: delivery });
     this.outbox.onRecorded((webhookIds) => this.deliveries.notify(webhookIds));
+    this.webhooks.onRequeued((webhookId) => this.deliveries.notify([webhookId]));
     this.threecx = new Threecx({
       db: this.db,
       clock: this.clock,

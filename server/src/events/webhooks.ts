@@ -89,6 +89,8 @@ export class WebhookLimitError extends InputError {
 
 /** Customer webhook subscriptions: created with a signing secret shown once, scoped to their account. */
 export class WebhookService {
+  private readonly requeueListeners: Array<(webhookId: string) => void> = [];
+
   constructor(
     private readonly repo: EventsRepository,
     private readonly instances: InstanceService,
@@ -249,7 +251,13 @@ export class WebhookService {
     const delivery = this.repo.findDelivery(deliveryId);
     if (!delivery) throw new InputError(`delivery ${deliveryId} does not exist`);
     this.repo.requeue(deliveryId, this.clock.now());
+    for (const listener of this.requeueListeners) listener(delivery.webhook_id);
     return this.repo.findDelivery(deliveryId) as DeliveryRow;
+  }
+
+  /** Tells a listener (the delivery worker) which subscription has a delivery queued again. */
+  onRequeued(listener: (webhookId: string) => void): void {
+    this.requeueListeners.push(listener);
   }
 
   private parseEvents(value: unknown, fields: Record<string, string>): EventType[] {
