@@ -126,7 +126,8 @@ function bootstrapBanner(result: BootstrapResult, operatorToken: string | undefi
     `  API key:            ${result.apiKey}`,
     `  Instance:           demo-support-line (${result.instanceId}, sandbox provider)`,
     `  Gateway URL:        ${baseUrl}`,
-    `  API description:    ${baseUrl}/openapi.json`,
+    `  API description:    ${baseUrl}/openapi.json   Docs: ${baseUrl}/docs`,
+    `  Dashboard:          ${baseUrl}/login   (sign in with the operator token)`,
     operatorToken
       ? `  Operator token:     ${operatorToken}`
       : '  Operator token:     the value of GATEWAY_ADMIN_TOKEN',

@@ -83,6 +83,15 @@ describe('first start', () => {
         body: JSON.stringify({ instance_id: 'demo-support-line', phone: '+966501234567', message: 'Your order #2041 has shipped.', message_purpose: 'transactional' }),
       });
       expect(res.status).toBe(200);
+      // The printed dashboard sign-in takes the printed operator token.
+      expect(banner).toMatch(/Dashboard:\s+\S+\/login/);
+      const signIn = await fetch(`http://127.0.0.1:${port}/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: adminToken }).toString(),
+        redirect: 'manual',
+      });
+      expect({ status: signIn.status, location: signIn.headers.get('location') }).toEqual({ status: 302, location: '/dashboard' });
     } finally {
       await first.stop();
     }

@@ -7,7 +7,7 @@ export function restartBanner(baseUrl: string, operatorToken: string | undefined
   const lines = [
     '',
     `WhatsApp Gateway is running at ${baseUrl}`,
-    `  Health:     ${baseUrl}/healthz   API description: ${baseUrl}/openapi.json`,
+    `  Dashboard:  ${baseUrl}/login   Docs: ${baseUrl}/docs   Health: ${baseUrl}/healthz`,
     '  New API key: npx whatsapp-gateway keys create --account 1   (accounts list shows the ids)',
   ];
   if (operatorToken) lines.push('', `Operator token (shown once, keep it): ${operatorToken}`);
