@@ -1,21 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, overflowsSideways, screenshot, signIn, startGateway, type BrowserGateway } from './support/harness';
+import { browserSuite, newPage, overflowsSideways, screenshot, signIn } from './support/harness';
 
 describe('accounts in a real Chromium', () => {
-  let gw: BrowserGateway;
-  let browser: Browser;
-  beforeAll(async () => {
-    gw = await startGateway();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  const suite = browserSuite();
 
   it('lists the account, refuses a bad time zone on the form, then saves plan, limit, module and time zone', async () => {
-    const { page, problems } = await newPage(browser);
-    await signIn(page, gw, '/accounts');
+    const { page, problems } = await newPage(suite.browser);
+    await signIn(page, suite.gw, '/accounts');
     await page.getByRole('row', { name: /Acme Clinic.*Starter/ }).waitFor();
     await screenshot(page, 'accounts');
     await Promise.all([page.waitForURL(/\/accounts\/\d+$/), page.getByRole('link', { name: 'Acme Clinic' }).click()]);
@@ -32,13 +22,13 @@ describe('accounts in a real Chromium', () => {
     await page.selectOption('#threecx', 'off');
     await Promise.all([page.waitForURL(/\/accounts\/\d+$/), page.getByRole('button', { name: 'Save' }).click()]);
     await page.getByText('Saved Acme Clinic.').waitFor();
-    expect(gw.gateway.accounts.get(gw.accountId)).toMatchObject({ timeZone: 'Asia/Riyadh', limits: { daily: 300, monthly: 10_000 }, modules: { threecx: false } });
+    expect(suite.gw.gateway.accounts.get(suite.gw.accountId)).toMatchObject({ timeZone: 'Asia/Riyadh', limits: { daily: 300, monthly: 10_000 }, modules: { threecx: false } });
     expect(problems).toEqual([]);
   });
 
   it('the edit form fits a phone', async () => {
-    const { page, problems } = await newPage(browser, { phone: true });
-    await signIn(page, gw, `/accounts/${gw.accountId}`);
+    const { page, problems } = await newPage(suite.browser, { phone: true });
+    await signIn(page, suite.gw, `/accounts/${suite.gw.accountId}`);
     await page.locator('#time_zone').waitFor();
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'account-edit-phone');

@@ -1,23 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, overflowsSideways, screenshot, signIn, startGateway, type BrowserGateway } from './support/harness';
+import { browserSuite, newPage, overflowsSideways, screenshot, signIn } from './support/harness';
 
 describe('API keys in a real Chromium', () => {
-  let gw: BrowserGateway;
-  let browser: Browser;
-  beforeAll(async () => {
-    gw = await startGateway();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  const suite = browserSuite();
 
-  const me = (key: string) => fetch(`${gw.url}/api/me`, { headers: { Authorization: `Bearer ${key}` } });
+  const me = (key: string) => fetch(`${suite.gw.url}/api/me`, { headers: { Authorization: `Bearer ${key}` } });
 
   it('creates a key shown once with a working Copy button, then revokes it after a confirmation', async () => {
-    const { page, problems } = await newPage(browser);
-    await signIn(page, gw, '/api-keys');
+    const { page, problems } = await newPage(suite.browser);
+    await signIn(page, suite.gw, '/api-keys');
     await page.fill('#key-name', 'n8n production');
     await Promise.all([page.waitForURL(/\/api-keys/), page.getByRole('button', { name: 'Create key' }).click()]);
     const key = (await page.locator('#shown-secret').textContent())?.trim() ?? '';
@@ -43,12 +33,12 @@ describe('API keys in a real Chromium', () => {
   });
 
   it('keeps the key when the confirmation is dismissed; fits a phone', async () => {
-    const { page, problems } = await newPage(browser, { phone: true });
-    await signIn(page, gw, '/api-keys');
+    const { page, problems } = await newPage(suite.browser, { phone: true });
+    await signIn(page, suite.gw, '/api-keys');
     page.once('dialog', (dialog) => void dialog.dismiss());
     await page.getByRole('row', { name: /crm/ }).getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('row', { name: /crm/ }).getByRole('button', { name: 'Revoke' }).waitFor();
-    expect((await me(gw.apiKey)).status).toBe(200);
+    expect((await me(suite.gw.apiKey)).status).toBe(200);
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'api-keys-phone');
     expect(problems).toEqual([]);

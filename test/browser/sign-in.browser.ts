@@ -1,21 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { ADMIN_TOKEN, launchBrowser, newPage, overflowsSideways, screenshot, startGateway, type BrowserGateway } from './support/harness';
+import { ADMIN_TOKEN, browserSuite, newPage, overflowsSideways, screenshot } from './support/harness';
 
 describe('sign-in in a real Chromium', () => {
-  let gw: BrowserGateway;
-  let browser: Browser;
-  beforeAll(async () => {
-    gw = await startGateway();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  const suite = browserSuite();
 
   it('a wrong token stays on the sign-in page with a reason; the right one signs in with an HttpOnly, SameSite=Strict cookie', async () => {
-    const { page, problems } = await newPage(browser);
-    await page.goto(`${gw.url}/login?next=%2Flogout-target`);
+    const { page, problems } = await newPage(suite.browser);
+    await page.goto(`${suite.gw.url}/login?next=%2Flogout-target`);
     await page.fill('#token', 'wrong');
     await page.click('button[type=submit]');
     await page.getByRole('alert').getByText('That is not the operator token.').waitFor();
@@ -32,8 +22,8 @@ describe('sign-in in a real Chromium', () => {
   });
 
   it('the sign-in page fits a phone and loads its own stylesheet under the CSP', async () => {
-    const { page, problems } = await newPage(browser, { phone: true });
-    await page.goto(`${gw.url}/login`);
+    const { page, problems } = await newPage(suite.browser, { phone: true });
+    await page.goto(`${suite.gw.url}/login`);
     expect(await page.evaluate(() => getComputedStyle(document.querySelector('.button.primary')!).backgroundColor)).toBe('rgb(18, 140, 74)');
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'sign-in-phone');

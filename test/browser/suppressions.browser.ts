@@ -1,20 +1,10 @@
-import type { Browser } from 'playwright-core';
-import { ADMIN_TOKEN, launchBrowser, newPage, overflowsSideways, screenshot, signIn, startGateway, type BrowserGateway } from './support/harness';
+import { ADMIN_TOKEN, browserSuite, newPage, overflowsSideways, screenshot, signIn } from './support/harness';
 
 describe('inbound logs and suppressed recipients in a real Chromium', () => {
-  let gw: BrowserGateway;
-  let browser: Browser;
-  beforeAll(async () => {
-    gw = await startGateway();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  const suite = browserSuite();
 
   const inbound = async (from: string, text: string) => {
-    const res = await fetch(`${gw.url}/sandbox/inbound`, {
+    const res = await fetch(`${suite.gw.url}/sandbox/inbound`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ instance: 'demo-support-line', from, text }),
@@ -25,8 +15,8 @@ describe('inbound logs and suppressed recipients in a real Chromium', () => {
   it('an inbound STOP shows in the inbound log and among the suppressed, with its keyword', async () => {
     await inbound('+966501234567', 'Hello, is my order ready?');
     await inbound('+966501234568', 'STOP');
-    const { page, problems } = await newPage(browser);
-    await signIn(page, gw, '/inbound-logs');
+    const { page, problems } = await newPage(suite.browser);
+    await signIn(page, suite.gw, '/inbound-logs');
     expect(await page.locator('tbody tr').count()).toBe(2);
     await page.fill('#f-phone', '+966501234568');
     await Promise.all([page.waitForURL(/phone=/), page.getByRole('button', { name: 'Search' }).click()]);
@@ -40,8 +30,8 @@ describe('inbound logs and suppressed recipients in a real Chromium', () => {
   });
 
   it('adds a number as the API reads it and removes it after a confirmation', async () => {
-    const { page, problems } = await newPage(browser);
-    await signIn(page, gw, '/suppressed-recipients');
+    const { page, problems } = await newPage(suite.browser);
+    await signIn(page, suite.gw, '/suppressed-recipients');
     await page.fill('#add-phone', '00966 50 123 4599');
     await page.fill('#add-reason', 'asked by phone');
     await Promise.all([page.waitForURL(/suppressed-recipients/), page.getByRole('button', { name: 'Suppress' }).click()]);
@@ -53,16 +43,16 @@ describe('inbound logs and suppressed recipients in a real Chromium', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await Promise.all([page.waitForURL(/suppressed-recipients/), row.getByRole('button', { name: 'Remove' }).click()]);
     await page.getByText('+966501234599 may be messaged again.').waitFor();
-    expect(gw.gateway.suppressions.find(gw.accountId, '+966501234599')).toBeUndefined();
+    expect(suite.gw.gateway.suppressions.find(suite.gw.accountId, '+966501234599')).toBeUndefined();
     expect(problems).toEqual([]);
   });
 
   it('both pages fit a phone', async () => {
-    const { page, problems } = await newPage(browser, { phone: true });
-    await signIn(page, gw, '/inbound-logs');
+    const { page, problems } = await newPage(suite.browser, { phone: true });
+    await signIn(page, suite.gw, '/inbound-logs');
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'inbound-logs-phone');
-    await page.goto(`${gw.url}/suppressed-recipients`);
+    await page.goto(`${suite.gw.url}/suppressed-recipients`);
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'suppressed-recipients-phone');
     expect(problems).toEqual([]);

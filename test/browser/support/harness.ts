@@ -119,3 +119,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export function overflowsSideways(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }
+
+/** A suite's gateway and browser, there from its `beforeAll` on. */
+export interface BrowserSuite {
+  gw: BrowserGateway;
+  browser: Browser;
+}
+
+/**
+ * Starts a gateway and Chromium before the suite's tests (then runs `setup`, e.g. to seed data through the
+ * real API) and closes both after them.
+ */
+export function browserSuite(setup?: (suite: BrowserSuite) => Promise<void>): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  beforeAll(async () => {
+    suite.gw = await startGateway();
+    suite.browser = await launchBrowser();
+    await setup?.(suite);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.gw?.close();
+  });
+  return suite;
+}
