@@ -54,6 +54,8 @@ export interface GatewayOptions {
   delivery?: Partial<DeliveryOptions>;
   /** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
   adminToken?: string;
+  /** Behind a reverse proxy: client addresses from X-Forwarded-For (GATEWAY_TRUST_PROXY). */
+  trustProxy?: boolean;
   /** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
   processMetrics?: boolean;
   /** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
@@ -98,6 +100,7 @@ export class Gateway {
   readonly sandboxStatuses: SandboxStatusReports;
   readonly threecx: Threecx;
   readonly adminToken: string | undefined;
+  private readonly trustProxy: boolean;
   readonly metrics: GatewayMetrics;
   readonly health: HealthChecks;
   /** Signed-in dashboard browsers (in memory: a restart asks for the operator token again). */
@@ -109,6 +112,7 @@ export class Gateway {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger('silent');
     this.adminToken = options.adminToken;
+    this.trustProxy = options.trustProxy ?? false;
     this.db = openDatabase(options.databasePath);
     this.writes = new CommitQueue(this.db);
     this.sandbox = options.sandbox ?? new SandboxProvider();
@@ -176,6 +180,7 @@ export class Gateway {
       databasePath: config.databasePath,
       logger,
       adminToken: config.adminToken,
+      trustProxy: config.trustProxy,
       processMetrics: true,
       providers: Gateway.providerOptions(config),
       sandbox: new SandboxProvider({
@@ -242,6 +247,7 @@ export class Gateway {
         isOperator: this.isOperator,
         sessions: this.dashboardSessions,
         secureCookies: this.providerOptions.publicUrl.startsWith('https://'),
+        publicUrl: this.providerOptions.publicUrl,
         accounts: this.accounts,
         instances: this.instances,
         connector: this.connector,
@@ -256,7 +262,7 @@ export class Gateway {
         metrics: this.metrics,
       }),
     ];
-    return createApp({ clock: this.clock, logger: this.logger, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });
+    return createApp({ clock: this.clock, logger: this.logger, trustProxy: this.trustProxy, routers, pages, observers: [sendMetricsMiddleware(this.metrics)] });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { ADMIN_TOKEN, formBody, signIn } from '../helpers/dashboard';
-import { LOGIN_WINDOW_MS, IDLE_MS } from '../../server/src/dashboard/sessions';
+import { IDLE_MS, LOGIN_WINDOW_MS, LoginThrottle, MAX_ADDRESSES } from '../../server/src/dashboard/sessions';
 
 describe('dashboard sign-in, session cookie and CSRF', () => {
   let gw: TestGateway;
@@ -110,5 +110,44 @@ describe('dashboard sign-in, session cookie and CSRF', () => {
     expect(again.status).toBe(304);
     expect((await gw.http.get('/assets/gateway.js')).type).toBe('text/javascript');
     expect((await gw.http.get('/assets/..%2Fpackage.json')).status).toBe(404);
+  });
+
+  it('behind a trusted proxy, throttles each client by the hop the proxy added, not the proxy itself', async () => {
+    const { Gateway } = await import('../../server/src/gateway');
+    const supertest = (await import('supertest')).default;
+    const proxied = new Gateway({ databasePath: ':memory:', clock: gw.clock, adminToken: ADMIN_TOKEN, trustProxy: true });
+    const app = supertest(proxied.createApp().callback());
+    // The client may send its own X-Forwarded-For; the proxy appends the address it saw.
+    const from = (client: string, token: string) =>
+      app.post('/login').set('X-Forwarded-For', `10.9.9.9, ${client}`).type('form').send(formBody({ token }));
+    for (let i = 0; i < 5; i += 1) expect((await from('203.0.113.7', 'wrong')).status).toBe(401);
+    expect((await from('203.0.113.7', ADMIN_TOKEN)).status).toBe(429);
+    expect((await from('198.51.100.4', ADMIN_TOKEN)).status).toBe(302);
+    proxied.close();
+  });
+
+  it('accepts forms whose Origin is GATEWAY_PUBLIC_URL even when the proxy passed another Host', async () => {
+    const { Gateway } = await import('../../server/src/gateway');
+    const supertest = (await import('supertest')).default;
+    const proxied = new Gateway({ databasePath: ':memory:', clock: gw.clock, adminToken: ADMIN_TOKEN, providers: { publicUrl: 'https://gw.example.com' } });
+    const app = supertest(proxied.createApp().callback());
+    const login = await app.post('/login').type('form').send(formBody({ token: ADMIN_TOKEN }));
+    const cookie = String((login.headers['set-cookie'] as unknown as string[])[0]).split(';')[0];
+    const csrf = proxied.dashboardSessions.find(cookie.split('=')[1], gw.clock.now())!.csrf;
+    const logout = (origin: string) => app.post('/logout').set({ Cookie: cookie, Origin: origin, Host: '127.0.0.1:3000' }).type('form').send(formBody({ _csrf: csrf }));
+    expect((await logout('https://elsewhere.example.com')).status).toBe(403);
+    expect((await logout('https://gw.example.com')).status).toBe(302);
+    proxied.close();
+  });
+
+  it('keeps at most MAX_ADDRESSES addresses on record, however many guess', () => {
+    const throttle = new LoginThrottle();
+    const now = gw.clock.now();
+    for (let i = 0; i < MAX_ADDRESSES * 2; i += 1) throttle.fail(`2001:db8::${i.toString(16)}`, now);
+    expect(throttle.size).toBeLessThanOrEqual(MAX_ADDRESSES);
+    // The most recent guessers are still counted.
+    const last = `2001:db8::${(MAX_ADDRESSES * 2 - 1).toString(16)}`;
+    for (let i = 0; i < 4; i += 1) throttle.fail(last, now);
+    expect(throttle.retryInMs(last, now)).toBe(LOGIN_WINDOW_MS);
   });
 });

@@ -60,6 +60,7 @@ const envSchema = z.object({
   GATEWAY_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   GATEWAY_SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
   GATEWAY_WEBHOOK_BLOCK_PRIVATE: booleanText.default(false),
+  GATEWAY_TRUST_PROXY: booleanText.default(false),
   GATEWAY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(DEFAULT_DELIVERY.timeoutMs),
   GATEWAY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_DELIVERY.concurrency),
@@ -90,6 +91,8 @@ export interface Config {
   databasePath: string;
   adminToken: string | undefined;
   publicUrl: string;
+  /** Behind a reverse proxy: the client's address and scheme come from the proxy's X-Forwarded-* headers (its last hop). */
+  trustProxy: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   /** `auto`: pretty on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir,
     databasePath: path.join(dataDir, 'gateway.db'),
     adminToken: values.GATEWAY_ADMIN_TOKEN,
+    trustProxy: values.GATEWAY_TRUST_PROXY,
     publicUrl: (values.GATEWAY_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
     logLevel: values.GATEWAY_LOG_LEVEL,
     logFormat: values.GATEWAY_LOG_FORMAT,

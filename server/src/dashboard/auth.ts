@@ -15,7 +15,11 @@ export interface WebDeps {
   clock: Clock;
   /** Mark the cookie Secure: the gateway is reached over https (GATEWAY_PUBLIC_URL), or this request came by TLS. */
   secureCookies: boolean;
+  /** GATEWAY_PUBLIC_URL: forms may come from its host too (a proxy that does not pass the Host header on). */
+  publicUrl: string;
 }
+
+const publicHosts = new WeakMap<Context, string>();
 
 /** The signed-in session behind this request, if any (set by `loadSession`). */
 export function sessionOf(ctx: Context): DashboardSession | undefined {
@@ -32,6 +36,7 @@ export function signedIn(ctx: Context): DashboardSession {
 export function loadSession(deps: WebDeps): Middleware {
   return async (ctx, next) => {
     ctx.state.session = deps.sessions.find(ctx.cookies.get(SESSION_COOKIE), deps.clock.now());
+    publicHosts.set(ctx, new URL(deps.publicUrl).host);
     await next();
   };
 }
@@ -74,10 +79,10 @@ const sameToken = (a: string, b: string) => a.length === b.length && timingSafeE
  * Whether a browser's Origin header names this gateway's host (scheme aside: behind a TLS proxy the
  * gateway itself sees http). No Origin (an older browser) leaves the decision to the token.
  */
-function sameHost(origin: string, host: string): boolean {
+function sameHost(origin: string, hosts: Array<string | undefined>): boolean {
   if (origin === '') return true;
   try {
-    return new URL(origin).host === host;
+    return hosts.includes(new URL(origin).host);
   } catch {
     return false;
   }
@@ -85,12 +90,12 @@ function sameHost(origin: string, host: string): boolean {
 
 /**
  * CSRF on every form: the session's token must come back in `_csrf`, and a browser's Origin (when it
- * sends one) must be this gateway. The SameSite=Strict cookie already keeps other sites' forms out;
+ * sends one) must be this gateway (the Host it was reached by, or GATEWAY_PUBLIC_URL's host). The SameSite=Strict cookie already keeps other sites' forms out;
  * this holds even for a browser that ignores SameSite.
  */
 export const checkCsrf: Middleware = async (ctx, next) => {
   const session = signedIn(ctx);
-  const fromElsewhere = !sameHost(ctx.get('origin'), ctx.host);
+  const fromElsewhere = !sameHost(ctx.get('origin'), [ctx.host, publicHosts.get(ctx)]);
   if (fromElsewhere || !sameToken(formOf(ctx).get('_csrf') ?? '', session.csrf)) throw new PageError(403, CSRF_MESSAGE);
   await next();
 };

@@ -27,6 +27,8 @@ export interface DashboardDeps {
   sessions: DashboardSessions;
   /** The gateway is reached over https (GATEWAY_PUBLIC_URL): the session cookie is marked Secure. */
   secureCookies: boolean;
+  /** GATEWAY_PUBLIC_URL: forms may come from its host too (see checkCsrf). */
+  publicUrl: string;
   accounts: AccountService;
   instances: InstanceService;
   connector: InstanceConnector;

@@ -71,7 +71,7 @@ export class DashboardSessions {
 /** Failed sign-ins allowed per client address within the window before 429. */
 export const LOGIN_FAILURES_ALLOWED = 5;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
-const MAX_ADDRESSES = 10_000;
+export const MAX_ADDRESSES = 10_000;
 
 /**
  * Failed sign-ins per client address in a sliding window: the sixth failure within 15 minutes locks
@@ -80,6 +80,11 @@ const MAX_ADDRESSES = 10_000;
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
+
+  /** How many addresses are on record (bounded by MAX_ADDRESSES). */
+  get size(): number {
+    return this.failures.size;
+  }
 
   /** Milliseconds until this address may try again, or 0. */
   retryInMs(address: string, now: number): number {
@@ -91,20 +96,29 @@ export class LoginThrottle {
     const times = this.recent(address, now);
     times.push(now);
     this.failures.set(address, times);
-    if (this.failures.size > MAX_ADDRESSES) this.forgetQuiet(now);
+    if (this.failures.size > MAX_ADDRESSES) this.shrink(now);
   }
 
-  /** Many addresses guessing: forget those whose failures have all left the window. */
-  private forgetQuiet(now: number): void {
+  /**
+   * Many addresses guessing: forget those whose failures have all left the window, then, if that is not
+   * enough, the addresses seen least recently, down to 90% of the cap (so the scan is paid once per
+   * thousand new addresses, not on every failure). Memory stays bounded whatever the number of addresses.
+   */
+  private shrink(now: number): void {
     for (const [address, times] of this.failures) {
       if (times[times.length - 1] <= now - LOGIN_WINDOW_MS) this.failures.delete(address);
+    }
+    for (const address of this.failures.keys()) {
+      if (this.failures.size <= MAX_ADDRESSES * 0.9) break;
+      this.failures.delete(address);
     }
   }
 
   private recent(address: string, now: number): number[] {
     const times = (this.failures.get(address) ?? []).filter((at) => at > now - LOGIN_WINDOW_MS);
-    if (times.length === 0) this.failures.delete(address);
-    else this.failures.set(address, times);
+    // Deleted and set again: the map's order is the order addresses were last seen.
+    this.failures.delete(address);
+    if (times.length > 0) this.failures.set(address, times);
     return times;
   }
 }

@@ -16,6 +16,11 @@ export interface AppOptions {
    * answering failures as pages of their own.
    */
   pages?: Router[];
+  /**
+   * Behind a reverse proxy (GATEWAY_TRUST_PROXY): the client's address is the last X-Forwarded-For hop
+   * (the one the proxy added; earlier ones are the client's word), the scheme and host X-Forwarded-*.
+   */
+  trustProxy?: boolean;
   /** Middlewares that see every answer as it leaves, refusals included (the send metrics): outside the error mapping. */
   observers?: Koa.Middleware[];
 }
@@ -75,7 +80,8 @@ function accessLog(logger: Logger, clock: Clock): Koa.Middleware {
 /** Builds the gateway's HTTP application from the areas' routers; never listens (server.ts does). */
 export function createApp(options: AppOptions): Koa {
   const app = new Koa();
-  app.proxy = false;
+  app.proxy = options.trustProxy ?? false;
+  app.maxIpsCount = 1;
   app.use(accessLog(options.logger, options.clock));
   for (const observer of options.observers ?? []) app.use(observer);
   app.use(errorMiddleware(options.logger));
