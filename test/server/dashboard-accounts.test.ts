@@ -57,4 +57,20 @@ describe('dashboard accounts', () => {
     expect(forged.status).toBe(403);
     expect(gw.gateway.accounts.get(gw.accountId).plan.name).toBe('starter');
   });
+
+  it('saving the form untouched keeps overrides that equal the plan (a reviewed limit stays reviewed)', async () => {
+    gw.gateway.accounts.update(gw.accountId, { dailyLimit: 100, apiAccess: true });
+    const stored = () => gw.gateway.db.prepare('SELECT daily_limit, monthly_limit, api_access_enabled FROM accounts WHERE id = ?').get(gw.accountId);
+    expect(stored()).toEqual({ daily_limit: 100, monthly_limit: null, api_access_enabled: 1 });
+    const page = await client.get(`/accounts/${gw.accountId}`);
+    const shown = Object.fromEntries([...page.text.matchAll(/name="was_(\w+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    expect(shown).toEqual({ daily_limit: '', monthly_limit: '', api_access: 'plan', threecx: 'plan' });
+    const untouched = Object.fromEntries(Object.entries(shown).flatMap(([name, value]) => [[name, value], [`was_${name}`, value]]));
+    const res = await client.post(`/accounts/${gw.accountId}`, form({ plan: 'starter', time_zone: 'UTC', ...untouched }));
+    expect(res.status).toBe(302);
+    expect(stored()).toEqual({ daily_limit: 100, monthly_limit: null, api_access_enabled: 1 });
+    // Changing a field still takes effect.
+    await client.post(`/accounts/${gw.accountId}`, form({ plan: 'starter', time_zone: 'UTC', ...untouched, daily_limit: '80' }));
+    expect(stored()).toMatchObject({ daily_limit: 80 });
+  });
 });

@@ -24,14 +24,27 @@ function accountRow(deps: DashboardDeps, account: Account): HtmlValue[] {
   ];
 }
 
+/**
+ * Overrides the form shows as "follows the plan" may be stored explicitly (a limit equal to the plan's):
+ * the form carries what it showed (`was_<field>`), and a field left as it was is left alone, so saving
+ * an untouched form never turns a reviewed override into "follow the plan".
+ */
+const OVERRIDES = ['daily_limit', 'monthly_limit', 'api_access', 'threecx'] as const;
+
+function untouched(form: URLSearchParams, name: (typeof OVERRIDES)[number]): boolean {
+  return form.has(`was_${name}`) && (form.get(name) ?? '').trim() === form.get(`was_${name}`);
+}
+
 /** What the form sends, as the CLI's `accounts update` options: an empty limit or "plan" follows the plan. */
 function accountInputOf(form: URLSearchParams): AccountInput {
-  const limit = (name: string) => {
+  const limit = (name: (typeof OVERRIDES)[number]) => {
+    if (untouched(form, name)) return undefined;
     const text = (form.get(name) ?? '').trim();
     // The service refuses anything but a whole number, with the same reason the CLI shows.
     return text === '' || text === 'plan' ? null : Number(text);
   };
-  const module = (name: string) => {
+  const module = (name: (typeof OVERRIDES)[number]) => {
+    if (untouched(form, name)) return undefined;
     const value = form.get(name);
     return value === 'on' ? true : value === 'off' ? false : null;
   };
@@ -71,6 +84,10 @@ function formValues(account: Account, submitted?: URLSearchParams) {
 
 function editForm(ctx: Context, account: Account, submitted?: URLSearchParams, error?: string): SafeHtml {
   const value = formValues(account, submitted);
+  const shown = formValues(account);
+  const was = OVERRIDES.map(
+    (name) => html`<input type="hidden" name="was_${name}" value="${submitted?.get(`was_${name}`) ?? shown(name)}">`,
+  );
   const moduleSelect = (name: string, label: string, now: boolean) => html`<div class="field"><label for="${name}">${label}</label>
     <select id="${name}" name="${name}">
       ${[['plan', `as the plan (now ${now ? 'on' : 'off'})`], ['on', 'on'], ['off', 'off']].map(
@@ -79,7 +96,7 @@ function editForm(ctx: Context, account: Account, submitted?: URLSearchParams, e
     </select></div>`;
   return html`${error && html`<div class="flash flash-error" role="alert"><p>${error}</p></div>`}
 <form method="post" action="/accounts/${account.id}" class="stack panel">
-  ${csrfField(ctx)}
+  ${csrfField(ctx)}${was}
   <label for="name">Name</label><input id="name" name="name" value="${value('name')}" required>
   <label for="plan">Plan</label>
   <select id="plan" name="plan">${Object.values(PLANS).map(
