@@ -37,18 +37,41 @@
   if (!box) return;
   var image = box.querySelector('[data-qr-image]');
   var lastQr = box.getAttribute('data-qr-at');
+  // A QR code is worth scanning for a few minutes; after 10 the page stops asking (a reload starts again).
+  var stopAt = Date.now() + 10 * 60 * 1000;
+  function stop(reason) {
+    var note = document.createElement('p');
+    note.className = 'hint';
+    note.setAttribute('role', 'status');
+    note.textContent = reason;
+    box.appendChild(note);
+  }
+  function later() {
+    if (Date.now() > stopAt) { stop('Stopped refreshing the QR code. Reload the page to continue.'); return; }
+    setTimeout(poll, 3000);
+  }
   function poll() {
-    fetch(box.getAttribute('data-connection-poll'), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    // A hidden tab does not ask the provider; it asks again once it is shown.
+    if (document.hidden) { document.addEventListener('visibilitychange', poll, { once: true }); return; }
+    // X-Background-Poll: polling does not count as the operator being active (the idle sign-out still comes).
+    fetch(box.getAttribute('data-connection-poll'), {
+      headers: { Accept: 'application/json', 'X-Background-Poll': '1' },
+      credentials: 'same-origin',
+      redirect: 'error',
+    })
+      .then(function (response) {
+        if (!response.ok || !/json/.test(response.headers.get('content-type') || '')) throw new Error('status ' + response.status);
+        return response.json();
+      })
       .then(function (answer) {
-        if (answer && answer.state === 'connected') { window.location.reload(); return; }
-        if (answer && image && answer.qr_at && answer.qr_at !== lastQr) {
+        if (answer.state === 'connected') { window.location.reload(); return; }
+        if (image && answer.qr_at && answer.qr_at !== lastQr) {
           image.src = image.src.replace(/([?&])t=[^&]*/, '$1').replace(/[?&]$/, '') + '&t=' + Date.now();
           lastQr = answer.qr_at;
         }
-        setTimeout(poll, 3000);
+        later();
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function () { stop('Stopped refreshing: the gateway did not answer (signed out, or the instance is gone). Reload the page.'); });
   }
   setTimeout(poll, 3000);
 })();

@@ -72,6 +72,37 @@ describe('instance pages in a real Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('stops refreshing the QR code once the session has ended, and says so', async () => {
+    const instance = gw.gateway.instances.create({
+      accountId: gw.accountId,
+      name: 'evo-back-office',
+      provider: 'evolution',
+      connectionState: 'disconnected',
+      providerSettings: { baseUrl: evolution.url, apiKey: 'evolution-global-key', instanceName: 'evo-back-office' },
+    });
+    const { page, problems } = await newPage(browser);
+    // The page's timers run on Playwright's clock: the test moves it, nothing waits on real time.
+    await page.clock.install();
+    await signIn(page, gw, manage('connection', instance.id));
+    await Promise.all([page.waitForURL((url) => url.pathname.endsWith('/manage')), page.click('button:has-text("Connect")')]);
+    await page.locator('img[data-qr-image]').waitFor();
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/connection')) polls.push(request.url());
+    });
+    const first = page.waitForResponse((response) => response.url().includes('/connection'));
+    await page.clock.runFor(3_000);
+    await first;
+    const [cookie] = await page.context().cookies();
+    gw.gateway.dashboardSessions.destroy(cookie.value);
+    await page.clock.runFor(3_000);
+    await page.getByRole('status').getByText('Stopped refreshing').waitFor();
+    // A minute more of the page's time: no further poll.
+    await page.clock.runFor(60_000);
+    expect(polls).toHaveLength(2);
+    expect(problems.filter((problem) => !problem.includes('/connection'))).toEqual([]);
+  });
+
   it('pauses with a reason and resumes', async () => {
     const { page, problems } = await newPage(browser);
     await signIn(page, gw, manage('connection'));

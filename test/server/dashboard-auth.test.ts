@@ -150,4 +150,15 @@ describe('dashboard sign-in, session cookie and CSRF', () => {
     for (let i = 0; i < 4; i += 1) throttle.fail(last, now);
     expect(throttle.retryInMs(last, now)).toBe(LOGIN_WINDOW_MS);
   });
+
+  it('a page polling in the background does not keep the session alive', async () => {
+    const client = await signIn(gw);
+    const poll = () => client.get(`/instances/${gw.instanceId}/connection?account=${gw.accountId}`).set('X-Background-Poll', '1');
+    gw.clock.advance(IDLE_MS - 60_000);
+    expect((await poll()).status).toBe(200);
+    gw.clock.advance(120_000);
+    // Eight idle hours have passed: the polling did not count, the operator is signed out.
+    expect((await poll()).status).toBe(302);
+    expect((await client.post('/logout')).status).toBe(401);
+  });
 });

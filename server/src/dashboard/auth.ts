@@ -35,7 +35,8 @@ export function signedIn(ctx: Context): DashboardSession {
 
 export function loadSession(deps: WebDeps): Middleware {
   return async (ctx, next) => {
-    ctx.state.session = deps.sessions.find(ctx.cookies.get(SESSION_COOKIE), deps.clock.now());
+    const background = ctx.get('x-background-poll') === '1';
+    ctx.state.session = deps.sessions.find(ctx.cookies.get(SESSION_COOKIE), deps.clock.now(), !background);
     publicHosts.set(ctx, new URL(deps.publicUrl).host);
     await next();
   };

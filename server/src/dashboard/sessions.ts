@@ -43,8 +43,11 @@ export class DashboardSessions {
     return session;
   }
 
-  /** The live session the cookie names, touched; expired ones are dropped. */
-  find(id: string | undefined, now: number): DashboardSession | undefined {
+  /**
+   * The live session the cookie names, touched (unless `touch` is false: a page's background polling is
+   * not the operator at work); expired ones are dropped.
+   */
+  find(id: string | undefined, now: number, touch = true): DashboardSession | undefined {
     if (!id) return undefined;
     const session = this.sessions.get(id);
     if (!session) return undefined;
@@ -52,7 +55,7 @@ export class DashboardSessions {
       this.sessions.delete(id);
       return undefined;
     }
-    session.seenAt = now;
+    if (touch) session.seenAt = now;
     return session;
   }
 
