@@ -173,6 +173,18 @@ describe('test send tab', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('submitting the same form again (a reload) answers the first result and sends nothing more', async () => {
+    const tab = await client.get(`/instances/${gw.instanceId}/manage?tab=test&account=${gw.accountId}`);
+    const key = /name="idempotency_key" value="([^"]+)"/.exec(tab.text)![1];
+    const first = await testSend({ idempotency_key: key });
+    const again = await testSend({ idempotency_key: key });
+    const logIdOf = (text: string) => /&quot;log_id&quot;: (\d+)/.exec(text)?.[1];
+    expect(logIdOf(again.text)).toBe(logIdOf(first.text));
+    expect(sent).toHaveLength(1);
+    // The form shown with the result carries a new key: a deliberate second test is a new message.
+    expect(/name="idempotency_key" value="([^"]+)"/.exec(again.text)![1]).not.toBe(key);
+  });
+
   it('shows a refusal exactly as the API gives it: a suppressed recipient, a purpose not allowed', async () => {
     gw.gateway.suppressions.add(gw.accountId, PHONE, 'asked by phone', 'manual');
     const api = await gw.send({ instance_id: gw.instanceId, phone: PHONE, message: 'Your appointment is confirmed for 10:00.', message_purpose: 'transactional' });

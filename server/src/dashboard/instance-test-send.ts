@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import stringify from 'safe-stable-stringify';
@@ -5,6 +6,7 @@ import { sha256 } from '../common/hash';
 import { ApiError, errorBody } from '../http/errors';
 import { askedInBody, type ApiAttempt } from '../messaging/api-guards';
 import { ALLOWED_PURPOSES } from '../messaging/request';
+import { isValidIdempotencyKey } from '../../../nodes/shared/idempotency';
 import { html, type SafeHtml } from '../web/html';
 import { sendPage } from '../web/page';
 import { formOf, formPost } from './auth';
@@ -32,6 +34,7 @@ export function testSendTab(ctx: Context, target: InstanceTarget, input?: TestSe
   <p class="hint">Sends through the same guards as <code>POST /api/send-message</code> (plan, purpose, pause, suppression, quota,
     velocity, content policy) and counts against the plan like any send.</p>
   <form method="post" action="${instancePath(target, 'test-send')}" class="stack">${csrfField(ctx)}
+    <input type="hidden" name="idempotency_key" value="dashboard-test-${randomUUID()}">
     <label for="test-phone">Phone</label>
     <input id="test-phone" name="phone" type="tel" required placeholder="+9665XXXXXXXX" value="${input?.phone ?? ''}">
     <label for="test-message">Message</label>
@@ -50,6 +53,11 @@ html`<section class="panel" data-test-result>
 </section>`}`;
 }
 
+function idempotencyKeyOf(form: URLSearchParams): string | undefined {
+  const key = form.get('idempotency_key') ?? '';
+  return isValidIdempotencyKey(key) ? key : undefined;
+}
+
 /** `POST /instances/{id}/test-send`: the API's guard list and send, with source `dashboard` in the message log. */
 export function testSendRoutes(router: Router, deps: DashboardDeps): void {
   router.post('/instances/:id/test-send', ...formPost, async (ctx) => {
@@ -62,7 +70,9 @@ export function testSendRoutes(router: Router, deps: DashboardDeps): void {
       account: target.account,
       apiKeyId: null,
       source: 'dashboard',
-      idempotencyKey: undefined,
+      // Each rendering of the form has its own key: submitting it again (a reload) gets the first answer
+      // back, never a second message.
+      idempotencyKey: idempotencyKeyOf(form),
       asked: askedInBody(body),
       body,
     };
