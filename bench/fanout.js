@@ -6,7 +6,7 @@
  * Two child processes: the gateway (bench/fanout-gateway.js: the built Gateway on a WAL file database with
  * its delivery worker started) and a customer receiver (bench/fanout-receiver.js: node:http, checks every
  * signature, answers 200). The gateway subscribes K webhooks to message.received, one path of the receiver
- * each, then produces inbound messages in its own process; every message is one transaction that writes the
+ * each, then produces inbound messages in its own process; every message writes the
  * event and K outbox deliveries, which the worker then posts, signed, to the receiver.
  *
  * Phases, each waited for until the receiver has every delivery and the worker has recorded them:

@@ -115,6 +115,13 @@ function cpuShare(stats) {
   return `${loop}CPU ${pct(userCpuMs + systemCpuMs)}% of one core (user ${pct(userCpuMs)}%, system ${pct(systemCpuMs)}%)`;
 }
 
+/** CPU time of the server per answered request: steadier than req/s on a machine other jobs share. */
+function cpuPerRequest(t) {
+  if (!t.stats || !t.stats.phase || t.result.requests.total === 0) return '-';
+  const { userCpuMs, systemCpuMs } = t.stats.phase;
+  return `${Math.round(((userCpuMs + systemCpuMs) * 1000) / t.result.requests.total)} µs`;
+}
+
 function report(targets, load) {
   const [base] = targets;
   console.log('');
@@ -126,7 +133,7 @@ function report(targets, load) {
   }
   console.log('');
   for (const t of targets) {
-    console.log(`  ${h.pad(t.name, 10)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}`);
+    console.log(`  ${h.pad(t.name, 10)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}`);
   }
   const serveRow = targets.find((t) => t.name === 'serve');
   if (serveRow) {

@@ -89,4 +89,22 @@ describe('provider reports join the group commit', () => {
     expect(message.body.message.status).toBe('delivered');
     expect(message.body.message.history.map((row: { status: string }) => row.status)).toEqual(['sent', 'delivered']);
   });
+
+  it('inbound messages and connection reports of one turn are stored in one commit, each answered once it is in', async () => {
+    t = createTestGateway();
+    const transactions = jest.spyOn(t.gateway.db, 'transaction');
+    const line = { id: t.instanceId };
+    const reported = [
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.one', from: '+966500000001', text: 'one' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.two', from: '+966500000002', text: 'two' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.one', from: '+966500000001', text: 'one' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'connection', state: 'disconnected' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'connection', state: 'disconnected' }]),
+    ];
+    const results = await Promise.all(reported);
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(results.map((result) => result.duplicate)).toEqual([false, false, true, false, true]);
+    expect(t.gateway.db.prepare('SELECT COUNT(*) AS n FROM inbound_messages').get()).toEqual({ n: 2 });
+    expect(t.gateway.instances.get(line.id).connectionState).toBe('disconnected');
+  });
 });
