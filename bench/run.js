@@ -13,6 +13,8 @@
  *   BENCH_WARMUP       warm-up seconds per target (default 3)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_INPROCESS=0  skip the in-process row
+ *   BENCH_COMPARE_BIN  another build's server/bin/whatsapp-gateway.js (a copy of an earlier commit, built):
+ *                      measured as a row of its own right after serve, for before/after figures in one run
  *   BENCH_CPU_PROF=1   run the serve process (and the fan-out gateway) with --cpu-prof and print where the CPU time went
  *   BENCH_TIMING=1     time the parts of the send path inside the in-process gateway child (bench/timing.js)
  *
@@ -81,6 +83,7 @@ async function main() {
         cpuProf: CPU_PROF,
         timing: TIMING,
         inProcess: process.env.BENCH_INPROCESS !== '0',
+        compareBin: process.env.BENCH_COMPARE_BIN || undefined,
         profileDir: PROFILE_DIR,
       }),
     );

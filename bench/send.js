@@ -54,16 +54,16 @@ async function baselineTarget(load) {
 }
 
 /** The real serve process; `dataDir` may hold a seeded database (bench/scale.js) with `key` for its account. */
-async function serveTarget(load, settings, { dataDir = h.makeTempDir(), key, label = 'serve' } = {}) {
+async function serveTarget(load, settings, { dataDir = h.makeTempDir(), key, label = 'serve', bin = serve.BIN } = {}) {
   const port = await serve.freePort();
   const env = serve.serveEnv(dataDir, port);
-  key ??= serve.setUpWithCli(env).key;
+  key ??= serve.setUpWithCli(env, bin).key;
   const logFile = path.join(dataDir, 'gateway.log');
   const cpuProfile = settings.cpuProf ? { dir: settings.profileDir, name: `serve-${Date.now()}.cpuprofile` } : undefined;
   if (cpuProfile) fs.mkdirSync(cpuProfile.dir, { recursive: true });
-  const started = await serve.startServe({ dataDir, logFile, port, cpuProfile, nodeFlags: h.gatewayNodeFlags() });
+  const started = await serve.startServe({ dataDir, logFile, port, cpuProfile, nodeFlags: h.gatewayNodeFlags(), bin });
   const sampler = new serve.ProcessSampler(started.child.pid);
-  console.log(`${label}: server/bin/whatsapp-gateway.js serve, pid ${started.child.pid}, answered GET / ${Math.round(started.startMs)} ms after spawn${cpuProfile ? ', with --cpu-prof' : ''}`);
+  console.log(`${label}: ${path.relative(process.cwd(), bin)} serve, pid ${started.child.pid}, answered GET / ${Math.round(started.startMs)} ms after spawn${cpuProfile ? ', with --cpu-prof' : ''}`);
   console.log(`  data folder ${dataDir} on ${h.fileSystemOf(dataDir) || 'an unknown file system'}; log ${logFile}`);
   const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
   let target;
@@ -133,13 +133,12 @@ function report(targets, load) {
   }
   console.log('');
   for (const t of targets) {
-    console.log(`  ${h.pad(t.name, 10)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}`);
+    console.log(`  ${h.pad(t.name, 13)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}`);
   }
-  const serveRow = targets.find((t) => t.name === 'serve');
-  if (serveRow) {
+  for (const serveRow of targets.filter((t) => t.name.startsWith('serve'))) {
     const log = Object.entries(serveRow.messageLog).map(([status, n]) => `${status} ${n}`).join(', ');
-    console.log(`  serve: message log after the run: ${log || 'empty'} (delivered and read come from the sandbox's status reports, 2 s apart)`);
-    console.log(`  serve: log file ${serveRow.log.lines} lines, ${h.fmtMb(serveRow.log.bytes)}; database ${h.fmtMb(serveRow.databaseBytes)}; exit code after SIGTERM ${serveRow.exitCode}`);
+    console.log(`  ${serveRow.name}: message log after the run: ${log || 'empty'} (delivered and read come from the sandbox's status reports, 2 s apart)`);
+    console.log(`  ${serveRow.name}: log file ${serveRow.log.lines} lines, ${h.fmtMb(serveRow.log.bytes)}; database ${h.fmtMb(serveRow.databaseBytes)}; exit code after SIGTERM ${serveRow.exitCode}`);
   }
   const inProcess = targets.find((t) => t.name === 'in-process');
   if (inProcess && inProcess.stats.timing) {
@@ -170,6 +169,11 @@ async function run(settings) {
   const targets = [await baselineTarget(load)];
   console.log('');
   targets.push(await serveTarget(load, settings));
+  if (settings.compareBin) {
+    // Another build of the gateway (a copy of an earlier commit, say), measured in the same run.
+    console.log('');
+    targets.push(await serveTarget(load, { ...settings, cpuProf: false }, { label: 'serve@compare', bin: settings.compareBin }));
+  }
   if (settings.inProcess) {
     console.log('');
     targets.push(await inProcessTarget(load, settings));

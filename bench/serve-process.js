@@ -40,15 +40,15 @@ function serveEnv(dataDir, port) {
 }
 
 /** The real CLI, as an operator runs it; the --json answer parsed. */
-function cli(env, ...args) {
-  return JSON.parse(execFileSync(process.execPath, [BIN, ...args, '--json'], { env, encoding: 'utf8' }));
+function cli(env, bin, ...args) {
+  return JSON.parse(execFileSync(process.execPath, [bin, ...args, '--json'], { env, encoding: 'utf8' }));
 }
 
 /** An account with the benchmark's limits, a sandbox instance `bench-line` and an API key, made with the CLI. */
-function setUpWithCli(env) {
-  const account = cli(env, 'accounts', 'create', '--name', 'bench', ...BENCH_ACCOUNT);
-  cli(env, 'instances', 'create', '--account', String(account.id), '--name', 'bench-line', '--provider', 'sandbox');
-  const { key } = cli(env, 'keys', 'create', '--account', String(account.id));
+function setUpWithCli(env, bin = BIN) {
+  const account = cli(env, bin, 'accounts', 'create', '--name', 'bench', ...BENCH_ACCOUNT);
+  cli(env, bin, 'instances', 'create', '--account', String(account.id), '--name', 'bench-line', '--provider', 'sandbox');
+  const { key } = cli(env, bin, 'keys', 'create', '--account', String(account.id));
   return { accountId: account.id, key };
 }
 
@@ -79,16 +79,16 @@ function readProc(pid) {
 /**
  * Starts `serve` and resolves once `GET /` answers 200: `{ child, port, startMs }`, startMs from spawn to
  * that first answer. `cpuProfile` ({ dir, name }) runs it under --cpu-prof (node with the launcher's own
- * `nodeFlags`); it writes the profile when it exits.
+ * `nodeFlags`); it writes the profile when it exits. `bin` is another build's launcher (BENCH_COMPARE_BIN).
  */
-async function startServe({ dataDir, logFile, port, cpuProfile, nodeFlags = [] }) {
+async function startServe({ dataDir, logFile, port, cpuProfile, nodeFlags = [], bin = BIN }) {
   const env = serveEnv(dataDir, port);
   const log = fs.openSync(logFile, 'a');
   const started = performance.now();
   const profiling = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfile.dir}`, `--cpu-prof-name=${cpuProfile.name}`] : [];
   const child = cpuProfile
-    ? spawn(process.execPath, [...nodeFlags, ...profiling, BIN, 'serve'], { env, stdio: ['ignore', log, log] })
-    : spawn(BIN, ['serve'], { env, stdio: ['ignore', log, log] });
+    ? spawn(process.execPath, [...nodeFlags, ...profiling, bin, 'serve'], { env, stdio: ['ignore', log, log] })
+    : spawn(bin, ['serve'], { env, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exit;
   child.once('exit', (code, signal) => (exit = { code, signal }));
