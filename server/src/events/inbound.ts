@@ -230,9 +230,9 @@ export class InboundService {
   async receiveConnectionState(instanceId: string, state: string, at = this.deps.clock.now()): Promise<InboundResult> {
     if (this.deps.instances.get(instanceId).connectionState === state) return { duplicate: true, eventIds: [] };
     return this.deps.writes.run((): InboundResult => {
-      // Read again in the batch: an earlier report in it may have made this one old news.
-      const instance = this.deps.instances.get(instanceId);
-      if (instance.connectionState === state) return { duplicate: true, eventIds: [] };
+      // Read again, from the table, in the batch: an earlier report in it may have made this one old news.
+      const instance = this.deps.instances.findById(instanceId);
+      if (!instance || instance.connectionState === state) return { duplicate: true, eventIds: [] };
       this.deps.instances.setConnectionState(instance.id, state);
       const recorded = [
         this.deps.outbox.record(
