@@ -211,9 +211,10 @@ export class InboundService {
    * Joins the group commit, queued after the outcome of the send it reports on.
    */
   receiveStatus(update: StatusUpdate): Promise<InboundResult> {
-    const instance = this.deps.instances.get(update.instanceId);
     const at = update.at ?? this.deps.clock.now();
     return this.deps.writes.run((): InboundResult => {
+      // Looked up inside the batch's transaction, where the read cache's check costs nothing.
+      const instance = this.deps.instances.get(update.instanceId);
       const entry = this.deps.messageLog.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
       if (!entry) return { duplicate: true, eventIds: [] };
       const fact = { from: entry.phone ?? undefined, externalMessageId: update.providerMessageId, status: update.status };
