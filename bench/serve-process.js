@@ -79,10 +79,11 @@ function readProc(pid) {
 /**
  * Starts `serve` and resolves once `GET /` answers 200: `{ child, port, startMs }`, startMs from spawn to
  * that first answer. `cpuProfile` ({ dir, name }) runs it under --cpu-prof (node with the launcher's own
- * `nodeFlags`); it writes the profile when it exits. `bin` is another build's launcher (BENCH_COMPARE_BIN).
+ * `nodeFlags`); it writes the profile when it exits. `bin` is another build's launcher (BENCH_COMPARE_BIN);
+ * `extraEnv` sets more of its variables (for a diagnosis by hand; the benchmarks leave the defaults).
  */
-async function startServe({ dataDir, logFile, port, cpuProfile, nodeFlags = [], bin = BIN }) {
-  const env = serveEnv(dataDir, port);
+async function startServe({ dataDir, logFile, port, cpuProfile, nodeFlags = [], bin = BIN, extraEnv = {} }) {
+  const env = { ...serveEnv(dataDir, port), ...extraEnv };
   const log = fs.openSync(logFile, 'a');
   const started = performance.now();
   const profiling = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfile.dir}`, `--cpu-prof-name=${cpuProfile.name}`] : [];

@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import request from 'supertest';
+import { Gateway } from '../../server/src/gateway';
 import { createLogger } from '../../server/src/logger';
 import { ProviderRegistry } from '../../server/src/providers/registry';
 import { ProviderError } from '../../server/src/providers/types';
@@ -51,6 +53,34 @@ describe('per-instance provider settings', () => {
     });
     createLogger('info', sink).info({ instance: { id: 'inst_1', providerSettings: { apiKey: SECRET } }, settings: { token: SECRET } }, 'x');
     expect(output).not.toContain(SECRET);
+  });
+
+  it('leave one access line per request, with its method, path, status and time and nothing of the key', async () => {
+    let output = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const gateway = new Gateway({ databasePath: ':memory:', logger: createLogger('info', sink) });
+    try {
+      const account = gateway.accounts.create({ name: 'Logged' });
+      gateway.instances.create({ accountId: account.id, name: 'demo-support-line', provider: 'sandbox', connectionState: 'connected' });
+      const { key } = gateway.accounts.createKey(account.id);
+      const answer = await request(gateway.createApp().callback())
+        .post('/api/send-message')
+        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+        .send(JSON.stringify(sendBody()));
+      expect(answer.status).toBe(200);
+      const lines = output.trim().split('\n').map((line) => JSON.parse(line));
+      expect(lines.filter((line) => line.msg === 'request')).toEqual([
+        expect.objectContaining({ level: 30, service: 'whatsapp-gateway', method: 'POST', path: '/api/send-message', status: 200, ms: expect.any(Number) }),
+      ]);
+      expect(output).not.toContain(key);
+    } finally {
+      gateway.close();
+    }
   });
 
   it('an instance can only name a provider this gateway has', () => {
