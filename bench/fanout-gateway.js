@@ -38,18 +38,19 @@ runIpcChild({
     let counter = 0;
     const receiveOne = () => {
       const n = counter++;
-      return gateway.inbound
-        .receiveMessage({
+      // Promise.resolve: builds from before inbound messages joined the group commit answered at once.
+      return Promise.resolve(
+        gateway.inbound.receiveMessage({
           instanceId: instance.id,
           providerMessageId: `bench-in.${n}`,
           from: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
           text: `Hello, I have a question about order #${n}.`,
-        })
-        .then((result) => {
-          if (result.duplicate || result.eventIds.length !== 1) {
-            throw new Error(`inbound message ${n} did not record one event: ${JSON.stringify(result)}`);
-          }
-        });
+        }),
+      ).then((result) => {
+        if (result.duplicate || result.eventIds.length !== 1) {
+          throw new Error(`inbound message ${n} did not record one event: ${JSON.stringify(result)}`);
+        }
+      });
     };
 
     /** Produces `events` inbound messages, as fast as possible or at `rate` per second. */
