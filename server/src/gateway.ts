@@ -7,7 +7,6 @@ import { AccountService } from './accounts/service';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { openDatabase, type Db } from './db';
-import { WalCheckpointer } from './db/checkpointer';
 import { CommitQueue } from './db/commit-queue';
 import { docsRoutes } from './docs/routes';
 import { DEFAULT_DELIVERY } from './events/delivery-defaults';
@@ -99,8 +98,6 @@ export class Gateway {
   readonly health: HealthChecks;
   /** The group commit that sends, their outcomes and the providers' status reports share. */
   private readonly writes: CommitQueue;
-  /** WAL checkpoints in a worker thread while serving (server.ts starts it). */
-  readonly checkpointer: WalCheckpointer;
 
   constructor(options: GatewayOptions) {
     this.clock = options.clock ?? systemClock;
@@ -108,7 +105,6 @@ export class Gateway {
     this.adminToken = options.adminToken;
     this.db = openDatabase(options.databasePath);
     this.writes = new CommitQueue(this.db);
-    this.checkpointer = new WalCheckpointer(this.db, (message) => this.logger.error({ reason: message }, 'WAL checkpoint worker failed'));
     this.sandbox = options.sandbox ?? new SandboxProvider();
     this.metrics = new GatewayMetrics(this.db, this.clock, { processMetrics: options.processMetrics });
     this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
@@ -255,7 +251,6 @@ export class Gateway {
   /** Commits queued writes, then closes the database (the delivery worker must be stopped first). */
   close(): void {
     if (!this.db.open) return;
-    void this.checkpointer.stop();
     this.sandboxStatuses.stop();
     this.evolution.close();
     this.cloud.close();

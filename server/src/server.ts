@@ -71,7 +71,6 @@ export async function startServer(
   }
   gateway.deliveries.start();
   gateway.health.deliveryWorkerStarted();
-  gateway.checkpointer.start();
   const running = gateway;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -103,7 +102,6 @@ export async function startServer(
         server.closeIdleConnections();
       });
       await running.deliveries.stop();
-      await running.checkpointer.stop();
       running.close();
       lock.release();
       logger.info('stopped');
