@@ -16,3 +16,6 @@ CREATE INDEX deliveries_finished ON deliveries(updated_at) WHERE status IN ('suc
 -- serve a cut-off across every account).
 CREATE INDEX inbound_messages_created ON inbound_messages(created_at);
 CREATE INDEX events_created ON events(created_at);
+
+-- Retention removes the 3CX event log older than the cut-off.
+CREATE INDEX threecx_events_created ON threecx_events(created_at);
