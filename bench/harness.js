@@ -300,11 +300,13 @@ function verdict(pass) {
  * Warm-up (not measured) then the measured run against one target; `beforeMeasured` runs in between
  * (the children reset their RSS peak and CPU counters there). `firstError` keeps the first non-2xx answer.
  *
- * @param {{ connections: number, warmupS: number, durationS: number }} load
+ * @param {{ connections: number, warmupS: number, durationS: number, rate?: number }} load
  */
 async function measure(name, port, makeRequests, load, { beforeMeasured } = {}) {
   const firstError = { status: undefined, body: undefined };
   const base = { url: `http://127.0.0.1:${port}`, connections: load.connections, pipelining: 1, timeout: 10 };
+  // A fixed request rate (BENCH_RATE) instead of as many as answered: CPU per request without saturation.
+  if (load.rate) base.overallRate = load.rate;
   let warmup;
   if (load.warmupS > 0) {
     process.stdout.write(`  ${name}: warm-up ${load.warmupS} s ... `);

@@ -13,8 +13,11 @@
  *   BENCH_WARMUP       warm-up seconds per target (default 3)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_INPROCESS=0  skip the in-process row
- *   BENCH_COMPARE_BIN  another build's server/bin/whatsapp-gateway.js (a copy of an earlier commit, built):
- *                      measured as a row of its own right after serve, for before/after figures in one run
+ *   BENCH_COMPARE_BIN  other builds' server/bin/whatsapp-gateway.js, comma-separated (copies of earlier commits,
+ *                      built): each measured as a row of its own right after serve, for before/after figures
+ *                      in one run (named after the folder that holds server/)
+ *   BENCH_RATE         send at this many requests/s in all instead of as fast as answered (CPU per request
+ *                      of builds compared without saturating the machine)
  *   BENCH_CPU_PROF=1   run the serve process (and the fan-out gateway) with --cpu-prof and print where the CPU time went
  *   BENCH_TIMING=1     time the parts of the send path inside the in-process gateway child (bench/timing.js)
  *
@@ -83,7 +86,8 @@ async function main() {
         cpuProf: CPU_PROF,
         timing: TIMING,
         inProcess: process.env.BENCH_INPROCESS !== '0',
-        compareBin: process.env.BENCH_COMPARE_BIN || undefined,
+        compareBins: (process.env.BENCH_COMPARE_BIN || '').split(',').filter(Boolean),
+        rate: h.envNumber('BENCH_RATE', 0, { min: 0 }),
         profileDir: PROFILE_DIR,
       }),
     );

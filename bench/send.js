@@ -169,10 +169,11 @@ async function run(settings) {
   const targets = [await baselineTarget(load)];
   console.log('');
   targets.push(await serveTarget(load, settings));
-  if (settings.compareBin) {
+  for (const bin of settings.compareBins || []) {
     // Another build of the gateway (a copy of an earlier commit, say), measured in the same run.
     console.log('');
-    targets.push(await serveTarget(load, { ...settings, cpuProf: false }, { label: 'serve@compare', bin: settings.compareBin }));
+    const label = `serve@${path.basename(path.resolve(bin, '..', '..', '..'))}`;
+    targets.push(await serveTarget(load, { ...settings, cpuProf: false }, { label, bin }));
   }
   if (settings.inProcess) {
     console.log('');
