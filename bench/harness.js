@@ -2,12 +2,11 @@
 
 /**
  * What the benchmarks share: child servers driven over IPC (bench/child.js), temporary data folders, the
- * load generator (autocannon) and the report's formatting. bench/run.js, bench/send.js, bench/fanout.js and
- * bench/scale.js use it.
+ * load generator (bench/load.js, re-exported here) and the report's formatting. bench/run.js, bench/send.js,
+ * bench/fanout.js and bench/scale.js use it.
  */
 
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { fork } = require('node:child_process');
@@ -18,7 +17,7 @@ function gatewayNodeFlags() {
   const shebang = fs.readFileSync(launcher, 'utf8').split('\n', 1)[0];
   return shebang.replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
 }
-const autocannon = require('autocannon');
+const load = require('./load');
 
 function envNumber(name, fallback, { min = 0, integer = false } = {}) {
   const raw = process.env[name];
@@ -93,7 +92,7 @@ class ChildServer {
         liveChildren.delete(this);
         if (!this.expectedExit) {
           this.crash = this.crash || `exited unexpectedly (code ${code}, signal ${signal})`;
-          stopCannons(); // no point loading a server that is gone
+          load.stopCannons(); // no point loading a server that is gone
         }
         const error = new Error(`${this.name}: ${this.crash || `exited (code ${code}, signal ${signal})`}`);
         for (const { reject: fail } of this.pending.values()) fail(error);
@@ -201,61 +200,6 @@ function fileSystemOf(target) {
   }
 }
 
-// ---- load ------------------------------------------------------------------------------------------------
-
-const activeCannons = new Set();
-
-function cannon(options) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (error, result) => {
-      activeCannons.delete(instance);
-      if (error) reject(error);
-      else resolve(result);
-    });
-    activeCannons.add(instance);
-  });
-}
-
-/** One request by hand: { status, body }. */
-function request(port, { method = 'POST', path: urlPath, headers = {}, body = '' }) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, agent: false },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode, body: text }));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out after 10 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Unique recipient and text per request, so neither the content policy nor the recipient limiter refuses. */
-function makeSendBody(n) {
-  return JSON.stringify({
-    instance_id: 'bench-line',
-    phone: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
-    message: `Your order #${n} has been shipped.`,
-    message_purpose: 'transactional',
-  });
-}
-
-function stopCannons() {
-  for (const instance of activeCannons) {
-    try {
-      instance.stop();
-    } catch {
-      // ignore
-    }
-  }
-}
-
 // ---- report ----------------------------------------------------------------------------------------------
 
 function pad(text, width, right = false) {
@@ -296,51 +240,6 @@ function verdict(pass) {
   return pass ? 'PASS' : 'MISS';
 }
 
-/**
- * Warm-up (not measured) then the measured run against one target; `beforeMeasured` runs in between
- * (the children reset their RSS peak and CPU counters there). `firstError` keeps the first non-2xx answer.
- *
- * @param {{ connections: number, warmupS: number, durationS: number, rate?: number }} load
- */
-async function measure(name, port, makeRequests, load, { beforeMeasured } = {}) {
-  const firstError = { status: undefined, body: undefined };
-  const base = { url: `http://127.0.0.1:${port}`, connections: load.connections, pipelining: 1, timeout: 10 };
-  // A fixed request rate (BENCH_RATE) instead of as many as answered: CPU per request without saturation.
-  if (load.rate) base.overallRate = load.rate;
-  let warmup;
-  if (load.warmupS > 0) {
-    process.stdout.write(`  ${name}: warm-up ${load.warmupS} s ... `);
-    warmup = await cannon({ ...base, duration: load.warmupS, requests: makeRequests(firstError) });
-    process.stdout.write(`${Math.round(warmup.requests.average)} req/s\n`);
-  }
-  if (beforeMeasured) await beforeMeasured();
-  process.stdout.write(`  ${name}: measuring ${load.durationS} s ... `);
-  const result = await cannon({ ...base, duration: load.durationS, requests: makeRequests(firstError) });
-  process.stdout.write(`${Math.round(result.requests.average)} req/s\n`);
-  return { warmup, result, firstError };
-}
-
-/** autocannon's request list for POST `urlPath` with a fresh send body each time, noting the first non-2xx answer. */
-function sendRequests(urlPath, headers, nextNumber) {
-  return (firstError) => [
-    {
-      method: 'POST',
-      path: urlPath,
-      headers,
-      setupRequest(req) {
-        req.body = makeSendBody(nextNumber());
-        return req;
-      },
-      onResponse(status, body) {
-        if ((status < 200 || status >= 300) && firstError.status === undefined) {
-          firstError.status = status;
-          firstError.body = body;
-        }
-      },
-    },
-  ];
-}
-
 module.exports = {
   MB,
   fmtMb,
@@ -351,12 +250,7 @@ module.exports = {
   makeTempDir,
   removeTempDirs,
   fileSystemOf,
-  cannon,
-  stopCannons,
-  request,
-  makeSendBody,
-  measure,
-  sendRequests,
+  ...load,
   pad,
   row,
   statusCodes,
