@@ -10,8 +10,8 @@
  * Environment: BENCH_DATA_DIR, BENCH_FANOUT_CONCURRENCY (the worker's concurrency, GATEWAY_WEBHOOK_CONCURRENCY).
  * Commands:
  *   'subscribe' { urls }                      one message.received subscription per URL -> [{ id, url, secret }]
- *   'generate'  { events, rate, batch }       inbound messages, each one transaction (event + one delivery per
- *                                             subscription); rate = events/s, 0 = as fast as possible in
+ *   'generate'  { events, rate, batch }       inbound messages (event + one delivery per subscription each, in
+ *                                             the group commit); rate = events/s, 0 = as fast as possible in
  *                                             batches of `batch` per event-loop turn -> { firstRecordedAt, … }
  *   'idle'                                    waits for the worker to have nothing due or in flight, then
  *                                             -> { deliveries: { status: n }, events }
@@ -38,15 +38,19 @@ runIpcChild({
     let counter = 0;
     const receiveOne = () => {
       const n = counter++;
-      const result = gateway.inbound.receiveMessage({
-        instanceId: instance.id,
-        providerMessageId: `bench-in.${n}`,
-        from: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
-        text: `Hello, I have a question about order #${n}.`,
+      // Promise.resolve: builds from before inbound messages joined the group commit answered at once.
+      return Promise.resolve(
+        gateway.inbound.receiveMessage({
+          instanceId: instance.id,
+          providerMessageId: `bench-in.${n}`,
+          from: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
+          text: `Hello, I have a question about order #${n}.`,
+        }),
+      ).then((result) => {
+        if (result.duplicate || result.eventIds.length !== 1) {
+          throw new Error(`inbound message ${n} did not record one event: ${JSON.stringify(result)}`);
+        }
       });
-      if (result.duplicate || result.eventIds.length !== 1) {
-        throw new Error(`inbound message ${n} did not record one event: ${JSON.stringify(result)}`);
-      }
     };
 
     /** Produces `events` inbound messages, as fast as possible or at `rate` per second. */
@@ -55,12 +59,18 @@ runIpcChild({
         let done = 0;
         let firstRecordedAt;
         const startedAt = Date.now();
-        const finish = () => resolve({ events: done, firstRecordedAt, lastRecordedAt: Date.now(), startedAt });
+        const stored = [];
+        // Messages join the gateway's group commit: recorded once their commit resolves.
+        const finish = () =>
+          Promise.all(stored).then(() => resolve({ events: done, firstRecordedAt, lastRecordedAt: Date.now(), startedAt }), reject);
         const produce = (count) => {
           for (let i = 0; i < count && done < events; i++) {
-            receiveOne();
+            stored.push(
+              receiveOne().then(() => {
+                if (firstRecordedAt === undefined) firstRecordedAt = Date.now();
+              }),
+            );
             done += 1;
-            if (firstRecordedAt === undefined) firstRecordedAt = Date.now();
           }
         };
         if (rate > 0) {

@@ -69,7 +69,7 @@ function startProvider() {
 async function startGateway(env, port) {
   // The launcher itself, so its shebang's node flags apply as they do for `npm start`.
   const child = process.env.BENCH_CPU_PROF_DIR
-    ? spawn(process.execPath, ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+    ? spawn(process.execPath, ['--max-semi-space-size=4', '--heap-growing-percent=25', '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
     : spawn(BIN, ['serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   let exited = false;

@@ -15,7 +15,7 @@ export interface ThreecxTestGateway extends TestGateway {
   /** POSTs a 3CX event (object or raw text) to the integration's webhook with its secret. */
   post(body: unknown, headers?: Record<string, string>, integrationId?: number): ReturnType<TestGateway['http']['post']>;
   /** The customer writes to the instance on WhatsApp now (opens the conversation window). */
-  customerWrites(phone?: string, text?: string): void;
+  customerWrites(phone?: string, text?: string): Promise<void>;
   /** The message log rows the 3CX endpoint wrote. */
   threecxLog(): { status: string; error_code: string | null; phone: string | null; message_text: string | null }[];
 }
@@ -49,9 +49,9 @@ export async function createThreecxGateway(
         .post(`/integrations/3cx/webhook/${integrationId}`)
         .set({ 'Content-Type': 'application/json', 'X-WhatsApp-Gateway-3CX-Secret': secret, ...headers })
         .send(typeof body === 'string' ? body : JSON.stringify(body)),
-    customerWrites: (phone = CUSTOMER, text = 'Hello, I called you') => {
+    customerWrites: async (phone = CUSTOMER, text = 'Hello, I called you') => {
       inboundCount += 1;
-      t.gateway.inbound.receiveMessage({ instanceId: t.instanceId, providerMessageId: `wamid.3cx-${inboundCount}`, from: phone, text });
+      await t.gateway.inbound.receiveMessage({ instanceId: t.instanceId, providerMessageId: `wamid.3cx-${inboundCount}`, from: phone, text });
     },
     threecxLog: () =>
       t.gateway.db

@@ -180,7 +180,7 @@ describe('webhook(): deliveries', () => {
   async function realDelivery(text = 'Where is my order #2041?'): Promise<WebhookRequest> {
     t.gateway.deliveries.start();
     inbound += 1;
-    t.gateway.inbound.receiveMessage({ instanceId: t.instanceId, providerMessageId: `wamid.test-${inbound}`, from: PHONE, text });
+    await t.gateway.inbound.receiveMessage({ instanceId: t.instanceId, providerMessageId: `wamid.test-${inbound}`, from: PHONE, text });
     await t.gateway.deliveries.idle();
     const delivery = receiver.received.at(-1);
     if (!delivery) throw new Error('the gateway delivered nothing');

@@ -352,7 +352,7 @@ describe('attempt timeout', () => {
       await gateway.webhooks.create({ accountId: account.id, destinationUrl: `${silent.url}/hook`, events: ['message.received'] });
       gateway.deliveries.start();
       const started = Date.now();
-      gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.slow', from: PHONE, text: 'hello' });
+      await gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.slow', from: PHONE, text: 'hello' });
       await gateway.deliveries.idle();
       expect(gateway.webhooks.deliveries({})[0]).toMatchObject({ status: 'pending', attempts: 1, last_error: 'no answer within 300 ms' });
       clock.advance(100);
@@ -387,11 +387,11 @@ describe('fairness between subscriptions', () => {
       const fineLine = gateway.instances.create({ accountId: fine.id, name: 'fine', provider: 'sandbox', connectionState: 'connected' });
       await gateway.webhooks.create({ accountId: fine.id, destinationUrl: healthy.url, events: ['message.received'] });
       for (let i = 0; i < 40; i += 1) {
-        gateway.inbound.receiveMessage({ instanceId: slowLine.id, providerMessageId: `wamid.slow-${i}`, from: PHONE, text: `backlog ${i}` });
+        await gateway.inbound.receiveMessage({ instanceId: slowLine.id, providerMessageId: `wamid.slow-${i}`, from: PHONE, text: `backlog ${i}` });
       }
       gateway.deliveries.start();
       await deadReached; // the dead receiver holds three of the four slots
-      gateway.inbound.receiveMessage({ instanceId: fineLine.id, providerMessageId: 'wamid.fine', from: PHONE, text: 'hello' });
+      await gateway.inbound.receiveMessage({ instanceId: fineLine.id, providerMessageId: 'wamid.fine', from: PHONE, text: 'hello' });
       await healthy.waitFor(1, 20_000);
       // It arrived through the fourth slot, while every attempt at the dead receiver was still hanging: none
       // has ended (the attempt timeout is a minute), so nothing had to give way for it.

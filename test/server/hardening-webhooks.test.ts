@@ -71,7 +71,7 @@ describe('fair delivery between tenants', () => {
     try {
       const attacker = tenant(gateway, 'tenant-c', { webhookLimit: 60 });
       for (let i = 0; i < 60; i += 1) await attacker.subscribe(hole.url, [...EVENT_TYPES]);
-      for (let i = 0; i < 10; i += 1) attacker.receive(`backlog ${i}`);
+      for (let i = 0; i < 10; i += 1) await attacker.receive(`backlog ${i}`);
       const victim = tenant(gateway, 'tenant-a');
       await victim.subscribe(healthy.url);
       const pending = () => gateway.db.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number };
@@ -81,7 +81,7 @@ describe('fair delivery between tenants', () => {
       // The black hole holds every slot the attacker may take (three quarters of 16) before the victim's event.
       await hole.connections(12);
       const started = Date.now();
-      victim.receive('Where is my order?');
+      await victim.receive('Where is my order?');
       await healthy.waitFor(1, 2000);
       const latency = Date.now() - started;
       expect(latency).toBeLessThan(2000);
@@ -124,7 +124,7 @@ describe('fair delivery between tenants', () => {
     try {
       const owner = tenant(gateway, 'owner');
       await owner.subscribe(url);
-      for (let i = 0; i < 40; i += 1) owner.receive(`event ${i}`);
+      for (let i = 0; i < 40; i += 1) await owner.receive(`event ${i}`);
       gateway.deliveries.start();
       await arrived(60);
       answer = 200;
@@ -242,7 +242,7 @@ describe('webhook health', () => {
 
       receiver.reply({ status: 503 }, { status: 503 });
       const firstFailureAt = new Date(clock.now()).toISOString();
-      owner.receive();
+      await owner.receive();
       await receiver.waitFor(1);
       await gateway.deliveries.idle();
       expect(await health()).toEqual({
@@ -274,7 +274,7 @@ describe('webhook health', () => {
 
       // A new first failure soon after: not logged again.
       receiver.reply({ status: 500 });
-      owner.receive();
+      await owner.receive();
       await receiver.waitFor(4);
       await gateway.deliveries.idle();
       expect(await health()).toMatchObject({ consecutive_failures: 1, last_failure_reason: 'HTTP 500' });
@@ -285,7 +285,7 @@ describe('webhook health', () => {
       // Past the interval, a first failure is logged again.
       clock.advance(15 * 60_000);
       receiver.reply({ status: 502 });
-      owner.receive();
+      await owner.receive();
       await receiver.waitFor(6);
       await gateway.deliveries.idle();
       expect(warnings()).toHaveLength(2);

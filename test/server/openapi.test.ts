@@ -529,7 +529,7 @@ describe('GET /openapi.json', () => {
           assertDocumentedAnswer('/integrations/3cx/webhook/{integration_id}', 'post', res);
         }
         assertMatchesSchema({ event_type: 'missed_call', customer_phone: '+966500000000', queue: '800' }, requestSchema, 'ThreeCxWebhookRequest');
-        gateway.inbound.receiveMessage({ instanceId: (gateway.instances.resolve('demo-support-line')).id, providerMessageId: 'wamid.oa-1', from: '+966500000000', text: 'Hi' });
+        await gateway.inbound.receiveMessage({ instanceId: (gateway.instances.resolve('demo-support-line')).id, providerMessageId: 'wamid.oa-1', from: '+966500000000', text: 'Hi' });
         const sent = await post({ event_type: 'missed_call', customer_phone: '+966500000000', external_message_id: 'c-1' });
         expect(sent.body).toMatchObject({ status: 'processed', action: 'sent' });
         assertDocumentedAnswer('/integrations/3cx/webhook/{integration_id}', 'post', sent);

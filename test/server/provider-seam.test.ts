@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import request from 'supertest';
+import { Gateway } from '../../server/src/gateway';
 import { createLogger } from '../../server/src/logger';
 import { ProviderRegistry } from '../../server/src/providers/registry';
 import { ProviderError } from '../../server/src/providers/types';
@@ -53,6 +55,34 @@ describe('per-instance provider settings', () => {
     expect(output).not.toContain(SECRET);
   });
 
+  it('leave one access line per request, with its method, path, status and time and nothing of the key', async () => {
+    let output = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const gateway = new Gateway({ databasePath: ':memory:', logger: createLogger('info', sink) });
+    try {
+      const account = gateway.accounts.create({ name: 'Logged' });
+      gateway.instances.create({ accountId: account.id, name: 'demo-support-line', provider: 'sandbox', connectionState: 'connected' });
+      const { key } = gateway.accounts.createKey(account.id);
+      const answer = await request(gateway.createApp().callback())
+        .post('/api/send-message')
+        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+        .send(JSON.stringify(sendBody()));
+      expect(answer.status).toBe(200);
+      const lines = output.trim().split('\n').map((line) => JSON.parse(line));
+      expect(lines.filter((line) => line.msg === 'request')).toEqual([
+        expect.objectContaining({ level: 30, service: 'whatsapp-gateway', method: 'POST', path: '/api/send-message', status: 200, ms: expect.any(Number) }),
+      ]);
+      expect(output).not.toContain(key);
+    } finally {
+      gateway.close();
+    }
+  });
+
   it('an instance can only name a provider this gateway has', () => {
     t = createTestGateway();
     expect(() =>
@@ -88,5 +118,23 @@ describe('provider reports join the group commit', () => {
     const message = await t.http.get(`/api/messages/${sent.body.log_id}`).set('Authorization', `Bearer ${t.apiKey}`);
     expect(message.body.message.status).toBe('delivered');
     expect(message.body.message.history.map((row: { status: string }) => row.status)).toEqual(['sent', 'delivered']);
+  });
+
+  it('inbound messages and connection reports of one turn are stored in one commit, each answered once it is in', async () => {
+    t = createTestGateway();
+    const transactions = jest.spyOn(t.gateway.db, 'transaction');
+    const line = { id: t.instanceId };
+    const reported = [
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.one', from: '+966500000001', text: 'one' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.two', from: '+966500000002', text: 'two' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'message', providerMessageId: 'wamid.one', from: '+966500000001', text: 'one' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'connection', state: 'disconnected' }]),
+      t.gateway.inbound.receive(line.id, [{ kind: 'connection', state: 'disconnected' }]),
+    ];
+    const results = await Promise.all(reported);
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(results.map((result) => result.duplicate)).toEqual([false, false, true, false, true]);
+    expect(t.gateway.db.prepare('SELECT COUNT(*) AS n FROM inbound_messages').get()).toEqual({ n: 2 });
+    expect(t.gateway.instances.get(line.id).connectionState).toBe('disconnected');
   });
 });

@@ -24,18 +24,18 @@ describe('retention', () => {
 
       // Old history: a send, an inbound message whose delivery finished.
       expect((await send()).status).toBe(200);
-      gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.old', from: PHONE, text: 'old' });
+      await gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.old', from: PHONE, text: 'old' });
       const [old] = gateway.webhooks.deliveries({});
       gateway.db.prepare("UPDATE deliveries SET status = 'succeeded' WHERE id = ?").run(old.id);
 
       clock.advance(40 * DAY);
       // Still pending after 40 days (a disabled receiver, say): kept whatever its age.
-      gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.stuck', from: PHONE, text: 'stuck' });
+      await gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.stuck', from: PHONE, text: 'stuck' });
 
       clock.advance(55 * DAY);
       // Recent history.
       expect((await send()).status).toBe(200);
-      gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.new', from: PHONE, text: 'new' });
+      await gateway.inbound.receiveMessage({ instanceId: instance.id, providerMessageId: 'wamid.new', from: PHONE, text: 'new' });
       gateway.flushWrites();
 
       expect([count(gateway, 'message_log'), count(gateway, 'inbound_messages'), count(gateway, 'events'), count(gateway, 'deliveries')]).toEqual([2, 3, 3, 3]);

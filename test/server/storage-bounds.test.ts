@@ -95,6 +95,26 @@ describe('the message log is numbered per account', () => {
     expect(gateway.db.prepare('SELECT COUNT(*) AS n FROM message_log').get()).toEqual({ n: 0 });
     expect((await send(sendBody({ message: 'Second order shipped.' }))).body.log_id).toBe(2);
   });
+
+  it('a restart goes on after the highest number given, also when retention removed every entry first', async () => {
+    const { clock, send, key } = setUp();
+    const sendWith = (g: Gateway, message: string) =>
+      request(g.createApp().callback())
+        .post('/api/send-message')
+        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+        .send(JSON.stringify(sendBody({ message })));
+    const first = await Promise.all([1, 2, 3].map((n) => send(sendBody({ message: `Order ${n} shipped.` }))));
+    expect(first.map((answer) => answer.body.log_id).sort()).toEqual([1, 2, 3]);
+    gateway.close();
+    gateway = new Gateway({ databasePath: path.join(dir, 'gateway.db'), clock });
+    expect((await sendWith(gateway, 'Order 4 shipped.')).body.log_id).toBe(4);
+    clock.advance(100 * 86_400_000);
+    gateway.housekeeping(90);
+    expect(gateway.db.prepare('SELECT COUNT(*) AS n FROM message_log').get()).toEqual({ n: 0 });
+    gateway.close();
+    gateway = new Gateway({ databasePath: path.join(dir, 'gateway.db'), clock });
+    expect((await sendWith(gateway, 'Order 5 shipped.')).body.log_id).toBe(5);
+  });
 });
 
 describe('the upgrade to per-account numbers', () => {

@@ -116,7 +116,7 @@ const call = (overrides: Values = {}): Values => ({
 
 describe('the 3CX CRM template', () => {
   it('ReportCall of a missed call posts missed_call with the secret; the gateway sends the template', async () => {
-    t.customerWrites();
+    await t.customerWrites();
     const result = await runScenario(loadScenarios().get('ReportCall')!, { ...parameters, ...call() });
     expect(result?.sent).toEqual({
       event_type: 'missed_call',
@@ -133,7 +133,7 @@ describe('the 3CX CRM template', () => {
   });
 
   it('unfilled variables ([Agent], [QueueExtension]) reach the gateway literally and are accepted as absent', async () => {
-    t.customerWrites();
+    await t.customerWrites();
     const { Agent: _agent, QueueExtension: _queue, ...unfilled } = call();
     const result = await runScenario(loadScenarios().get('ReportCall')!, { ...parameters, ...unfilled });
     expect(result?.sent).toMatchObject({ agent_extension: '[Agent]', queue: '[QueueExtension]' });
@@ -141,7 +141,7 @@ describe('the 3CX CRM template', () => {
   });
 
   it('Notanswered, Inbound and Outbound are call_ended; the same call reported twice sends once', async () => {
-    t.customerWrites();
+    await t.customerWrites();
     const scenario = loadScenarios().get('ReportCall')!;
     const notAnswered = await runScenario(scenario, { ...parameters, ...call({ CallType: 'Notanswered' }) });
     expect(notAnswered?.body).toMatchObject({ event_type: 'call_ended', outcome: 'not_answered', action: 'sent' });

@@ -85,7 +85,7 @@ describe('Generic SMS provider route (agents replying from the 3CX inbox)', () =
 
   it('{from, to, text} with Authorization: Bearer <secret> is an outbound_message to "to"', async () => {
     t = await createThreecxGateway();
-    t.customerWrites(agent.to);
+    await t.customerWrites(agent.to);
     const res = await t.http
       .post(`/integrations/3cx/sms/${t.integrationId}`)
       .set({ Authorization: `Bearer ${t.secret}`, 'Content-Type': 'application/json' })
@@ -119,7 +119,7 @@ describe('inbound forwarding to the 3CX destination, through the outbox', () => 
     receiver = await startReceiver();
     t = await createThreecxGateway({ integration: { destinationUrl: receiver.url, hmacSecret: HMAC_SECRET } });
     t.gateway.deliveries.start();
-    t.customerWrites(CUSTOMER, 'I missed your call');
+    await t.customerWrites(CUSTOMER, 'I missed your call');
     await receiver.waitFor(1);
     const [delivery] = receiver.received;
     expect(delivery.body).toMatchObject({ event: 'message.received', instance_id: t.instanceId, from: CUSTOMER, message_text: 'I missed your call' });
@@ -145,7 +145,7 @@ describe('inbound forwarding to the 3CX destination, through the outbox', () => 
       integration: { destinationUrl: receiver.url, destinationFormat: 'generic_sms', lineNumber: fixtures.generic_sms_in.from },
     });
     t.gateway.deliveries.start();
-    t.customerWrites(CUSTOMER, 'Hello from WhatsApp');
+    await t.customerWrites(CUSTOMER, 'Hello from WhatsApp');
     await receiver.waitFor(1);
     const [delivery] = receiver.received;
     const envelope = delivery.body as typeof fixtures.generic_sms_out_envelope;
@@ -169,7 +169,7 @@ describe('inbound forwarding to the 3CX destination, through the outbox', () => 
     expect(delivery.headers['x-whatsapp-gateway-delivery']).toBe(envelope.data.id);
 
     await t.gateway.threecx.integrations.update(t.integrationId, { enabled: false });
-    t.customerWrites(CUSTOMER, 'Anyone there?');
+    await t.customerWrites(CUSTOMER, 'Anyone there?');
     await t.gateway.deliveries.idle();
     expect(receiver.received).toHaveLength(1);
     await t.gateway.threecx.integrations.update(t.integrationId, { destinationUrl: null });
@@ -184,7 +184,7 @@ describe('forwarding disabled by the destination', () => {
     t = await createThreecxGateway({ integration: { destinationUrl: receiver.url } });
     t.gateway.deliveries.start();
     receiver.reply({ status: 410 });
-    t.customerWrites(CUSTOMER, 'Hello?');
+    await t.customerWrites(CUSTOMER, 'Hello?');
     await receiver.waitFor(1);
     await t.gateway.deliveries.idle();
     const webhookId = t.gateway.threecx.integrations.get(t.integrationId).webhookId!;

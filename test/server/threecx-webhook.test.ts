@@ -13,7 +13,7 @@ const [testEvent, outbound, _inboundReply, callStarted, missedCall, callEnded, v
 describe('reference/threecx.md §5: the happy path, every fixture over HTTP', () => {
   it('acknowledges the four events that send nothing and sends the agent reply and the five templates', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const answers: Record<string, unknown>[] = [];
     for (const event of fixtures.happy_path) {
       // A minute apart, as a day of calls would be: the per-recipient velocity limit is not what is tested here.
@@ -52,7 +52,7 @@ describe('reference/threecx.md §5: the happy path, every fixture over HTTP', ()
         templates: { missed_call: { text: '{{business_name}}: {{customer_phone}} called {{queue}} (agent {{agent_extension}}) at {{call_time}}.' } },
       },
     });
-    t.customerWrites();
+    await t.customerWrites();
     expect((await t.post(missedCall)).body.action).toBe('sent');
     expect(t.threecxLog()[0].message_text).toBe('Acme Support: +966500000000 called 800 (agent 101) at 2026-09-15 13:00.');
   });
@@ -61,7 +61,7 @@ describe('reference/threecx.md §5: the happy path, every fixture over HTTP', ()
 describe('reference/threecx.md §5: policy cases', () => {
   it('a second missed_call within 15 minutes is skipped (with another external_message_id too); 15 min + 1 s later it sends', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const first = await t.post(missedCall);
     expect(first.body).toMatchObject({ status: 'processed', action: 'sent' });
     t.clock.advance(5 * MINUTE);
@@ -87,7 +87,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('the cooldown key includes the event type: the same pair as voicemail is not suppressed by the missed call', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     expect((await t.post(missedCall)).body.action).toBe('sent');
     t.clock.advance(MINUTE);
     expect((await t.post({ ...missedCall, event_type: 'voicemail', external_message_id: 'vm-1' })).body.action).toBe('sent');
@@ -97,7 +97,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('concurrent duplicates of one missed call send one message', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const answers = await Promise.all([1, 2, 3].map((n) => t.post({ ...missedCall, external_message_id: `concurrent-${n}` })));
     expect(new Set(answers.map((res) => `${res.status} ${res.body.status}`))).toEqual(new Set(['200 processed', '200 skipped']));
     expect(answers.filter((res) => res.body.status === 'processed')).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('reference/threecx.md §5: policy cases', () => {
       });
     }
     expect(t.providerSends).toEqual([]);
-    t.customerWrites();
+    await t.customerWrites();
     t.clock.advance(24 * 60 * MINUTE + 1);
     const stale = await t.post({ ...outbound, external_message_id: 'late' });
     expect(stale.status).toBe(403);
@@ -136,7 +136,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it.each(['marketing', 'promotion', 'unknown', 'cold_outreach'])('message_purpose %s is message_purpose_not_allowed', async (purpose) => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const res = await t.post({ ...outbound, message_purpose: purpose });
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ error: 'message_purpose_not_allowed', details: { message_purpose: purpose } });
@@ -144,7 +144,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('missing phone, missing text, missing purpose and an unknown event type are refused with their codes', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const { to: _to, ...noTo } = outbound;
     const { customer_phone: _phone, ...noPhone } = missedCall;
     const { message_text: _text, ...noText } = outbound;
@@ -170,8 +170,8 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('a suppressed or opted-out recipient is recipient_suppressed', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
-    t.customerWrites(CUSTOMER, 'STOP');
+    await t.customerWrites();
+    await t.customerWrites(CUSTOMER, 'STOP');
     for (const event of [outbound, missedCall]) {
       const res = await t.post(event);
       expect([res.status, res.body.error]).toEqual([403, 'recipient_suppressed']);
@@ -180,7 +180,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('a replayed external_message_id does not send twice: the first answer comes back', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const first = await t.post(outbound);
     t.clock.advance(MINUTE);
     const replay = await t.post({ ...outbound, message_text: 'A different text, same event id' });
@@ -192,7 +192,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 
   it('switches: call events off, outbound off, a template off, the 3CX module off', async () => {
     t = await createThreecxGateway({ integration: { callEventsEnabled: false, outboundEnabled: false } });
-    t.customerWrites();
+    await t.customerWrites();
     expect((await t.post(missedCall)).body).toMatchObject({ error: 'call_events_disabled', message: 'Call events are disabled in the integration settings.' });
     expect((await t.post(outbound)).body).toMatchObject({ error: 'outbound_disabled', message: 'Outbound messaging is disabled in the integration settings.' });
     expect((await t.post(testEvent)).body.action).toBe('received');
@@ -208,7 +208,7 @@ describe('reference/threecx.md §5: policy cases', () => {
   it('every attempt past authentication is in the message log with source 3cx, refusals too', async () => {
     t = await createThreecxGateway();
     await t.post(missedCall);
-    t.customerWrites();
+    await t.customerWrites();
     await t.post(missedCall);
     expect(t.threecxLog().map((row) => [row.status, row.error_code])).toEqual([
       ['blocked', 'conversation_window_closed'],
@@ -229,7 +229,7 @@ describe('reference/threecx.md §5: 3CX realism', () => {
 
   it('unfilled [Variables] and empty strings count as absent', async () => {
     t = await createThreecxGateway({ integration: { templates: { missed_call: { text: 'Missed call at {{business_name}}. Agent:{{agent_extension}} Queue:{{queue}}' } } } });
-    t.customerWrites();
+    await t.customerWrites();
     expect((await t.post({ ...missedCall, agent_extension: '[Agent]', queue: '[QueueExtension]' })).body.action).toBe('sent');
     t.clock.advance(COOLDOWN_MS);
     expect((await t.post({ ...missedCall, external_message_id: 'b', agent_extension: '', queue: '' })).body.action).toBe('sent');
@@ -240,7 +240,7 @@ describe('reference/threecx.md §5: 3CX realism', () => {
 
   it('local-culture times are read day first in the account time zone; durations 00:02:05 and 125 both parse', async () => {
     t = await createThreecxGateway({ integration: { templates: { missed_call: { text: 'We missed your call at {{call_time}}.' } } } });
-    t.customerWrites();
+    await t.customerWrites();
     await t.post({ ...missedCall, call_time: '15/09/2026 13:00:00' });
     expect(t.threecxLog()[0].message_text).toBe('We missed your call at 2026-09-15 13:00.');
     await t.post({ ...callEnded, duration: '00:02:05', external_message_id: 'd1' });
@@ -255,7 +255,7 @@ describe('reference/threecx.md §5: 3CX realism', () => {
 
   it('a raw ReportCall body: Missed is missed_call, Notanswered is call_ended and never missed_call', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const missed = await t.post(fixtures.report_call_missed);
     expect(missed.body).toMatchObject({ event_type: 'missed_call', action: 'sent', external_message_id: expect.stringMatching(/^3cx-call-/) });
     const notAnswered = await t.post(fixtures.report_call_not_answered);
@@ -353,7 +353,7 @@ describe('seed 000 (Postman): the 3CX Middleware folder', () => {
 
   it('each request, with the collection variables filled in, is answered as its description says', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const vars: Record<string, string> = { base_url: '', threecx_secret: t.secret, threecx_integration_id: String(t.integrationId), phone: CUSTOMER };
     const fill = (text: string) => text.replace(/\{\{(\w+)\}\}/g, (_all, name: string) => vars[name] ?? `{{${name}}}`);
     const answers: Record<string, unknown>[] = [];
@@ -376,7 +376,7 @@ describe('seed 000 (Postman): the 3CX Middleware folder', () => {
 describe('concurrent posts of one agent reply', () => {
   it('one send; the others get the first answer or a 409 to retry', async () => {
     t = await createThreecxGateway();
-    t.customerWrites();
+    await t.customerWrites();
     const answers = await Promise.all([1, 2, 3].map(() => t.post(outbound)));
     const outcomes = new Set(answers.map((res) => (res.status === 409 ? `409 ${res.body.error} ${res.headers['retry-after']}` : `${res.status} ${res.body.message_id}`)));
     const sent = answers.find((res) => res.status === 200 && res.headers['idempotent-replayed'] === undefined)!;

@@ -1,14 +1,29 @@
 import type { Db } from './index';
 
-/** `PRAGMA data_version` moves when another connection commits; one prepared statement per database. */
-const versionStatements = new WeakMap<Db, () => number>();
+/**
+ * `PRAGMA data_version` moves when another connection commits; one prepared statement per database, read
+ * at most once per synchronous stretch of code. Nothing this process does can observe another process's
+ * commit within one stretch (no I/O happens in it), so a later read there would only cost time: the value
+ * is kept until the next microtask, and every await, timer or I/O callback reads it afresh.
+ */
+const versionReaders = new WeakMap<Db, () => number>();
 
 function dataVersion(db: Db): () => number {
-  let read = versionStatements.get(db);
+  let read = versionReaders.get(db);
   if (!read) {
     const statement = db.prepare('PRAGMA data_version').pluck();
-    read = () => statement.get() as number;
-    versionStatements.set(db, read);
+    let current: number | undefined;
+    const forget = () => {
+      current = undefined;
+    };
+    read = () => {
+      if (current === undefined) {
+        current = statement.get() as number;
+        queueMicrotask(forget);
+      }
+      return current;
+    };
+    versionReaders.set(db, read);
   }
   return read;
 }

@@ -73,14 +73,16 @@ export class InboundService {
     return this.keywordLists(accountId);
   }
 
-  receiveMessage(message: InboundMessage): InboundResult {
+  /** Joins the group commit: stored (and its events recorded) once the promise resolves. */
+  receiveMessage(message: InboundMessage): Promise<InboundResult> {
     const instance = this.deps.instances.get(message.instanceId);
     const from = normalizePhone(message.from, null);
-    if (!from) throw new InputError(`"${message.from}" is not a valid phone number`);
-    const at = message.receivedAt ?? this.deps.clock.now();
+    if (!from) return Promise.reject(new InputError(`"${message.from}" is not a valid phone number`));
+    const now = this.deps.clock.now();
+    const at = message.receivedAt ?? now;
     const text = message.text;
     const { repo, outbox } = this.deps;
-    return repo.transaction((): InboundResult => {
+    return this.deps.writes.run((): InboundResult => {
       const inboundId = repo.insertInbound({
         account_id: instance.accountId,
         instance_id: instance.id,
@@ -90,7 +92,7 @@ export class InboundService {
         message_type: message.messageType ?? 'text',
         message_text: text,
         received_at: at,
-        created_at: this.deps.clock.now(),
+        created_at: now,
       });
       if (inboundId === undefined) return { duplicate: true, eventIds: [] };
       const recorded: (string | undefined)[] = [];
@@ -157,7 +159,7 @@ export class InboundService {
     return merged;
   }
 
-  private receiveOne(instanceId: string, item: InboundEvent): InboundResult | Promise<InboundResult> {
+  private receiveOne(instanceId: string, item: InboundEvent): Promise<InboundResult> {
     switch (item.kind) {
       case 'message':
         return this.receiveMessage({ ...item, instanceId });
@@ -184,17 +186,17 @@ export class InboundService {
 
   /**
    * An event that changes no state of the gateway's: it is only recorded for the subscribers, once per
-   * provider event id when the provider gives one.
+   * provider event id when the provider gives one. Joins the group commit.
    */
   private recordEvent(
     instanceId: string,
     at: number | undefined,
     build: (source: EventSource) => EventPayload,
     providerEventId?: string,
-  ): InboundResult {
+  ): Promise<InboundResult> {
     const instance = this.deps.instances.get(instanceId);
     const now = this.deps.clock.now();
-    return this.deps.repo.transaction((): InboundResult => {
+    return this.deps.writes.run((): InboundResult => {
       if (providerEventId !== undefined && !this.deps.repo.firstProviderEvent(instance.id, providerEventId, now)) {
         return { duplicate: true, eventIds: [] };
       }
@@ -209,9 +211,10 @@ export class InboundService {
    * Joins the group commit, queued after the outcome of the send it reports on.
    */
   receiveStatus(update: StatusUpdate): Promise<InboundResult> {
-    const instance = this.deps.instances.get(update.instanceId);
     const at = update.at ?? this.deps.clock.now();
     return this.deps.writes.run((): InboundResult => {
+      // Looked up inside the batch's transaction, where the read cache's check costs nothing.
+      const instance = this.deps.instances.get(update.instanceId);
       const entry = this.deps.messageLog.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
       if (!entry) return { duplicate: true, eventIds: [] };
       const fact = { from: entry.phone ?? undefined, externalMessageId: update.providerMessageId, status: update.status };
@@ -224,11 +227,13 @@ export class InboundService {
     });
   }
 
-  /** A provider reported the instance's connection state. */
-  receiveConnectionState(instanceId: string, state: string, at = this.deps.clock.now()): InboundResult {
-    const instance = this.deps.instances.get(instanceId);
-    if (instance.connectionState === state) return { duplicate: true, eventIds: [] };
-    return this.deps.repo.transaction((): InboundResult => {
+  /** A provider reported the instance's connection state; joins the group commit. */
+  async receiveConnectionState(instanceId: string, state: string, at = this.deps.clock.now()): Promise<InboundResult> {
+    if (this.deps.instances.get(instanceId).connectionState === state) return { duplicate: true, eventIds: [] };
+    return this.deps.writes.run((): InboundResult => {
+      // Read again, from the table, in the batch: an earlier report in it may have made this one old news.
+      const instance = this.deps.instances.findById(instanceId);
+      if (!instance || instance.connectionState === state) return { duplicate: true, eventIds: [] };
       this.deps.instances.setConnectionState(instance.id, state);
       const recorded = [
         this.deps.outbox.record(

@@ -108,8 +108,9 @@ export class InstanceService {
     return this.get(id);
   }
 
+  /** Through the read cache: every provider report (delivered, read) looks its instance up. */
   get(id: string): Instance {
-    const row = this.repo.findById(id);
+    const row = this.repo.findByIdCached(id);
     if (!row) throw new InputError(`instance ${id} does not exist`);
     return toInstance(row);
   }

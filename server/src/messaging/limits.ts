@@ -46,6 +46,8 @@ export class UsageCounters {
  */
 export class VelocityState {
   private readonly tats = new Map<string, number>();
+  /** Keys left after the last sweep: the next one is due when the map has doubled. */
+  private sweptSize = 0;
 
   get(key: string): number | undefined {
     return this.tats.get(key);
@@ -55,10 +57,26 @@ export class VelocityState {
     this.tats.set(key, tat);
   }
 
+  get size(): number {
+    return this.tats.size;
+  }
+
   /** A TAT in the past is the same as no entry: drop it so the map stays the size of recent traffic. */
   sweep(now: number): void {
     for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+    this.sweptSize = this.tats.size;
   }
+
+  /**
+   * Sweeps once the map holds twice the keys it kept at the last sweep (and at least SWEEP_FLOOR): every new
+   * recipient adds a key, so between hourly sweeps a busy hour would otherwise keep an hour of them. The
+   * cost stays constant per send, spread over the keys added since.
+   */
+  sweepIfGrown(now: number): void {
+    if (this.tats.size >= Math.max(VelocityState.SWEEP_FLOOR, 2 * this.sweptSize)) this.sweep(now);
+  }
+
+  static readonly SWEEP_FLOOR = 10_000;
 }
 
 /**

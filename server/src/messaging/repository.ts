@@ -51,7 +51,10 @@ export interface IdempotencyRow {
 /** SQL for the messaging area's tables: message log, status history, quota counters, idempotency. */
 export class MessagingRepository {
   private readonly insertLog;
-  private readonly nextSeq;
+  /** The last log_id given per account, in memory (seeded from the database on an account's first entry). */
+  private readonly lastLogIds = new Map<number, number>();
+  private readonly selectLastSeq;
+  private readonly keepLastSeqs;
   private readonly selectLogBySeq;
   private readonly countRefusal;
   private readonly finishLog;
@@ -85,10 +88,16 @@ export class MessagingRepository {
          @message_purpose, @message_type, @message_text, @content_hash, @status, @error_code, @http_status, @risk_score,
          @provider_message_id, @idempotency_key, @created_at, @updated_at)`,
     );
-    this.nextSeq = db.prepare<[number], number>(
-      `INSERT INTO message_log_sequences (account_id, last_seq) VALUES (?, 1)
-       ON CONFLICT (account_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+    // The highest number the account ever got: its newest entry, or what retention recorded before pruning it.
+    this.selectLastSeq = db.prepare<[{ accountId: number }], number>(
+      `SELECT max(coalesce((SELECT last_seq FROM message_log_sequences WHERE account_id = @accountId), 0),
+                  coalesce((SELECT MAX(account_seq) FROM message_log WHERE account_id = @accountId), 0))`,
     ).pluck();
+    this.keepLastSeqs = db.prepare(
+      `INSERT INTO message_log_sequences (account_id, last_seq)
+       SELECT id, (SELECT MAX(account_seq) FROM message_log WHERE account_id = accounts.id) AS top FROM accounts WHERE top IS NOT NULL
+       ON CONFLICT (account_id) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
+    );
     this.selectLogBySeq = db.prepare<[number, number], MessageLogRow>(
       'SELECT * FROM message_log WHERE account_id = ? AND account_seq = ?',
     );
@@ -179,9 +188,14 @@ export class MessagingRepository {
     return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * Writes an entry with the account's next log_id. Numbers are handed out in memory: unique and rising
+   * because every number given is committed with its entry (one process writes the log: the data-folder
+   * lock), a rolled-back one is only skipped, and a restart goes on after the highest committed one.
+   */
   insertLogEntry(entry: NewLogEntry): LogEntryIds {
-    const logId = this.nextSeq.get(entry.account_id);
-    if (logId === undefined) throw new Error('message_log_sequences returned no number');
+    const logId = (this.lastLogIds.get(entry.account_id) ?? this.selectLastSeq.get({ accountId: entry.account_id }) ?? 0) + 1;
+    this.lastLogIds.set(entry.account_id, logId);
     const id = Number(this.insertLog.run({ ...entry, account_seq: logId, updated_at: entry.created_at }).lastInsertRowid);
     // 'sending' is a moment, not a state worth a history row; the outcome that follows is recorded.
     if (entry.status !== 'sending') this.insertHistory.run(id, entry.status, entry.error_code, entry.created_at);
@@ -274,6 +288,8 @@ export class MessagingRepository {
   /** Message log entries (and their history) older than `before`; returns how many entries went. */
   pruneLogEntries(before: number): number {
     return this.transaction(() => {
+      // The numbers about to go stay taken: a restart after this goes on after them.
+      this.keepLastSeqs.run();
       this.pruneHistory.run(before);
       this.pruneRefusals.run(Math.floor(before / 60_000));
       return this.pruneLog.run(before).changes;

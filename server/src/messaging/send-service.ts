@@ -201,6 +201,7 @@ export class SendService {
     const counted = countedPeriods(attempt);
     usage.add(accountId, counted, 1);
     for (const slot of attempt.velocity) velocity.set(slot.key, slot.tat);
+    velocity.sweepIfGrown(attempt.now);
     const entry = logEntry(attempt, 'sending', null, 202);
     const release = inFlight.hold(accountId, attempt.contentHash, attempt.request.phone);
     try {

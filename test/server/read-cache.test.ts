@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Db } from '../../server/src/db';
+import { ReadCache } from '../../server/src/db/read-cache';
+
+let dir: string;
+let mine: Db;
+let other: Db;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-read-cache-'));
+  mine = openDatabase(path.join(dir, 'gateway.db'));
+  other = openDatabase(path.join(dir, 'gateway.db'));
+  mine.exec("INSERT INTO settings (key, value) VALUES ('greeting', 'hello')");
+});
+afterEach(() => {
+  mine.close();
+  other.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the read cache', () => {
+  it('sees another connection’s commit from the next await on, and reads data_version once per stretch of code', async () => {
+    const cache = new ReadCache<string>(mine);
+    const select = mine.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
+    let loads = 0;
+    const read = () =>
+      cache.get('greeting', (key) => {
+        loads += 1;
+        return select.get(key)?.value;
+      });
+    expect(read()).toBe('hello');
+    expect(read()).toBe('hello');
+    expect(loads).toBe(1);
+
+    other.prepare("UPDATE settings SET value = 'bye' WHERE key = 'greeting'").run();
+    await Promise.resolve();
+    expect(read()).toBe('bye');
+    expect(loads).toBe(2);
+    await Promise.resolve();
+    expect(read()).toBe('bye');
+    expect(loads).toBe(2);
+  });
+});
