@@ -90,11 +90,16 @@ export function messagesRoutes(router: Router, deps: DashboardDeps): void {
       ...dateRange(ctx, account.timeZone),
       beforeLogId: beforeOf(ctx),
     };
-    const page = pageOf(deps.messageLog.search(account.id, filter, PAGE_SIZE + 1));
+    const found = deps.messageLog.searchPage(account.id, filter, PAGE_SIZE + 1);
+    const page = pageOf(found.rows);
     const last = page.rows.at(-1);
+    // A search by status, code or purpose reads a bounded stretch of the log per page (see MessageLogQueries).
+    const stopped = page.more ? undefined : found.stopped;
     const body = html`${filterForm(ctx, account)}
 ${table([{ label: 'Log', num: true }, 'When', 'Recipient', 'Purpose', 'Instance', 'Status', 'Code'], page.rows.map((entry) => logRow(entry, account)), 'No message matches.')}
-${page.more && last && html`<p><a class="button" href="${sameListWith(ctx, { before: last.account_seq })}">Older messages →</a></p>`}`;
+${page.more && last && html`<p><a class="button" href="${sameListWith(ctx, { before: last.account_seq })}">Older messages →</a></p>`}
+${stopped && html`<p class="hint">The search stopped after ${stopped.examined.toLocaleString('en')} log entries (down to #${stopped.after}); older entries were not searched yet.</p>
+<p><a class="button" href="${sameListWith(ctx, { before: stopped.after })}">Search older →</a></p>`}`;
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: 'Message log', section: '/messages', body, account, accounts }));
   });
 
