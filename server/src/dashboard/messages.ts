@@ -10,7 +10,7 @@ import { PageError, sendPage } from '../web/page';
 import { requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
 import { dashboardPage } from './layout';
-import { beforeOf, dateRange, pageOf, PAGE_SIZE, phoneFilter, queryText, sameListWith, statusBadge, table, when, withAccount } from './view';
+import { beforeOf, dateRange, pageOf, PAGE_SIZE, phoneFilter, queryText, sameListWith, statusBadge, table, when, wholeNumber, withAccount } from './view';
 
 const STATUSES: MessageStatus[] = ['sent', 'delivered', 'read', 'failed', 'blocked', 'sending', 'unknown'];
 const CODES = Object.keys(ERROR_TABLE).sort();
@@ -106,7 +106,8 @@ ${stopped && html`<p class="hint">The search stopped after ${stopped.examined.to
   router.get('/messages/:logId', requireSession, (ctx) => {
     const { account, accounts } = pickAccount(ctx, deps.accounts);
     const logId = ctx.params.logId;
-    const found = /^\d+$/.test(logId) ? deps.messageLog.find(account.id, Number(logId)) : undefined;
+    const number = wholeNumber(logId);
+    const found = number === undefined ? undefined : deps.messageLog.find(account.id, number);
     if (!found) throw new PageError(404, `Account ${account.name} has no message #${logId}.`);
     const body = detailPage(found.entry, found.history, account);
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: `Message #${logId}`, section: '/messages', body, account, accounts }));
