@@ -63,3 +63,33 @@ describe('dashboard message log', () => {
     expect((await client.get('/messages/1?account=7')).status).toBe(404);
   });
 });
+
+describe('dashboard message log on a long log', () => {
+  let gw: TestGateway;
+  let client: DashboardClient;
+  beforeAll(async () => {
+    gw = createTestGateway({ adminToken: ADMIN_TOKEN });
+    client = await signIn(gw);
+    const insert = gw.gateway.db.prepare(
+      `INSERT INTO message_log (account_id, account_seq, phone, status, error_code, http_status, created_at, updated_at)
+       VALUES (?, ?, '+966501234567', ?, ?, 200, ?, ?)`,
+    );
+    const now = gw.clock.now();
+    gw.gateway.db.transaction(() => {
+      for (let seq = 1; seq <= 10_050; seq += 1) insert.run(gw.accountId, seq, seq === 3 ? 'failed' : 'sent', seq === 3 ? 'provider_error' : null, now - 10_050 + seq, now);
+    })();
+  });
+  afterAll(() => gw.close());
+
+  it('a rare status stops after 10,000 entries, says so, and searches older from there', async () => {
+    const first = await client.get('/messages?status=failed');
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('No message matches.');
+    expect(first.text).toContain('The search stopped after 10,000 log entries (down to #51)');
+    const older = /href="([^"]*)">Search older/.exec(first.text)?.[1]?.replace(/&amp;/g, '&');
+    expect(older).toBe('/messages?status=failed&before=51');
+    const second = await client.get(older as string);
+    expect([...second.text.matchAll(/>#(\d+)<\/a>/g)].map((match) => Number(match[1]))).toEqual([3]);
+    expect(second.text).not.toContain('Search older');
+  });
+});

@@ -8,7 +8,7 @@ import { PageError, sendPage } from '../web/page';
 import { formOf, formPost, redirectWith, requireSession } from './auth';
 import type { DashboardDeps } from './context';
 import { csrfField, dashboardPage } from './layout';
-import { table, withAccount } from './view';
+import { table, wholeNumber, withAccount } from './view';
 
 const onOff = (on: boolean) => (on ? html`<span class="badge ok">on</span>` : html`<span class="badge">off</span>`);
 
@@ -123,7 +123,8 @@ function editForm(ctx: Context, account: Account, submitted?: URLSearchParams, e
 }
 
 function accountOf(deps: DashboardDeps, id: string): Account {
-  const account = /^\d+$/.test(id) ? deps.accounts.find(Number(id)) : undefined;
+  const number = wholeNumber(id);
+  const account = number === undefined ? undefined : deps.accounts.find(number);
   if (!account) throw new PageError(404, `There is no account ${id}.`);
   return account;
 }

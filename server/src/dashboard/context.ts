@@ -15,6 +15,7 @@ import type { IntegrationService } from '../threecx/integrations';
 import type { ThreecxService } from '../threecx/service';
 import { PageError } from '../web/page';
 import type { DashboardSessions } from './sessions';
+import { wholeNumber } from './view';
 
 /**
  * What the dashboard's pages use: the areas' services, never their tables. Each page module takes what
@@ -53,7 +54,8 @@ export function pickAccount(ctx: Context, accounts: Pick<AccountService, 'list' 
   const all = accounts.list();
   const asked = ctx.query.account;
   if (typeof asked === 'string' && asked !== '') {
-    const account = /^\d+$/.test(asked) ? accounts.find(Number(asked)) : undefined;
+    const id = wholeNumber(asked);
+    const account = id === undefined ? undefined : accounts.find(id);
     if (!account) throw new PageError(404, `There is no account ${asked}.`);
     return { account, accounts: all };
   }

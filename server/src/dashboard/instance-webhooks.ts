@@ -10,6 +10,7 @@ import { formOf, formPost, redirectWith } from './auth';
 import type { DashboardDeps } from './context';
 import { instancePath, instanceTarget, type InstanceTarget } from './instance-page';
 import { csrfField } from './layout';
+import { wholeNumber } from './view';
 
 const RECENT_DELIVERIES = 20;
 
@@ -118,7 +119,7 @@ export function webhookRoutes(router: Router, deps: DashboardDeps): void {
 
   router.post('/instances/:id/deliveries/:deliveryId/redeliver', ...formPost, (ctx) => {
     const target = instanceTarget(ctx, deps);
-    const id = /^[1-9]\d{0,15}$/.test(String(ctx.params.deliveryId)) ? Number(ctx.params.deliveryId) : 0;
+    const id = wholeNumber(String(ctx.params.deliveryId)) ?? 0;
     const delivery = deps.webhooks.findDelivery(id);
     if (!delivery) throw new PageError(404, `There is no delivery ${String(ctx.params.deliveryId)}.`);
     ownSubscription(target, delivery.webhook_id);

@@ -10,7 +10,7 @@ import { PageError, sendPage } from '../web/page';
 import { requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
 import { dashboardPage } from './layout';
-import { beforeOf, dateRange, pageOf, PAGE_SIZE, phoneFilter, queryText, sameListWith, statusBadge, table, when, withAccount } from './view';
+import { beforeOf, dateRange, pageOf, PAGE_SIZE, phoneFilter, queryText, sameListWith, statusBadge, table, when, wholeNumber, withAccount } from './view';
 
 const STATUSES: MessageStatus[] = ['sent', 'delivered', 'read', 'failed', 'blocked', 'sending', 'unknown'];
 const CODES = Object.keys(ERROR_TABLE).sort();
@@ -90,18 +90,24 @@ export function messagesRoutes(router: Router, deps: DashboardDeps): void {
       ...dateRange(ctx, account.timeZone),
       beforeLogId: beforeOf(ctx),
     };
-    const page = pageOf(deps.messageLog.search(account.id, filter, PAGE_SIZE + 1));
+    const found = deps.messageLog.searchPage(account.id, filter, PAGE_SIZE + 1);
+    const page = pageOf(found.rows);
     const last = page.rows.at(-1);
+    // A search by status, code or purpose reads a bounded stretch of the log per page (see MessageLogQueries).
+    const stopped = page.more ? undefined : found.stopped;
     const body = html`${filterForm(ctx, account)}
 ${table([{ label: 'Log', num: true }, 'When', 'Recipient', 'Purpose', 'Instance', 'Status', 'Code'], page.rows.map((entry) => logRow(entry, account)), 'No message matches.')}
-${page.more && last && html`<p><a class="button" href="${sameListWith(ctx, { before: last.account_seq })}">Older messages →</a></p>`}`;
+${page.more && last && html`<p><a class="button" href="${sameListWith(ctx, { before: last.account_seq })}">Older messages →</a></p>`}
+${stopped && html`<p class="hint">The search stopped after ${stopped.examined.toLocaleString('en')} log entries (down to #${stopped.after}); older entries were not searched yet.</p>
+<p><a class="button" href="${sameListWith(ctx, { before: stopped.after })}">Search older →</a></p>`}`;
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: 'Message log', section: '/messages', body, account, accounts }));
   });
 
   router.get('/messages/:logId', requireSession, (ctx) => {
     const { account, accounts } = pickAccount(ctx, deps.accounts);
     const logId = ctx.params.logId;
-    const found = /^\d+$/.test(logId) ? deps.messageLog.find(account.id, Number(logId)) : undefined;
+    const number = wholeNumber(logId);
+    const found = number === undefined ? undefined : deps.messageLog.find(account.id, number);
     if (!found) throw new PageError(404, `Account ${account.name} has no message #${logId}.`);
     const body = detailPage(found.entry, found.history, account);
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: `Message #${logId}`, section: '/messages', body, account, accounts }));

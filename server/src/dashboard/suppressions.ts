@@ -4,11 +4,11 @@ import type { Account } from '../accounts/service';
 import { InputError } from '../input-error';
 import type { Suppression } from '../suppressions/service';
 import { html, type SafeHtml } from '../web/html';
-import { PageError, sendPage } from '../web/page';
+import { sendPage } from '../web/page';
 import { formOf, formPost, redirectWith, requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
 import { csrfField, dashboardPage } from './layout';
-import { pageOf, PAGE_SIZE, queryText, sameListWith, table, when, withAccount } from './view';
+import { pageOf, pagePosition, PAGE_SIZE, queryText, sameListWith, table, when, withAccount } from './view';
 
 const PATH = '/suppressed-recipients';
 
@@ -23,12 +23,8 @@ function origin(deps: DashboardDeps, account: Account, suppression: Suppression)
   return html`<span class="badge">operator</span> ${suppression.reason}`;
 }
 
-function offsetOf(ctx: Context): number {
-  const offset = queryText(ctx, 'offset');
-  if (offset === '') return 0;
-  if (!/^\d+$/.test(offset)) throw new PageError(400, 'That page of the list does not exist.');
-  return Number(offset);
-}
+/** `?offset=N`: the first page when absent; a 400 page (as for the logs' `before=`) when not a whole number. */
+const offsetOf = (ctx: Context): number => pagePosition(ctx, 'offset') ?? 0;
 
 /** `/suppressed-recipients`: search, add and remove the numbers an account may not message, and where each came from. */
 export function suppressionsRoutes(router: Router, deps: DashboardDeps): void {

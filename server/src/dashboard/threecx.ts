@@ -12,6 +12,7 @@ import { formOf, formPost, redirectWith, requireSession } from './auth';
 import { pickAccount, type DashboardDeps } from './context';
 import { csrfField, dashboardPage } from './layout';
 import { createForm, endpoints, integrationForm, integrationInputOf } from './threecx-form';
+import { wholeNumber } from './view';
 
 const RECENT_EVENTS = 10;
 /** The example call the live preview fills the variables with (the business name comes from the form). */
@@ -68,7 +69,8 @@ export function threecxRoutes(router: Router, deps: DashboardDeps): void {
   const integrationIn = (ctx: Context): Integration => {
     const { account } = pickAccount(ctx, deps.accounts);
     const id = String(ctx.params.id);
-    const found = /^[1-9]\d{0,15}$/.test(id) ? deps.threecxIntegrations.find(Number(id)) : undefined;
+    const number = wholeNumber(id);
+    const found = number === undefined ? undefined : deps.threecxIntegrations.find(number);
     if (!found || found.accountId !== account.id) throw new PageError(404, `There is no 3CX integration ${id} in ${account.name}.`);
     return found;
   };

@@ -21,12 +21,29 @@ export function queryText(ctx: Context, name: string): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
+/**
+ * A whole number written in a URL (an id, a page's position): digits only and exactly representable, else
+ * undefined. `Number('100000000000000000000')` is 1e20, which SQLite would take as REAL (OFFSET refuses it)
+ * and which no row has, so it is no number here either.
+ */
+export function wholeNumber(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A list's page position from the query (`before`, `offset`): undefined when absent, a 400 page when not a whole number. */
+export function pagePosition(ctx: Context, name: string): number | undefined {
+  const text = queryText(ctx, name);
+  if (text === '') return undefined;
+  const value = wholeNumber(text);
+  if (value === undefined) throw new PageError(400, 'That page of the list does not exist.');
+  return value;
+}
+
 /** `?before=N` of a newest-first list: the first page when absent. */
 export function beforeOf(ctx: Context): number | undefined {
-  const before = queryText(ctx, 'before');
-  if (before === '') return undefined;
-  if (!/^\d+$/.test(before)) throw new PageError(400, 'That page of the list does not exist.');
-  return Number(before);
+  return pagePosition(ctx, 'before');
 }
 
 /** A phone filter, read the way the API reads a recipient (the account's default country for national numbers). */

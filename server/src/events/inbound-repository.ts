@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../db';
 
 export interface InboundRow {
@@ -22,12 +23,14 @@ export interface InboundFilter {
   beforeId?: number;
 }
 
-interface InboundSearch {
-  accountId: number;
-  from: number | null;
-  to: number | null;
-  before: number | null;
-  limit: number;
+type InboundParams = Record<string, string | number>;
+
+/** `params` with the search's filters that are given (their names select the statement). */
+function withFilters(params: InboundParams, filter: InboundFilter): InboundParams {
+  if (filter.phone !== undefined) params.phone = filter.phone;
+  if (filter.from !== undefined) params.from = filter.from;
+  if (filter.to !== undefined) params.to = filter.to;
+  return params;
 }
 
 /** SQL for what arrives from providers: the inbound log, conversation windows, keyword lists, provider event ids. */
@@ -42,8 +45,8 @@ export class InboundRepository {
   private readonly pruneInbound;
   private readonly pruneWindows;
   private readonly pruneEventKeys;
-  private readonly searchInbound;
-  private readonly searchInboundByPhone;
+  private readonly searchStatements = new Map<string, Database.Statement<[InboundParams], InboundRow>>();
+  private readonly selectCursor;
   private readonly selectLastOptOut;
 
   constructor(private readonly db: Db) {
@@ -75,18 +78,8 @@ export class InboundRepository {
       'INSERT OR IGNORE INTO provider_event_keys (instance_id, event_key, created_at) VALUES (?, ?, ?)',
     );
     this.pruneEventKeys = db.prepare<[number]>('DELETE FROM provider_event_keys WHERE created_at < ?');
-    // Two statements, so each walks an index in id order (newest first) instead of sorting the account's log.
-    this.searchInbound = db.prepare<[InboundSearch], InboundRow>(
-      `SELECT * FROM inbound_messages
-       WHERE account_id = @accountId AND (@before IS NULL OR id < @before)
-         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
-       ORDER BY id DESC LIMIT @limit`,
-    );
-    this.searchInboundByPhone = db.prepare<[InboundSearch & { phone: string }], InboundRow>(
-      `SELECT * FROM inbound_messages
-       WHERE account_id = @accountId AND from_phone = @phone AND (@before IS NULL OR id < @before)
-         AND (@from IS NULL OR received_at >= @from) AND (@to IS NULL OR received_at < @to)
-       ORDER BY id DESC LIMIT @limit`,
+    this.selectCursor = db.prepare<[number, number], { id: number; received_at: number }>(
+      'SELECT id, received_at FROM inbound_messages WHERE account_id = ? AND id <= ? ORDER BY id DESC LIMIT 1',
     );
     this.selectLastOptOut = db.prepare<[number, string], InboundRow>(
       `SELECT * FROM inbound_messages WHERE account_id = ? AND from_phone = ? AND keyword_action = 'opt_out'
@@ -103,9 +96,52 @@ export class InboundRepository {
     return this.insertEventKey.run(instanceId, key, now).changes === 1;
   }
 
+  /**
+   * A page of the inbound log, newest first by (received_at, id): each filter given is a seek term, never a walk
+   * of the account's log. The SQL holds only the filters given (one statement per combination, prepared once,
+   * values bound); a phone seeks `inbound_messages_account_phone_received (account_id, from_phone, received_at)`,
+   * otherwise `inbound_messages_account_received (account_id, received_at)`. Dates and the page cursor are ranges
+   * on received_at, and the rowid that ends each index orders ties without a sort. `before=` (an id) is resolved to
+   * that message's (received_at, id); a gone id continues from the newest message below it.
+   */
   search(accountId: number, filter: InboundFilter, limit: number): InboundRow[] {
-    const query = { accountId, from: filter.from ?? null, to: filter.to ?? null, before: filter.beforeId ?? null, limit };
-    return filter.phone === undefined ? this.searchInbound.all(query) : this.searchInboundByPhone.all({ ...query, phone: filter.phone });
+    const params: InboundParams = { accountId, limit };
+    if (filter.beforeId !== undefined) {
+      const cursor = this.selectCursor.get(accountId, filter.beforeId);
+      if (!cursor) return [];
+      params.cursorAt = cursor.received_at;
+      params.cursorId = cursor.id === filter.beforeId ? cursor.id : cursor.id + 1;
+    }
+    return this.searchStatement(withFilters(params, filter)).all(params);
+  }
+
+  /** EXPLAIN QUERY PLAN of the search with these filters (their values do not matter). */
+  searchPlan(filter: InboundFilter): string {
+    const params = withFilters(filter.beforeId === undefined ? { accountId: 0, limit: 51 } : { accountId: 0, limit: 51, cursorAt: 0, cursorId: 0 }, filter);
+    const statement = this.searchStatement(params);
+    return this.db.prepare<[InboundParams], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`).all(params).map((row) => row.detail).join('; ');
+  }
+
+  /** The search of one combination of filters (the names of its bound parameters are its key), prepared on first use. */
+  private searchStatement(params: InboundParams): Database.Statement<[InboundParams], InboundRow> {
+    const key = Object.keys(params).sort().join(',');
+    const cached = this.searchStatements.get(key);
+    if (cached) return cached;
+    const has = new Set(Object.keys(params));
+    const index = has.has('phone') ? 'inbound_messages_account_phone_received' : 'inbound_messages_account_received';
+    const seek = [
+      'account_id = @accountId',
+      has.has('phone') && 'from_phone = @phone',
+      has.has('from') && 'received_at >= @from',
+      has.has('to') && 'received_at < @to',
+      has.has('cursorAt') && 'received_at <= @cursorAt AND (received_at < @cursorAt OR id < @cursorId)',
+    ].filter(Boolean).join(' AND ');
+    // INDEXED BY: the plan does not depend on the planner's guesses (a missing index is an error, not a scan).
+    const statement = this.db.prepare<[InboundParams], InboundRow>(
+      `SELECT * FROM inbound_messages INDEXED BY ${index} WHERE ${seek} ORDER BY received_at DESC, id DESC LIMIT @limit`,
+    );
+    this.searchStatements.set(key, statement);
+    return statement;
   }
 
   /** The latest message from this phone that was an opt-out keyword. */

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
 import type { UsageCounters } from './limits';
-import type { LogFilter, MessageLogQueries, OutcomeCount } from './log-queries';
+import type { LogFilter, LogPage, MessageLogQueries, OutcomeCount } from './log-queries';
 import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
 
 /** One local day of an account's sends by outcome: the dashboard's chart. */
@@ -39,6 +39,11 @@ export class MessageLog {
   /** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
   search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
     return this.queries.search(accountId, filter, limit);
+  }
+
+  /** As `search`, and where a search by status, error code or purpose stopped when it examined its most entries. */
+  searchPage(accountId: number, filter: LogFilter, limit: number): LogPage {
+    return this.queries.searchPage(accountId, filter, limit);
   }
 
   /** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
