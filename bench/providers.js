@@ -17,11 +17,11 @@
  */
 
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, fork, spawn } = require('node:child_process');
 const autocannon = require('autocannon');
+const { freePort } = require('./serve-process');
 
 const DURATION_S = Number(process.env.BENCH_DURATION || 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP || 3);
@@ -37,16 +37,6 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The real CLI, as an operator runs it; --json answers parsed. */
 function cli(env, ...args) {
