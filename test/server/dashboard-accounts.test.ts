@@ -41,7 +41,8 @@ describe('dashboard accounts', () => {
   it('a bad time zone or limit is refused on the form with the reason, and nothing changes', async () => {
     for (const [field, value, reason] of [
       ['time_zone', 'Mars/Olympus', 'time zone &quot;Mars/Olympus&quot; is not an IANA time zone'],
-      ['daily_limit', 'lots', 'daily limit must be a whole number of at least 0'],
+      ['daily_limit', 'lots', 'daily limit must be a whole number from 0 to 9007199254740991'],
+      ['monthly_limit', '100000000000000000000', 'monthly limit must be a whole number from 0 to 9007199254740991'],
     ]) {
       const res = await client.post(`/accounts/${gw.accountId}`, form({ [field]: value }));
       expect(res.status).toBe(422);

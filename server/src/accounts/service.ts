@@ -93,7 +93,10 @@ function toKeyInfo(row: ApiKeyRow): ApiKeyInfo {
 
 function checkLimit(name: string, value: number | null | undefined, min: number): void {
   if (value === undefined || value === null) return;
-  if (!Number.isInteger(value) || value < min) throw new InputError(`${name} must be a whole number of at least ${min}`);
+  // Safe integers only: a larger one would be stored by SQLite as an inexact REAL.
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new InputError(`${name} must be a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}`);
+  }
 }
 
 /** Turns an operator's change into column values, refusing anything out of range with a readable reason. */
