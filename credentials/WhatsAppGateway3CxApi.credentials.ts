@@ -6,7 +6,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
-import { signThreeCxRequest } from '../nodes/shared/threecx';
+import { signThreeCxRequest } from '../nodes/lib/threecx';
 
 /**
  * A 3CX integration of a self-hosted WhatsApp Gateway: where it posts 3CX events, the integration's

@@ -12,8 +12,8 @@ import {
 	gatewayApiRequest,
 	gatewayErrorBody,
 	isSuccess,
-} from '../shared/transport';
-import { searchInstances } from '../shared/searchInstances';
+} from '../lib/transport';
+import { searchInstances } from '../lib/searchInstances';
 import { messageDescription } from './resources/message';
 import { buildSendRequest } from './resources/message/sendRequest';
 

@@ -7,8 +7,8 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { THREECX_EVENT_TYPES, threeCxWebhookPath, type ThreeCxEventType } from '../shared/threecx';
-import { gatewayApiError, gatewayApiRequest, gatewayErrorBody, isSuccess } from '../shared/transport';
+import { THREECX_EVENT_TYPES, threeCxWebhookPath, type ThreeCxEventType } from '../lib/threecx';
+import { gatewayApiError, gatewayApiRequest, gatewayErrorBody, isSuccess } from '../lib/transport';
 import { eventDescription } from './resources/event';
 import { EVENT_FIELDS } from './resources/event/fields';
 

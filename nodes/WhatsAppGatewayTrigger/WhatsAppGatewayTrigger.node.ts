@@ -7,9 +7,9 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../shared/signature';
-import { gatewayApiError, gatewayApiRequest, isSuccess } from '../shared/transport';
-import { searchInstances } from '../shared/searchInstances';
+import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../lib/signature';
+import { gatewayApiError, gatewayApiRequest, isSuccess } from '../lib/transport';
+import { searchInstances } from '../lib/searchInstances';
 import { EVENT_GROUP_FIELDS, EVENT_GROUP_NAMES } from './events';
 
 /** What the node keeps between activation and deactivation. */

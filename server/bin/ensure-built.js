@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start` runs this first: it compiles the gateway only when dist/ is missing or older than a source
-// file (server/src, server/tsconfig.json, and nodes/shared, which the gateway imports), so a production
+// file (server/src, server/tsconfig.json, and nodes/lib, which the gateway imports), so a production
 // start does not pay for the TypeScript compiler. `npm ci` builds once already (the prepare script).
 'use strict';
 const fs = require('node:fs');
@@ -10,7 +10,7 @@ const { execFileSync } = require('node:child_process');
 const server = path.resolve(__dirname, '..');
 const stamp = path.join(server, 'dist', '.tsbuildinfo');
 const entry = path.join(server, 'dist', 'server', 'src', 'cli', 'main.js');
-const sources = [path.join(server, 'src'), path.join(server, '..', 'nodes', 'shared'), path.join(server, 'tsconfig.json')];
+const sources = [path.join(server, 'src'), path.join(server, '..', 'nodes', 'lib'), path.join(server, 'tsconfig.json')];
 
 function newest(target) {
   if (!fs.existsSync(target)) return 0;

@@ -7,7 +7,7 @@ import {
   SIGNATURE_TOLERANCE_SECONDS,
   verifySignature,
   type VerifySignatureInput,
-} from '../../nodes/shared/signature';
+} from '../../nodes/lib/signature';
 import { seedVerifyWebhookSignature } from '../helpers/seed-verifier';
 
 const SECRET = "It's a Secret to Everybody";

@@ -4,7 +4,7 @@
  * 3CX integration, behind the recording proxy that shows what went over the wire.
  */
 import type { INode, INodeParameters } from 'n8n-workflow';
-import { verifySignature } from '../../nodes/shared/signature';
+import { verifySignature } from '../../nodes/lib/signature';
 import { listen } from '../helpers/gateway';
 import { createNode, executeNode, NODE_TYPES, testCredential, type CredentialData, type NodeRunResult } from '../helpers/n8n-harness';
 import { startGatewayProxy, type GatewayProxy } from '../helpers/n8n-proxy';

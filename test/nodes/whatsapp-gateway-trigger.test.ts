@@ -5,7 +5,7 @@
  * real ones: the gateway's worker signs them and sends them to the trigger's webhook URL, where a
  * loopback receiver keeps the raw body and headers n8n would hand to `webhook()`.
  */
-import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../nodes/shared/signature';
+import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../nodes/lib/signature';
 import { REMEMBERED_DELIVERIES, type GatewayWebhook } from '../../nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node';
 import { ManualClock } from '../helpers/clock';
 import { createTestGateway, listen, PHONE, type TestGateway } from '../helpers/gateway';

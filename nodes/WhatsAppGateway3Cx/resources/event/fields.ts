@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import type { ThreeCxEventType } from '../../../shared/threecx';
+import type { ThreeCxEventType } from '../../../lib/threecx';
 
 const CALL_EVENTS: ThreeCxEventType[] = ['call_started', 'missed_call', 'call_ended', 'voicemail'];
 const QUEUE_EVENTS: ThreeCxEventType[] = ['queue_event', 'queue_callback'];
