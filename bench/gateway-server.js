@@ -10,20 +10,13 @@
  */
 
 const { runChild } = require('./child');
-const { setupGateway } = require('./gateway-setup');
+const { BENCH_ACCOUNT_INPUT, setupGateway } = require('./gateway-setup');
 
 runChild({
   setup() {
     // No logger passed: the default (silent) one.
     const { gateway, databasePath, account, instance, databaseInfo } = setupGateway({
-      account: {
-        name: 'bench',
-        plan: 'scale',
-        dailyLimit: 10_000_000,
-        monthlyLimit: 10_000_000,
-        instanceRatePerMinute: 10_000_000,
-        recipientRatePerMinute: 1000,
-      },
+      account: BENCH_ACCOUNT_INPUT,
       instance: { name: 'bench-line', provider: 'sandbox', connectionState: 'connected' },
     });
     const { key } = gateway.accounts.createKey(account.id);

@@ -50,4 +50,14 @@ function setupGateway({ gatewayOptions = {}, account: accountInput, instance: in
   return { gateway, databasePath, account, instance, databaseInfo };
 }
 
-module.exports = { setupGateway };
+/** An account whose limits no benchmark load reaches (every guard still runs): as the CLI would set it up. */
+const BENCH_ACCOUNT_INPUT = {
+  name: 'bench',
+  plan: 'scale',
+  dailyLimit: 10_000_000,
+  monthlyLimit: 10_000_000,
+  instanceRatePerMinute: 10_000_000,
+  recipientRatePerMinute: 1000,
+};
+
+module.exports = { setupGateway, BENCH_ACCOUNT_INPUT };

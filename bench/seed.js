@@ -20,6 +20,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { BENCH_ACCOUNT_INPUT } = require('./gateway-setup');
 
 const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
 const DAY_MS = 86_400_000;
@@ -50,14 +51,7 @@ function seed({ dataDir, messages = 1_000_000, suppressions = 100_000, conversat
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const gateway = new Gateway({ databasePath: path.join(dataDir, 'gateway.db') });
   try {
-    const account = gateway.accounts.create({
-      name: 'bench',
-      plan: 'scale',
-      dailyLimit: 10_000_000,
-      monthlyLimit: 10_000_000,
-      instanceRatePerMinute: 10_000_000,
-      recipientRatePerMinute: 1000,
-    });
+    const account = gateway.accounts.create(BENCH_ACCOUNT_INPUT);
     const instance = gateway.instances.create({ accountId: account.id, name: 'bench-line', provider: 'sandbox', connectionState: 'connected' });
     const { key, info } = gateway.accounts.createKey(account.id);
     const apiKeyId = info.id;

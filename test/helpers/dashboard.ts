@@ -1,5 +1,5 @@
 import type request from 'supertest';
-import type { TestGateway } from './gateway';
+import { createTestGateway, type TestGateway } from './gateway';
 
 export const ADMIN_TOKEN = 'operator-token-for-tests';
 
@@ -44,4 +44,15 @@ function csrfOf(gw: TestGateway, cookie: string): string {
   const session = gw.gateway.dashboardSessions.find(id, gw.clock.now());
   if (!session) throw new Error('no session behind the cookie');
   return session.csrf;
+}
+
+/** A test gateway and a signed-in dashboard client, made anew before each test of the suite and closed after it. */
+export function signedInSuite(): { gw: TestGateway; client: DashboardClient } {
+  const suite = {} as { gw: TestGateway; client: DashboardClient };
+  beforeEach(async () => {
+    suite.gw = createTestGateway({ adminToken: ADMIN_TOKEN });
+    suite.client = await signIn(suite.gw);
+  });
+  afterEach(() => suite.gw.close());
+  return suite;
 }

@@ -1,66 +1,60 @@
-import { ADMIN_TOKEN, signIn, type DashboardClient } from '../helpers/dashboard';
+import { ADMIN_TOKEN, signIn, type DashboardClient, signedInSuite } from '../helpers/dashboard';
 import { createTestGateway, sendBody, type TestGateway } from '../helpers/gateway';
 
 describe('dashboard message log', () => {
-  let gw: TestGateway;
-  let client: DashboardClient;
-  beforeEach(async () => {
-    gw = createTestGateway({ adminToken: ADMIN_TOKEN });
-    client = await signIn(gw);
-  });
-  afterEach(() => gw.close());
+  const suite = signedInSuite();
 
   const logIds = (text: string) => [...text.matchAll(/>#(\d+)<\/a>/g)].map((match) => Number(match[1]));
 
   it('filters by status, error code, purpose, phone and date, newest first', async () => {
-    await gw.send(sendBody({ message: 'Order <b>1</b> shipped' }));
-    await gw.send(sendBody({ phone: '+966501234568', message_purpose: 'support', message: 'Ticket 7 answered' }));
-    await gw.send(sendBody({ message_purpose: 'marketing' }));
-    gw.clock.advance(2 * 3_600_000);
-    await gw.send(sendBody({ message: 'Order 2 shipped' }));
+    await suite.gw.send(sendBody({ message: 'Order <b>1</b> shipped' }));
+    await suite.gw.send(sendBody({ phone: '+966501234568', message_purpose: 'support', message: 'Ticket 7 answered' }));
+    await suite.gw.send(sendBody({ message_purpose: 'marketing' }));
+    suite.gw.clock.advance(2 * 3_600_000);
+    await suite.gw.send(sendBody({ message: 'Order 2 shipped' }));
 
-    expect(logIds((await client.get('/messages')).text)).toEqual([4, 3, 2, 1]);
-    expect(logIds((await client.get('/messages?status=blocked')).text)).toEqual([3]);
-    expect(logIds((await client.get('/messages?code=message_purpose_not_allowed')).text)).toEqual([3]);
-    expect(logIds((await client.get('/messages?purpose=support')).text)).toEqual([2]);
-    expect(logIds((await client.get('/messages?phone=%2B966%2050%20123%204568')).text)).toEqual([2]);
-    expect(logIds((await client.get('/messages?from=2026-05-08&to=2026-05-08')).text)).toEqual([4, 3, 2, 1]);
-    expect(logIds((await client.get('/messages?from=2026-05-09')).text)).toEqual([]);
-    expect((await client.get('/messages?from=2026-05-09')).text).toContain('No message matches.');
-    expect((await client.get('/messages?from=yesterday')).status).toBe(422);
-    expect((await client.get('/messages?status=lost')).status).toBe(422);
+    expect(logIds((await suite.client.get('/messages')).text)).toEqual([4, 3, 2, 1]);
+    expect(logIds((await suite.client.get('/messages?status=blocked')).text)).toEqual([3]);
+    expect(logIds((await suite.client.get('/messages?code=message_purpose_not_allowed')).text)).toEqual([3]);
+    expect(logIds((await suite.client.get('/messages?purpose=support')).text)).toEqual([2]);
+    expect(logIds((await suite.client.get('/messages?phone=%2B966%2050%20123%204568')).text)).toEqual([2]);
+    expect(logIds((await suite.client.get('/messages?from=2026-05-08&to=2026-05-08')).text)).toEqual([4, 3, 2, 1]);
+    expect(logIds((await suite.client.get('/messages?from=2026-05-09')).text)).toEqual([]);
+    expect((await suite.client.get('/messages?from=2026-05-09')).text).toContain('No message matches.');
+    expect((await suite.client.get('/messages?from=yesterday')).status).toBe(422);
+    expect((await suite.client.get('/messages?status=lost')).status).toBe(422);
   });
 
   it('pages 50 at a time, keeping the filters', async () => {
-    for (let i = 0; i < 55; i += 1) await gw.send(sendBody({ message_purpose: 'marketing' }));
-    const first = await client.get('/messages?status=blocked');
+    for (let i = 0; i < 55; i += 1) await suite.gw.send(sendBody({ message_purpose: 'marketing' }));
+    const first = await suite.client.get('/messages?status=blocked');
     expect(logIds(first.text)).toHaveLength(50);
     const next = /href="(\/messages\?[^"]*before=6[^"]*)"/.exec(first.text)?.[1];
     expect(next?.replace(/&amp;/g, '&')).toBe('/messages?status=blocked&before=6');
-    const second = await client.get('/messages?status=blocked&before=6');
+    const second = await suite.client.get('/messages?status=blocked&before=6');
     expect(logIds(second.text)).toEqual([5, 4, 3, 2, 1]);
     expect(second.text).not.toContain('Older messages');
   });
 
   it('shows one message: outcome, text (escaped), the provider\'s delivered and read reports, and a refusal\'s code', async () => {
-    const sent = await gw.send(sendBody({ message: 'Order <b>1</b> shipped' }));
+    const sent = await suite.gw.send(sendBody({ message: 'Order <b>1</b> shipped' }));
     const providerId = sent.body.message_id as string;
     for (const status of ['delivered', 'read']) {
-      gw.clock.advance(60_000);
-      await gw.gateway.inbound.receive(gw.instanceId, [{ kind: 'status', providerMessageId: providerId, status, at: gw.clock.now() }]);
-      gw.gateway.flushWrites();
+      suite.gw.clock.advance(60_000);
+      await suite.gw.gateway.inbound.receive(suite.gw.instanceId, [{ kind: 'status', providerMessageId: providerId, status, at: suite.gw.clock.now() }]);
+      suite.gw.gateway.flushWrites();
     }
-    const page = await client.get(`/messages/${sent.body.log_id}`);
+    const page = await suite.client.get(`/messages/${sent.body.log_id}`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Order &lt;b&gt;1&lt;/b&gt; shipped');
     expect(page.text).toMatch(/badge ok">sent[\s\S]*badge ok">delivered[\s\S]*badge ok">read/);
     expect(page.text).toContain(providerId);
 
-    expect((await gw.send(sendBody({ message_purpose: 'marketing' }))).status).toBe(422);
-    const refusal = await client.get('/messages/2');
+    expect((await suite.gw.send(sendBody({ message_purpose: 'marketing' }))).status).toBe(422);
+    const refusal = await suite.client.get('/messages/2');
     expect(refusal.text).toMatch(/<code>message_purpose_not_allowed<\/code> \(HTTP 422\)/);
-    expect((await client.get('/messages/999')).status).toBe(404);
-    expect((await client.get('/messages/1?account=7')).status).toBe(404);
+    expect((await suite.client.get('/messages/999')).status).toBe(404);
+    expect((await suite.client.get('/messages/1?account=7')).status).toBe(404);
   });
 });
 
