@@ -256,7 +256,6 @@ export class Gateway {
         messaging: this.messaging,
         threecxIntegrations: this.threecx.integrations,
         threecx: this.threecx.service,
-        messageLog: this.messaging.log,
         suppressions: this.suppressions,
         inbound: this.inbound,
         metrics: this.metrics,

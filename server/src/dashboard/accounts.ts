@@ -13,7 +13,7 @@ import { table, wholeNumber, withAccount } from './view';
 const onOff = (on: boolean) => (on ? html`<span class="badge ok">on</span>` : html`<span class="badge">off</span>`);
 
 function accountRow(deps: DashboardDeps, account: Account): HtmlValue[] {
-  const usage = deps.messageLog.usage(account);
+  const usage = deps.messaging.log.usage(account);
   return [
     html`<a href="/accounts/${account.id}">${account.name}</a>`,
     html`${account.plan.label} ${!account.planActive && html`<span class="badge bad">inactive</span>`}`,

@@ -5,7 +5,6 @@ import type { Clock } from '../clock';
 import type { InboundService } from '../events/inbound';
 import type { WebhookService } from '../events/webhooks';
 import type { Instance, InstanceService } from '../instances/service';
-import type { MessageLog } from '../messaging/message-log';
 import type { GatewayMetrics } from '../operations/metrics';
 import type { SuppressionService } from '../suppressions/service';
 import type { Logger } from '../logger';
@@ -36,11 +35,10 @@ export interface DashboardDeps {
   /** Where a provider's webhooks go for an instance (Cloud: pasted into Meta's dashboard). */
   webhookUrl: (instance: Instance) => string | undefined;
   webhooks: WebhookService;
+  /** The send pipeline (test sends) and its message log (usage, searches, one message's history). */
   messaging: Messaging;
   threecxIntegrations: IntegrationService;
   threecx: ThreecxService;
-  /** The message log (usage, searches, one message's history). */
-  messageLog: MessageLog;
   suppressions: SuppressionService;
   inbound: InboundService;
   metrics: GatewayMetrics;

@@ -90,7 +90,7 @@ export function messagesRoutes(router: Router, deps: DashboardDeps): void {
       ...dateRange(ctx, account.timeZone),
       beforeLogId: beforeOf(ctx),
     };
-    const found = deps.messageLog.searchPage(account.id, filter, PAGE_SIZE + 1);
+    const found = deps.messaging.log.searchPage(account.id, filter, PAGE_SIZE + 1);
     const page = pageOf(found.rows);
     const last = page.rows.at(-1);
     // A search by status, code or purpose reads a bounded stretch of the log per page (see MessageLogQueries).
@@ -107,7 +107,7 @@ ${stopped && html`<p class="hint">The search stopped after ${stopped.examined.to
     const { account, accounts } = pickAccount(ctx, deps.accounts);
     const logId = ctx.params.logId;
     const number = wholeNumber(logId);
-    const found = number === undefined ? undefined : deps.messageLog.find(account.id, number);
+    const found = number === undefined ? undefined : deps.messaging.log.find(account.id, number);
     if (!found) throw new PageError(404, `Account ${account.name} has no message #${logId}.`);
     const body = detailPage(found.entry, found.history, account);
     sendPage(ctx, dashboardPage(ctx, deps.sessions, { title: `Message #${logId}`, section: '/messages', body, account, accounts }));

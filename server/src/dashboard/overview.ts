@@ -113,13 +113,13 @@ function instancesTable(deps: DashboardDeps, account: Account): SafeHtml {
 export function overviewRoutes(router: Router, deps: DashboardDeps): void {
   router.get('/dashboard', requireSession, async (ctx) => {
     const { account, accounts } = pickAccount(ctx, deps.accounts);
-    const usage = deps.messageLog.usage(account);
+    const usage = deps.messaging.log.usage(account);
     const body = html`<section aria-labelledby="usage-heading"><h2 id="usage-heading">Usage (${account.plan.label} plan${account.limits.custom ? ', custom limits' : ''})</h2>
 <div class="cards">${usageCard('Today', usage.today, account.limits.daily, `${usage.day}, ${account.timeZone}`)}
 ${usageCard('This month', usage.thisMonth, account.limits.monthly, usage.month)}</div></section>
 <section aria-labelledby="sends-heading" class="panel"><h2 id="sends-heading">Sends over the last ${CHART_DAYS} days</h2>
 <p class="hint">Accepted sends, and refused or failed ones by error code. <a href="${withAccount('/messages', account.id)}">Open the message log</a></p>
-${sendsChart(deps.messageLog.outcomesByDay(account, CHART_DAYS))}</section>
+${sendsChart(deps.messaging.log.outcomesByDay(account, CHART_DAYS))}</section>
 <section aria-labelledby="webhooks-heading"><h2 id="webhooks-heading">Webhook deliveries</h2>
 <p class="hint">All accounts, since the gateway started: the figures of <code>/metrics</code>.</p>
 ${await deliveryCards(deps)}</section>
