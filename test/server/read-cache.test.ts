@@ -19,8 +19,10 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('the read cache', () => {
-  it('sees another connection’s commit from the next await on, and reads data_version once per stretch of code', async () => {
+  it('sees another connection’s commit from the next turn of the event loop on, and reads data_version once per turn', async () => {
     const cache = new ReadCache<string>(mine);
     const select = mine.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
     let loads = 0;
@@ -34,11 +36,29 @@ describe('the read cache', () => {
     expect(loads).toBe(1);
 
     other.prepare("UPDATE settings SET value = 'bye' WHERE key = 'greeting'").run();
+    // Within the turn the commit is concurrent with: the reading it started with.
     await Promise.resolve();
+    expect(read()).toBe('hello');
+    expect(loads).toBe(1);
+    await nextTurn();
     expect(read()).toBe('bye');
     expect(loads).toBe(2);
     await Promise.resolve();
     expect(read()).toBe('bye');
     expect(loads).toBe(2);
+  });
+
+  it('keeps no reading taken inside a transaction (the group commit runs in the check phase, whose readings would last into the next turn)', async () => {
+    const cache = new ReadCache<string>(mine);
+    const select = mine.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
+    const read = () => cache.get('greeting', (key) => select.get(key)?.value);
+    const seen = await new Promise<string | undefined>((resolve) =>
+      setImmediate(() => {
+        mine.transaction(() => void read())();
+        other.prepare("UPDATE settings SET value = 'bye' WHERE key = 'greeting'").run();
+        resolve(read());
+      }),
+    );
+    expect(seen).toBe('bye');
   });
 });
