@@ -122,6 +122,14 @@ function cpuPerRequest(t) {
   return `${Math.round(((userCpuMs + systemCpuMs) * 1000) / t.result.requests.total)} µs`;
 }
 
+/** What the server handed to the kernel per answered request (database, WAL and log file together), '' when unknown. */
+function ioPerRequest(t) {
+  if (!t.stats || !t.stats.phase || !Number.isFinite(t.stats.phase.writtenBytes) || t.result.requests.total === 0) return '';
+  const { writtenBytes, writeCalls, readCalls } = t.stats.phase;
+  const per = (n) => n / t.result.requests.total;
+  return `; per request ${(per(writtenBytes) / 1024).toFixed(1)} KB written in ${per(writeCalls).toFixed(2)} write calls, ${per(readCalls).toFixed(2)} read calls`;
+}
+
 function report(targets, load) {
   const [base] = targets;
   console.log('');
@@ -133,7 +141,7 @@ function report(targets, load) {
   }
   console.log('');
   for (const t of targets) {
-    console.log(`  ${h.pad(t.name, 13)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}`);
+    console.log(`  ${h.pad(t.name, 13)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}${ioPerRequest(t)}`);
   }
   for (const serveRow of targets.filter((t) => t.name.startsWith('serve'))) {
     const log = Object.entries(serveRow.messageLog).map(([status, n]) => `${status} ${n}`).join(', ');
