@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { Db } from '../db';
 import type { CommitQueue } from '../db/commit-queue';
 import { events } from '../events/catalog';
 import type { EventOutbox } from '../events/outbox';
@@ -26,6 +27,8 @@ export interface SendSuccess {
 }
 
 export interface SendServiceDeps {
+  /** The guards' reads share one read transaction of it (see guardedSend). */
+  db: Db;
   clock: Clock;
   logger: Logger;
   repo: MessagingRepository;
@@ -98,8 +101,13 @@ const countedPeriods = ({ periods }: CheckedAttempt) => [`d:${periods.day}`, `m:
 export class SendService {
   /** Outcome commits waiting for another try (see commitOutcome). */
   private readonly retrying = new Set<Promise<void>>();
+  /** Runs a synchronous function in one deferred (read) transaction, or inside the one already open. */
+  private readonly oneRead: <T>(fn: () => T) => T;
 
-  constructor(private readonly deps: SendServiceDeps) {}
+  constructor(private readonly deps: SendServiceDeps) {
+    const inTransaction = deps.db.transaction((fn: () => unknown) => fn());
+    this.oneRead = <T>(fn: () => T) => inTransaction.deferred(fn) as T;
+  }
 
   /** Resolves once no outcome is waiting to be committed again (tests, shutdown). */
   async outcomesSettled(): Promise<void> {
@@ -155,7 +163,10 @@ export class SendService {
     guards: GuardList<In, Out>,
     ticket: Ticket,
   ): Promise<SendAnswer> {
-    const outcome = guards.run(start);
+    // The guards only read (the suppression, the content history, cached rows): in one read transaction
+    // SQLite takes its read lock once for all of them instead of once per statement, and they all see the
+    // database at one moment.
+    const outcome = this.oneRead(() => guards.run(start));
     if ('refused' in outcome) return this.refuse(outcome.reached, outcome.refused, ticket);
     const attempt = outcome.passed;
     const entry = await this.reserve(attempt);
