@@ -173,7 +173,7 @@ export class DeliveryWorker {
     const ceiling = Math.max(1, concurrency - reserve);
     const fairShare = Math.max(1, Math.min(ceiling, Math.floor(concurrency / busyAccounts)));
     this.accountCursor = (this.accountCursor + 1) % accounts.length;
-    const queues = new Map<string, DueDelivery[]>();
+    const queues = new Map<string, number[]>();
     const done = new Set<number>();
     while (free > 0 && done.size < accounts.length) {
       for (let i = 0; i < accounts.length && free > 0; i += 1) {
@@ -197,7 +197,7 @@ export class DeliveryWorker {
   private nextDue(
     accountId: number,
     webhookIds: string[],
-    queues: Map<string, DueDelivery[]>,
+    queues: Map<string, number[]>,
     now: number,
     free: number,
   ): DueDelivery | undefined {
@@ -210,15 +210,14 @@ export class DeliveryWorker {
       if (failing && busy > 0) continue;
       let queue = queues.get(webhookId);
       if (!queue) {
-        queue = this.deps.repo
-          .dueDeliveriesFor(webhookId, now, busy + free)
-          .filter((delivery) => !this.inFlight.has(delivery.id));
+        queue = this.deps.repo.dueDeliveryIdsFor(webhookId, now, busy + free).filter((id) => !this.inFlight.has(id));
         queues.set(webhookId, queue);
         if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
           this.activeWebhooks.delete(webhookId);
         }
       }
-      const delivery = queue.shift();
+      let delivery: DueDelivery | undefined;
+      while (!delivery && queue.length > 0) delivery = this.deps.repo.pendingDelivery(queue.shift() as number);
       if (!delivery) continue;
       // A failing subscription's one attempt: nothing more of it in this pump.
       if (failing) queue.length = 0;

@@ -75,7 +75,8 @@ export class EventsRepository {
   private readonly requeueDelivery;
   private readonly pruneDeliveries;
   private readonly pruneEvents;
-  private readonly selectDueFor;
+  private readonly selectDueIdsFor;
+  private readonly selectPendingDelivery;
   private readonly selectPendingWebhooks;
   private readonly selectHasPending;
   private readonly webhooksByAccount: ReadCache<WebhookRow[]>;
@@ -143,11 +144,17 @@ export class EventsRepository {
     this.requeueDelivery = db.prepare<[number, number, number]>(
       "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
     );
-    this.selectDueFor = db.prepare<[string, number, number], DueDelivery>(
+    // Ids only, from the covering index deliveries_webhook_due in its own order (no sort, no join).
+    this.selectDueIdsFor = db
+      .prepare<[string, number, number], number>(
+        `SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?`,
+      )
+      .pluck();
+    this.selectPendingDelivery = db.prepare<[number], DueDelivery>(
       `SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.enabled AS webhook_enabled
        FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-       WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
-       ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+       WHERE d.id = ? AND d.status = 'pending'`,
     );
     this.selectPendingWebhooks = db
       .prepare<[], string>("SELECT DISTINCT webhook_id FROM deliveries WHERE status = 'pending'")
@@ -255,8 +262,17 @@ export class EventsRepository {
   }
 
   /** Due deliveries of one subscription, oldest first. */
-  dueDeliveriesFor(webhookId: string, now: number, limit: number): DueDelivery[] {
-    return this.selectDueFor.all(webhookId, now, limit);
+  /**
+   * The ids of a subscription's first `limit` due deliveries, earliest first: the worker drops those already
+   * in flight and loads only the ones it sends (`pendingDelivery`), so a pump reads no payload it discards.
+   */
+  dueDeliveryIdsFor(webhookId: string, now: number, limit: number): number[] {
+    return this.selectDueIdsFor.all(webhookId, now, limit);
+  }
+
+  /** A pending delivery with its event and subscription; undefined once it is no longer pending. */
+  pendingDelivery(id: number): DueDelivery | undefined {
+    return this.selectPendingDelivery.get(id);
   }
 
   webhooksWithPendingDeliveries(): string[] {
