@@ -171,7 +171,10 @@ describe('one gateway per data folder', () => {
 describe('process', () => {
   it('npm start’s launcher logs the sandbox warning as JSON, serves, and exits 0 on SIGTERM', async () => {
     const bin = path.resolve(__dirname, '../../server/bin/whatsapp-gateway.js');
-    const child = spawn(bin, ['serve'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GATEWAY_DATA_DIR: dir } });
+    const loadedFile = path.join(dir, 'loaded-packages.txt');
+    const preload = `--require ${path.resolve(__dirname, '../helpers/loaded-packages.js')}`;
+    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', GATEWAY_DATA_DIR: dir, LOADED_PACKAGES_FILE: loadedFile };
+    const child = spawn(bin, ['serve'], { env: { ...env, NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') } });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const port = await new Promise<number>((resolve, reject) => {
@@ -192,5 +195,10 @@ describe('process', () => {
     const logLines = stdout.split('\n').filter((line) => line.startsWith('{'));
     const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/SANDBOX PROVIDER: .*nothing is sent to WhatsApp/), 'gateway listening', 'stopped']));
+    // A real provider's HTTP client and the QR code drawer load on first use: the sandbox holds neither.
+    const loaded = fs.readFileSync(loadedFile, 'utf8').split('\n');
+    expect(loaded).toEqual(expect.arrayContaining(['better-sqlite3', 'koa']));
+    expect(loaded).not.toContain('axios');
+    expect(loaded).not.toContain('qrcode');
   });
 });

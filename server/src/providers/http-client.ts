@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosRequestConfig, isAxiosError } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { ProviderError } from './types';
 
 /** A provider's answer: its HTTP status and parsed body, whatever the status. */
@@ -20,53 +20,71 @@ export interface ProviderHttpOptions {
 /** Errors that prove the request never reached the provider: the send certainly did not happen. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL', 'ERR_BAD_OPTION_VALUE']);
 
+type AxiosModule = typeof import('axios');
+let axiosLoading: Promise<AxiosModule> | undefined;
+
+/**
+ * axios is loaded by the first request to a provider, not at start: a gateway that sends through the sandbox
+ * alone never holds its modules (4 MB of heap, a twelfth of what the gateway holds under load).
+ */
+const loadAxios = () => (axiosLoading ??= import('axios'));
+
 /**
  * One keep-alive HTTP client per provider (axios over pooled agents). Every answer comes back as
  * {status, body}, so each provider maps its own error shapes; a transport failure becomes a ProviderError:
  * `rejected` when the request provably never left, `unknown` otherwise (a timeout, a reset mid-answer).
  */
 export class ProviderHttp {
-  private readonly client: AxiosInstance;
-  private readonly agents: (http.Agent | https.Agent)[];
+  private client: { instance: AxiosInstance; isAxiosError: AxiosModule['isAxiosError'] } | undefined;
+  private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(
     readonly providerName: string,
-    options: ProviderHttpOptions,
+    private readonly options: ProviderHttpOptions,
   ) {
     const maxSockets = options.maxSockets ?? 256;
-    const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-    const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
-    this.agents = [httpAgent, httpsAgent];
-    this.client = axios.create({
-      timeout: options.timeoutMs,
-      httpAgent,
-      httpsAgent,
-      maxRedirects: 0,
-      // Every status is an answer; the provider decides what it means.
-      validateStatus: () => true,
-      maxContentLength: 1024 * 1024,
-      maxBodyLength: 64 * 1024 * 1024,
-      transitional: { clarifyTimeoutError: true },
-    });
+    this.agents = { http: new http.Agent({ keepAlive: true, maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets }) };
+  }
+
+  private async connect(): Promise<NonNullable<ProviderHttp['client']>> {
+    if (this.client) return this.client;
+    const { default: axios, isAxiosError } = await loadAxios();
+    this.client ??= {
+      isAxiosError,
+      instance: axios.create({
+        timeout: this.options.timeoutMs,
+        httpAgent: this.agents.http,
+        httpsAgent: this.agents.https,
+        maxRedirects: 0,
+        // Every status is an answer; the provider decides what it means.
+        validateStatus: () => true,
+        maxContentLength: 1024 * 1024,
+        maxBodyLength: 64 * 1024 * 1024,
+        transitional: { clarifyTimeoutError: true },
+      }),
+    };
+    return this.client;
   }
 
   async request(config: AxiosRequestConfig): Promise<ProviderAnswer> {
+    const client = await this.connect();
     try {
-      const answer = await this.client.request({ responseType: 'json', ...config });
+      const answer = await client.instance.request({ responseType: 'json', ...config });
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(answer.headers)) headers[name.toLowerCase()] = value === undefined ? undefined : String(value);
       return { status: answer.status, body: answer.data as unknown, headers };
     } catch (error) {
-      throw this.transportError(error);
+      throw this.transportError(error, client.isAxiosError);
     }
   }
 
   /** Closes the pooled connections (a CLI command or a stopping gateway must not wait for them). */
   close(): void {
-    for (const agent of this.agents) agent.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
-  private transportError(error: unknown): ProviderError {
+  private transportError(error: unknown, isAxiosError: AxiosModule['isAxiosError']): ProviderError {
     const code = isAxiosError(error) ? error.code : undefined;
     const text = error instanceof Error ? error.message : 'request failed';
     if (code && NOT_SENT_CODES.has(code)) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import QRCode from 'qrcode';
 import type { Gateway } from '../../gateway';
 import type { Instance } from '../../instances/service';
 import { operatorInstanceJson } from '../../instances/presenter';
@@ -61,6 +60,8 @@ export function instanceProviderCommands(instances: Command, { withGateway, emit
         let shownQr: string | undefined;
         const showQr = async (code: string, pairingCode?: string) => {
           shownQr = code;
+          // Loaded here, not with the CLI: `serve` starts from the same program and never draws one.
+          const { default: QRCode } = await import('qrcode');
           const art = await QRCode.toString(code, { type: 'terminal', small: true });
           const pairing = pairingCode ? `Or enter this pairing code on the phone: ${pairingCode}\n` : '';
           progress(flags.json, `\nScan with WhatsApp on the phone (Settings > Linked devices > Link a device):\n${art}${pairing}`);
