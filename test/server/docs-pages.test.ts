@@ -87,8 +87,8 @@ describe('docs pages', () => {
     }
   });
 
-  it('raw HTML in Markdown is shown as text, never passed through; unsafe link schemes are not links', () => {
-    const rendered = renderMarkdown(
+  it('raw HTML in Markdown is shown as text, never passed through; unsafe link schemes are not links', async () => {
+    const rendered = await renderMarkdown(
       '<script>alert(1)</script>\n\nText <img src=x onerror="alert(2)"> and <b>bold</b>.\n\n[click](javascript:alert(3))\n\n| a |\n| --- |\n| <i>x</i> |\n',
     );
     expect(rendered).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -98,8 +98,8 @@ describe('docs pages', () => {
     expect(rendered).not.toMatch(/<script|<img|<b>|<i>|href="javascript/);
   });
 
-  it('renders GitHub-style tables, fenced code and heading anchors like GitHub', () => {
-    const rendered = renderMarkdown('# Events, webhooks & signatures\n\n## `POST` it\n\n## `POST` it\n\n```sh\necho "<hi>"\n```\n');
+  it('renders GitHub-style tables, fenced code and heading anchors like GitHub', async () => {
+    const rendered = await renderMarkdown('# Events, webhooks & signatures\n\n## `POST` it\n\n## `POST` it\n\n```sh\necho "<hi>"\n```\n');
     expect(rendered).toContain('<h1 id="events-webhooks--signatures">');
     expect(rendered).toContain('<h2 id="post-it">');
     expect(rendered).toContain('<h2 id="post-it-1">');

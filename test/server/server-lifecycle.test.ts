@@ -195,10 +195,11 @@ describe('process', () => {
     const logLines = stdout.split('\n').filter((line) => line.startsWith('{'));
     const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/SANDBOX PROVIDER: .*nothing is sent to WhatsApp/), 'gateway listening', 'stopped']));
-    // A real provider's HTTP client and the QR code drawer load on first use: the sandbox holds neither.
+    // A real provider's HTTP client, the QR code drawer and the docs' Markdown renderer load on first use.
     const loaded = fs.readFileSync(loadedFile, 'utf8').split('\n');
     expect(loaded).toEqual(expect.arrayContaining(['better-sqlite3', 'koa']));
     expect(loaded).not.toContain('axios');
     expect(loaded).not.toContain('qrcode');
+    expect(loaded).not.toContain('markdown-it');
   });
 });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import { pathOfFile } from './catalog';
 
 type Token = MarkdownIt.Token;
@@ -69,7 +69,8 @@ function rewriteLinks(tokens: Token[]): void {
   }
 }
 
-function createRenderer(): MarkdownIt.MarkdownIt {
+async function createRenderer(): Promise<MarkdownIt.MarkdownIt> {
+  const { default: MarkdownIt } = await import('markdown-it');
   // html: false: raw HTML in a file is shown as text, never passed through (the pages' CSP stays strict).
   const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
   md.core.ruler.push('gateway_docs', (state) => {
@@ -86,9 +87,11 @@ function createRenderer(): MarkdownIt.MarkdownIt {
   return md;
 }
 
-const renderer = createRenderer();
+/** Made by the first page rendered: markdown-it is loaded then, not when the gateway starts. */
+let renderer: Promise<MarkdownIt.MarkdownIt> | undefined;
 
 /** One docs file as HTML: GitHub-style tables, fenced code, heading anchors, links pointed at the served pages. */
-export function renderMarkdown(source: string): string {
-  return renderer.render(source);
+export async function renderMarkdown(source: string): Promise<string> {
+  renderer ??= createRenderer();
+  return (await renderer).render(source);
 }

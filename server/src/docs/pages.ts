@@ -24,11 +24,12 @@ export interface DocsPagesDeps {
 export function docsPageRoutes(deps: DocsPagesDeps): Router {
   const folder = deps.docsFolder ?? repositoryFolder('docs');
   const rendered = new Map<string, SafeHtml>();
-  const render = (page: DocPage): SafeHtml => {
+  const render = async (page: DocPage): Promise<SafeHtml> => {
     let result = rendered.get(page.path);
     if (!result) {
       const source = fs.readFileSync(path.join(folder, page.file), 'utf8');
-      result = docsPage({ title: page.title, path: page.path, content: html`<article class="prose">${raw(renderMarkdown(source))}</article>` });
+      const content = await renderMarkdown(source);
+      result = docsPage({ title: page.title, path: page.path, content: html`<article class="prose">${raw(content)}</article>` });
       rendered.set(page.path, result);
     }
     return result;
@@ -46,7 +47,7 @@ export function docsPageRoutes(deps: DocsPagesDeps): Router {
     ),
   );
   addApiReference(router);
-  for (const page of DOC_PAGES) router.get(page.path, (ctx) => sendPage(ctx, render(page)));
+  for (const page of DOC_PAGES) router.get(page.path, async (ctx) => sendPage(ctx, await render(page)));
   router.get('/docs/*rest', (ctx) => {
     throw new PageError(404, `There is no docs page at ${ctx.path}.`);
   });
