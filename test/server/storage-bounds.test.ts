@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { migrate, openDatabase, readMigrations, WAL_AUTOCHECKPOINT_PAGES } from '../../server/src/db';
+import { migrate, readMigrations } from '../../server/src/db';
 import { Gateway } from '../../server/src/gateway';
 import { REFUSALS_LOGGED_PER_MINUTE } from '../../server/src/messaging/limits';
 import { ManualClock } from '../helpers/clock';
@@ -31,31 +31,6 @@ function setUp(clock = new ManualClock()) {
     agent.post('/api/send-message').set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }).send(JSON.stringify(body));
   return { clock, account, agent, send, key };
 }
-
-describe('the write-ahead log', () => {
-  it(`is copied back into the database at ${WAL_AUTOCHECKPOINT_PAGES} pages, so the -wal file stops growing there`, () => {
-    const file = path.join(dir, 'gateway.db');
-    const db = openDatabase(file);
-    try {
-      db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)');
-      const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      // Small commits of three pages each, as the gateway makes them, three checkpoints' worth in all.
-      const body = Buffer.alloc(pageSize * 2, 1);
-      let largestWal = 0;
-      for (let i = 0; i < WAL_AUTOCHECKPOINT_PAGES; i += 1) {
-        insert.run(body);
-        largestWal = Math.max(largestWal, fs.statSync(`${file}-wal`).size);
-      }
-      const frame = pageSize + 24;
-      // Well past SQLite's own default of 1,000 pages (the setting took effect), and never much past ours.
-      expect(largestWal).toBeGreaterThan(2_000 * frame);
-      expect(largestWal).toBeLessThanOrEqual(32 + (WAL_AUTOCHECKPOINT_PAGES + 8) * frame);
-    } finally {
-      db.close();
-    }
-  });
-});
 
 describe('refused attempts cannot fill the disk', () => {
   it('a ten-second flood of refused 4,096-character sends grows the database by less than 5 MB', async () => {

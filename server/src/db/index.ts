@@ -15,15 +15,6 @@ const PRIVATE_FILE_MODE = 0o600;
 /** SQLite's companion files; it creates them with the database file's mode, and they are chmod-ed too. */
 const DATABASE_SIDECARS = ['-wal', '-shm', '-journal'];
 
-/**
- * SQLite copies the write-ahead log back into the database once it holds this many pages (4 KB each, so the
- * WAL file stays at about 16 MB). Its default, 1,000, copies the pages every send touches (the message log's
- * indexes, the usage counters) four times as often; at 4,000 a page changed by many commits is copied once,
- * which took a fifth off the bytes the serve process writes per send and a quarter off its commit time, with
- * no longer pauses at p99 (at 10,000 the single checkpoint was long enough to show there). docs/benchmarks.md.
- */
-export const WAL_AUTOCHECKPOINT_PAGES = 4_000;
-
 /** Creates the folder (and missing parents) 0700; an existing folder is left as the operator made it. */
 export function ensurePrivateDir(dir: string): void {
   if (fs.existsSync(dir)) return;
@@ -66,7 +57,6 @@ export function openDatabase(file: string): Db {
   // In WAL mode NORMAL keeps every committed transaction across a process crash (kill -9 included); only
   // a power loss or OS crash can drop the newest commits, never corrupt the file. docs/design-notes.md "Durability".
   db.pragma('synchronous = NORMAL');
-  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const migrations = readMigrations();
