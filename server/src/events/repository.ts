@@ -261,7 +261,6 @@ export class EventsRepository {
     return this.selectDue.all(now, limit);
   }
 
-  /** Due deliveries of one subscription, oldest first. */
   /**
    * The ids of a subscription's first `limit` due deliveries, earliest first: the worker drops those already
    * in flight and loads only the ones it sends (`pendingDelivery`), so a pump reads no payload it discards.
