@@ -218,10 +218,10 @@ export class InboundService {
       const entry = this.deps.messageLog.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
       if (!entry) return { duplicate: true, eventIds: [] };
       const fact = { from: entry.phone ?? undefined, externalMessageId: update.providerMessageId, status: update.status };
-      const recorded = [this.deps.outbox.record(instance.accountId, events.messageStatus('message.status_updated', source(instance, at), fact))];
+      const recorded = [this.deps.outbox.record(instance.accountId, () => events.messageStatus('message.status_updated', source(instance, at), fact))];
       if (update.status === 'delivered' || update.status === 'read') {
         const type = update.status === 'delivered' ? 'message.delivered' : 'message.read';
-        recorded.push(this.deps.outbox.record(instance.accountId, events.messageStatus(type, source(instance, at), fact)));
+        recorded.push(this.deps.outbox.record(instance.accountId, () => events.messageStatus(type, source(instance, at), fact)));
       }
       return { duplicate: false, eventIds: recorded.filter(isId) };
     });

@@ -39,12 +39,15 @@ export class EventOutbox {
 
   /**
    * Returns the event id (the seed-shaped event's when there is one), or undefined when no enabled
-   * subscription wants this event.
+   * subscription wants this event. `event` may be given as a function that builds it: it is then built only
+   * when the account has an enabled subscription at all (the hot paths' events are built for nobody otherwise:
+   * a sent message and its two status reports make five).
    */
-  record(accountId: number, payload: EventPayload): string | undefined {
-    const subscribers = this.repo
-      .enabledWebhooks(accountId)
-      .filter((webhook) => this.wants(webhook, payload));
+  record(accountId: number, event: EventPayload | (() => EventPayload)): string | undefined {
+    const enabled = this.repo.enabledWebhooks(accountId);
+    if (enabled.length === 0) return undefined;
+    const payload = typeof event === 'function' ? event() : event;
+    const subscribers = enabled.filter((webhook) => this.wants(webhook, payload));
     if (subscribers.length === 0) return undefined;
     const now = this.clock.now();
     let id: string | undefined;

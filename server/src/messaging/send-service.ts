@@ -191,8 +191,7 @@ export class SendService {
     await this.commitOutcome(entry, () => {
       this.deps.repo.finishLogEntry(entry.id, { status: 'sent', errorCode: null, httpStatus: 200, providerMessageId: messageId }, finishedAt);
       this.settle(ticket, { status: 200, body });
-      this.deps.outbox.record(
-        attempt.account.id,
+      this.deps.outbox.record(attempt.account.id, () =>
         events.messageSent(
           { instanceId: instance.id, instanceName: instance.displayName, at: finishedAt },
           { to: request.phone, messageId, purpose: request.purpose },
