@@ -61,7 +61,6 @@ function clockTicksPerSecond() {
 }
 const TICKS = clockTicksPerSecond();
 
-/** RSS and peak RSS (bytes) and CPU time (ms) of a process, from /proc; undefined where /proc is missing. */
 /**
  * The process's own I/O counters (bytes handed to write(2) and friends, and the calls): unlike CPU time they do
  * not move with the machine's load, so the storage work a change saves shows in them run after run.
@@ -76,6 +75,7 @@ function readIo(pid) {
   }
 }
 
+/** RSS and peak RSS (bytes) and CPU time (ms) of a process, with its I/O counters, from /proc; undefined where /proc is missing. */
 function readProc(pid) {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
