@@ -83,6 +83,27 @@ describe('a database that refuses writes', () => {
     expect(gateway.db.prepare("SELECT COUNT(*) AS n FROM message_log WHERE status = 'sending'").get()).toEqual({ n: 0 });
   });
 
+  it('a send the full database refused gave its quota unit back: the day’s limit still lets exactly that many through', async () => {
+    const { send } = setUp();
+    const accountId = gateway.accounts.list()[0].id;
+    gateway.accounts.update(accountId, { dailyLimit: 8 });
+    for (let n = 0; n < 3; n += 1) expect((await send(n)).status).toBe(200);
+
+    const pages = gateway.db.pragma('page_count', { simple: true }) as number;
+    gateway.db.pragma(`max_page_count = ${pages}`);
+    // Checked and reserved in the group commit's batch; a batch the full database rolls back returns its units.
+    const during = await Promise.all(Array.from({ length: 20 }, (_, i) => send(100 + i)));
+    expect(during.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+    const acceptedDuring = during.filter((answer) => answer.status === 200).length;
+
+    gateway.db.pragma('max_page_count = 1073741823');
+    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => send(200 + i)));
+    expect(after.filter((answer) => answer.status === 200)).toHaveLength(8 - 3 - acceptedDuring);
+    expect(after.filter((answer) => answer.status !== 200).map((answer) => answer.body.error)).toEqual(
+      Array(10 - (8 - 3 - acceptedDuring)).fill('daily_message_limit_exceeded'),
+    );
+  });
+
   it('a provider status report the database refuses is logged, not thrown, and stored on a later try', async () => {
     const { send, logged } = setUp();
     // The database refuses writes exactly while the first report (the sandbox's `delivered`) is being stored.

@@ -12,11 +12,15 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * Group commit: writes queued during one turn of the event loop run in one transaction and every caller
  * is answered after the commit, so under load a commit is paid once per batch instead of once per
  * request. If any job throws, the batch is rolled back and each job is run again in a transaction of its
- * own, so one failing job never takes the others' writes with it.
+ * own, so one failing job never takes the others' writes with it. A job that also changes state in memory
+ * (a quota counter) registers how to undo it with `onRollback`, so a rolled-back job leaves nothing behind
+ * and running it again counts it once.
  */
 export class CommitQueue {
   private jobs: Job[] = [];
   private scheduled = false;
+  /** The undos of the transaction running now; undefined between transactions. */
+  private undos: (() => void)[] | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -30,6 +34,15 @@ export class CommitQueue {
     });
   }
 
+  /**
+   * Called by a job while it runs: `undo` puts back what the job changed outside the database, and runs
+   * if the transaction the job is in rolls back (undos run newest first).
+   */
+  onRollback(undo: () => void): void {
+    if (!this.undos) throw new Error('onRollback() belongs inside a job of the commit queue, while it runs');
+    this.undos.push(undo);
+  }
+
   /** Runs everything queued so far, now. Also called before the database closes so nothing is dropped. */
   flush(): void {
     this.scheduled = false;
@@ -38,7 +51,7 @@ export class CommitQueue {
     if (jobs.length === 0) return;
     let outcomes: Outcome[];
     try {
-      outcomes = this.db.transaction(() => jobs.map((job): Outcome => ({ ok: true, value: job.work() }))).immediate();
+      outcomes = this.transaction(() => jobs.map((job): Outcome => ({ ok: true, value: job.work() })));
     } catch {
       outcomes = jobs.map((job) => this.runAlone(job));
     }
@@ -51,9 +64,23 @@ export class CommitQueue {
 
   private runAlone(job: Job): Outcome {
     try {
-      return { ok: true, value: this.db.transaction(job.work).immediate() };
+      return { ok: true, value: this.transaction(job.work) };
     } catch (error) {
       return { ok: false, error };
+    }
+  }
+
+  /** One immediate transaction; if it throws (and so rolls back), the undos its jobs registered run. */
+  private transaction<T>(work: () => T): T {
+    const undos: (() => void)[] = [];
+    this.undos = undos;
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      for (const undo of undos.reverse()) undo();
+      throw error;
+    } finally {
+      this.undos = undefined;
     }
   }
 }

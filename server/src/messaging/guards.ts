@@ -4,7 +4,7 @@ import { ApiError } from '../http/errors';
 import type { Instance, InstanceService } from '../instances/service';
 import type { SuppressionService } from '../suppressions/service';
 import type { Attempt, ParsedAttempt, ResolvedAttempt, VelocitySlot } from './attempt';
-import type { ContentInFlight, UsageCounters, VelocityState } from './limits';
+import type { UsageCounters, VelocityState } from './limits';
 import { BLOCK_THRESHOLD, inspectContent, POLICY_RULES, scoreContent, type PolicyVerdict } from './policy';
 import type { MessagingRepository } from './repository';
 import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
@@ -66,7 +66,6 @@ export interface GuardState {
   repo: MessagingRepository;
   usage: UsageCounters;
   velocity: VelocityState;
-  inFlight: ContentInFlight;
   /** What the instance's provider can do: its pace (sends per minute, none when undefined) and templates. */
   providerLimits: {
     pacePerMinute(instance: Instance): number | undefined;
@@ -151,10 +150,9 @@ export function sharedGuards(state: GuardState) {
       bulkSince: now - POLICY_RULES.bulk_identical_content.windowMs,
       repeatSince: now - POLICY_RULES.repeated_identical_content.windowMs,
     });
-    const inFlight = state.inFlight.count(account.id, contentHash, request.phone);
     const policy = scoreContent(inspectContent(request.text), {
-      otherRecipientsWithSameContent: history.otherRecipients + inFlight.others,
-      repeatsToRecipient: history.repeats + inFlight.repeats,
+      otherRecipientsWithSameContent: history.otherRecipients,
+      repeatsToRecipient: history.repeats,
     });
     return { ...attempt, policy };
   };

@@ -9,7 +9,7 @@ import type { SuppressionService } from '../suppressions/service';
 import { apiSendGuards } from './api-guards';
 import { sharedGuards, type SharedGuards } from './guards';
 import { IdempotencyKeys } from './idempotency';
-import { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
+import { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import { MessageLogQueries } from './log-queries';
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
@@ -48,14 +48,12 @@ export class Messaging {
     this.repo = new MessagingRepository(deps.db);
     this.idempotency = new IdempotencyKeys(this.repo);
     this.usage = new UsageCounters(this.repo);
-    const inFlight = new ContentInFlight();
     this.guards = sharedGuards({
       instances: deps.instances,
       suppressions: deps.suppressions,
       repo: this.repo,
       usage: this.usage,
       velocity: this.velocity,
-      inFlight,
       providerLimits: {
         pacePerMinute: (instance) => deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
         canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
@@ -68,7 +66,6 @@ export class Messaging {
       idempotency: this.idempotency,
       usage: this.usage,
       velocity: this.velocity,
-      inFlight,
       refusals: this.refusals,
     });
     this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));

@@ -57,6 +57,12 @@ export class VelocityState {
     this.tats.set(key, tat);
   }
 
+  /** Puts a key back as it was (a reservation rolled back): its earlier TAT, or none. */
+  restore(key: string, tat: number | undefined): void {
+    if (tat === undefined) this.tats.delete(key);
+    else this.tats.set(key, tat);
+  }
+
   get size(): number {
     return this.tats.size;
   }
@@ -77,32 +83,6 @@ export class VelocityState {
   }
 
   static readonly SWEEP_FLOOR = 10_000;
-}
-
-/**
- * Recipients of sends that passed the content policy but whose log entry is not committed yet, per account
- * and content: the bulk and repeat rules count them too, so a burst cannot slip past in one commit batch.
- */
-export class ContentInFlight {
-  private readonly pending = new Map<string, string[]>();
-
-  /** Other recipients and repeats to `phone` among the in-flight sends of this content. */
-  count(accountId: number, hash: string, phone: string): { others: number; repeats: number } {
-    const phones = this.pending.get(`${accountId}|${hash}`) ?? [];
-    const others = phones.filter((item) => item !== phone);
-    return { others: new Set(others).size, repeats: phones.length - others.length };
-  }
-
-  /** Holds a send until its log entry is committed; the returned function lets it go. */
-  hold(accountId: number, hash: string, phone: string): () => void {
-    const key = `${accountId}|${hash}`;
-    this.pending.set(key, [...(this.pending.get(key) ?? []), phone]);
-    return () => {
-      const phones = this.pending.get(key) ?? [];
-      phones.splice(phones.indexOf(phone), 1);
-      if (phones.length === 0) this.pending.delete(key);
-    };
-  }
 }
 
 /**

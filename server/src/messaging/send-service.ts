@@ -1,5 +1,4 @@
 import type { Clock } from '../clock';
-import type { Db } from '../db';
 import type { CommitQueue } from '../db/commit-queue';
 import { events } from '../events/catalog';
 import type { EventOutbox } from '../events/outbox';
@@ -13,7 +12,7 @@ import { providerPaceKey, retryAfterSeconds } from './guards';
 import { providerPace, tatRefusingUntil } from './velocity';
 import type { CheckedAttempt, Reached } from './attempt';
 import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
-import type { ContentInFlight, RefusalBudget, UsageCounters, VelocityState } from './limits';
+import type { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import type { GuardList } from './pipeline';
 import { PAUSE_AFTER_VIOLATIONS } from './policy';
 import type { LogEntryIds, MessagingRepository, NewLogEntry } from './repository';
@@ -27,17 +26,14 @@ export interface SendSuccess {
 }
 
 export interface SendServiceDeps {
-  /** The guards' reads share one read transaction of it (see guardedSend). */
-  db: Db;
   clock: Clock;
   logger: Logger;
   repo: MessagingRepository;
-  /** The gateway's group commit: log entries, outcomes and their events join it. */
+  /** The gateway's group commit: the guards with the reservation they allow, outcomes and their events join it. */
   writes: CommitQueue;
   idempotency: IdempotencyKeys;
   usage: UsageCounters;
   velocity: VelocityState;
-  inFlight: ContentInFlight;
   refusals: RefusalBudget;
   instances: Pick<InstanceService, 'pause' | 'providerSettings'>;
   providers: ProviderRegistry;
@@ -93,21 +89,17 @@ function sendTemplate(provider: Provider, target: ProviderInstance, to: string, 
 const countedPeriods = ({ periods }: CheckedAttempt) => [`d:${periods.day}`, `m:${periods.month}`];
 
 /**
- * The send itself, after the guards: once per Idempotency-Key, the quota and velocity reservation in the
- * same synchronous turn as the checks (so concurrent requests cannot both take the last unit), the log
- * entry committed before the provider is called, the outcome and its event committed together. Every
- * attempt is written to the message log; a refusal is thrown as its ApiError once it is logged.
+ * The send itself: once per Idempotency-Key, the guards and the quota and velocity reservation they allow
+ * in one job of the group commit (so concurrent requests cannot both take the last unit, and the content
+ * rules see every send before it, committed or earlier in the same batch), the log entry committed before
+ * the provider is called, the outcome and its event committed together. Every attempt is written to the
+ * message log; a refusal is thrown as its ApiError once it is logged.
  */
 export class SendService {
   /** Outcome commits waiting for another try (see commitOutcome). */
   private readonly retrying = new Set<Promise<void>>();
-  /** Runs a synchronous function in one deferred (read) transaction, or inside the one already open. */
-  private readonly oneRead: <T>(fn: () => T) => T;
 
-  constructor(private readonly deps: SendServiceDeps) {
-    const inTransaction = deps.db.transaction((fn: () => unknown) => fn());
-    this.oneRead = <T>(fn: () => T) => inTransaction.deferred(fn) as T;
-  }
+  constructor(private readonly deps: SendServiceDeps) {}
 
   /** Resolves once no outcome is waiting to be committed again (tests, shutdown). */
   async outcomesSettled(): Promise<void> {
@@ -146,16 +138,18 @@ export class SendService {
    * within an hour pause the instance).
    */
   async refuse(attempt: Reached, error: ApiError, ticket?: Ticket): Promise<never> {
-    const entry = logEntry(attempt, 'blocked', error.code, error.status);
+    await this.deps.writes.run(() => this.logRefusal(attempt, error, ticket));
+    throw error;
+  }
+
+  /** refuse()'s writes, inside a job of the group commit. */
+  private logRefusal(attempt: Reached, error: ApiError, ticket: Ticket | undefined): void {
     const inFull =
       error.code === 'policy_violation' || this.deps.refusals.take(attempt.account.id, attempt.apiKeyId, attempt.now);
-    await this.deps.writes.run(() => {
-      if (inFull) this.deps.repo.insertLogEntry(entry);
-      else this.deps.repo.countRefusedAttempt(attempt.account.id, attempt.apiKeyId, attempt.now, error.code);
-      this.settle(ticket, undefined);
-      if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
-    });
-    throw error;
+    if (inFull) this.deps.repo.insertLogEntry(logEntry(attempt, 'blocked', error.code, error.status));
+    else this.deps.repo.countRefusedAttempt(attempt.account.id, attempt.apiKeyId, attempt.now, error.code);
+    this.settle(ticket, undefined);
+    if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
   }
 
   private async guardedSend<In extends Reached, Out extends CheckedAttempt>(
@@ -163,13 +157,12 @@ export class SendService {
     guards: GuardList<In, Out>,
     ticket: Ticket,
   ): Promise<SendAnswer> {
-    // The guards only read (the suppression, the content history, cached rows): in one read transaction
-    // SQLite takes its read lock once for all of them instead of once per statement, and they all see the
-    // database at one moment.
-    const outcome = this.oneRead(() => guards.run(start));
-    if ('refused' in outcome) return this.refuse(outcome.reached, outcome.refused, ticket);
-    const attempt = outcome.passed;
-    const entry = await this.reserve(attempt);
+    // The guards run inside the group commit's transaction, in the same job as the reservation they allow:
+    // their reads (the suppression, the content history) cost no read lock of their own, and they see every
+    // send before this one, committed or earlier in the same batch.
+    const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket));
+    if ('refused' in checked) throw checked.refused;
+    const { attempt, entry } = checked;
     const { request, instance } = attempt;
     let messageId: string;
     try {
@@ -201,31 +194,38 @@ export class SendService {
     return { status: 200, body, replayed: false };
   }
 
+  /** A job of the group commit: the guards, then the refusal logged or the reservation they allow. */
+  private checkAndReserve<In extends Reached, Out extends CheckedAttempt>(
+    start: In,
+    guards: GuardList<In, Out>,
+    ticket: Ticket,
+  ): { refused: ApiError } | { attempt: Out; entry: LogEntryIds } {
+    const outcome = guards.run(start);
+    if ('refused' in outcome) {
+      this.logRefusal(outcome.reached, outcome.refused, ticket);
+      return { refused: outcome.refused };
+    }
+    return { attempt: outcome.passed, entry: this.reserve(outcome.passed) };
+  }
+
   /**
-   * Takes the quota unit and velocity slots in memory, in the same synchronous turn as the guards that
-   * checked them, then persists them with the open log entry before the provider is called.
+   * Takes the quota unit and velocity slots in memory, in the same synchronous job as the guards that
+   * checked them (undone if the transaction rolls back), and writes them with the open log entry.
    */
-  private async reserve(attempt: CheckedAttempt): Promise<LogEntryIds> {
-    const { usage, velocity, inFlight, repo, writes } = this.deps;
+  private reserve(attempt: CheckedAttempt): LogEntryIds {
+    const { usage, velocity, repo, writes } = this.deps;
     const accountId = attempt.account.id;
     const counted = countedPeriods(attempt);
     usage.add(accountId, counted, 1);
-    for (const slot of attempt.velocity) velocity.set(slot.key, slot.tat);
-    velocity.sweepIfGrown(attempt.now);
-    const entry = logEntry(attempt, 'sending', null, 202);
-    const release = inFlight.hold(accountId, attempt.contentHash, attempt.request.phone);
-    try {
-      return await writes.run(() => {
-        repo.addToUsage(accountId, counted, 1);
-        return repo.insertLogEntry(entry);
-      });
-    } catch (error) {
-      usage.add(accountId, counted, -1);
-      throw error;
-    } finally {
-      // Committed (or not): from here the message log answers for it.
-      release();
+    writes.onRollback(() => usage.add(accountId, counted, -1));
+    for (const slot of attempt.velocity) {
+      const before = velocity.get(slot.key);
+      velocity.set(slot.key, slot.tat);
+      writes.onRollback(() => velocity.restore(slot.key, before));
     }
+    velocity.sweepIfGrown(attempt.now);
+    repo.addToUsage(accountId, counted, 1);
+    return repo.insertLogEntry(logEntry(attempt, 'sending', null, 202));
   }
 
   /**
