@@ -2,6 +2,9 @@ import type { Db } from '../db';
 
 export type MessageStatus = 'blocked' | 'sending' | 'sent' | 'failed' | 'unknown' | 'delivered' | 'read';
 
+/** The part of a log entry a provider's status report reads. */
+export type ReportedEntry = Pick<MessageLogRow, 'id' | 'status' | 'phone'>;
+
 export interface MessageLogRow {
   id: number;
   account_id: number;
@@ -176,8 +179,9 @@ export class MessagingRepository {
     this.selectLatestForKey = db.prepare<[number, string], MessageLogRow>(
       'SELECT * FROM message_log WHERE account_id = ? AND idempotency_key = ? ORDER BY id DESC LIMIT 1',
     );
-    this.selectByProviderId = db.prepare<[string, string], MessageLogRow>(
-      'SELECT * FROM message_log WHERE provider_message_id = ? AND instance_id = ?',
+    // What a status report needs, not the whole row (its text among it): twice for every sent message.
+    this.selectByProviderId = db.prepare<[string, string], ReportedEntry>(
+      'SELECT id, status, phone FROM message_log WHERE provider_message_id = ? AND instance_id = ?',
     );
     this.setStatusStmt = db.prepare<[MessageStatus, number, number]>(
       'UPDATE message_log SET status = ?, updated_at = ? WHERE id = ?',
@@ -225,7 +229,7 @@ export class MessagingRepository {
     return this.selectHistory.all(id);
   }
 
-  findByProviderMessageId(instanceId: string, providerMessageId: string): MessageLogRow | undefined {
+  findByProviderMessageId(instanceId: string, providerMessageId: string): ReportedEntry | undefined {
     return this.selectByProviderId.get(providerMessageId, instanceId);
   }
 
