@@ -48,7 +48,7 @@ function parsedAttempt(t: TestGateway, text: string): ParsedAttempt {
 describe('a guard list composed by another caller', () => {
   it('refuses with the module it requires, logged under its own source', async () => {
     t = createTestGateway({ account: { threecx: false } });
-    const refusal = t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), 'h1');
+    const refusal = t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), () => 'h1');
     await expect(refusal).rejects.toMatchObject({ code: 'module_not_enabled', details: { module: 'threecx' } });
     await expect(refusal).rejects.toBeInstanceOf(ApiError);
     expect(logRows(t.gateway)).toEqual([
@@ -58,7 +58,7 @@ describe('a guard list composed by another caller', () => {
 
   it('sends through the shared steps, which count against the same quota as the API', async () => {
     t = createTestGateway({ account: { threecx: true, dailyLimit: 1 } });
-    const answer = await t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), 'h2');
+    const answer = await t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), () => 'h2');
     expect(answer).toMatchObject({ status: 200, replayed: false, body: { success: true, status: 'sent' } });
     const api = await t.send({ instance_id: 'demo-support-line', phone: '+966501234568', message: 'Your order shipped.', message_purpose: 'transactional' });
     expect(api.status).toBe(429);
@@ -70,7 +70,7 @@ describe('a guard list composed by another caller', () => {
     t = createTestGateway({ account: { threecx: true } });
     t.gateway.suppressions.add(t.accountId, PHONE, 'asked to stop', 'keyword');
     await expect(
-      t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), 'h3'),
+      t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), () => 'h3'),
     ).rejects.toMatchObject({ code: 'recipient_suppressed' });
   });
 });

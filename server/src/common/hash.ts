@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** Hex SHA-256 of a text (API keys, operator tokens, request bodies, message content). */
+/** Hex SHA-256 of a text (API keys, operator tokens, request bodies, message content); one call, no Hash object. */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

@@ -78,7 +78,7 @@ export function testSendRoutes(router: Router, deps: DashboardDeps): void {
     };
     let result: TestSendResult;
     try {
-      const answer = await deps.messaging.sends.send(attempt, deps.messaging.apiGuards, sha256(stringify(body) ?? ''));
+      const answer = await deps.messaging.sends.send(attempt, deps.messaging.apiGuards, () => sha256(stringify(body) ?? ''));
       result = { status: answer.status, body: answer.body };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

@@ -46,7 +46,7 @@ export function messagingRoutes(deps: { clock: Clock; requireApiKey: Middleware;
       return messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
     }
     const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
-    const answer = await messaging.sends.send(start, messaging.apiGuards, sha256(stringify(body) ?? ''));
+    const answer = await messaging.sends.send(start, messaging.apiGuards, () => sha256(stringify(body) ?? ''));
     ctx.status = answer.status;
     if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.body = answer.body;

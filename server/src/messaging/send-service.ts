@@ -108,16 +108,16 @@ export class SendService {
 
   /**
    * Runs `guards` and sends, once per Idempotency-Key: a replay of a completed send returns the first
-   * answer; the same key with another body (`requestHash`) is refused.
+   * answer; the same key with another body (`requestHash`, computed only when a key is given) is refused.
    */
   async send<In extends Reached, Out extends CheckedAttempt>(
     start: In,
     guards: GuardList<In, Out>,
-    requestHash: string,
+    requestHash: () => string,
   ): Promise<SendAnswer> {
     const ticket: Ticket = { held: undefined, providerCalled: false };
     if (start.idempotencyKey !== undefined) {
-      const claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash, start.now);
+      const claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash(), start.now);
       if ('replayed' in claim) return claim;
       ticket.held = claim;
     }

@@ -102,7 +102,7 @@ export class ThreecxService {
     if (cooldownKey) this.coolingDown.add(cooldownKey);
     try {
       // The request hash is the event's id alone: a replay answers the first answer, whatever else changed.
-      const answer = await sends.send(parsed, this.sendGuards, sha256(attempt.idempotencyKey ?? ''));
+      const answer = await sends.send(parsed, this.sendGuards, () => sha256(attempt.idempotencyKey ?? ''));
       if (answer.status !== 200) {
         this.record(attempt, { status: 'refused', action: 'replayed', error_code: (answer.body as { error?: string }).error ?? null });
         return answer;
