@@ -73,4 +73,23 @@ describe('a guard list composed by another caller', () => {
       t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), () => 'h3'),
     ).rejects.toMatchObject({ code: 'recipient_suppressed' });
   });
+
+  it('a guard that fails (not a refusal) fails its own send only: the batch it shared runs once, nobody else is run again', async () => {
+    t = createTestGateway({ account: { threecx: true, instanceRatePerMinute: 1000 } });
+    let runs = 0;
+    const counted = otherCallerGuards(t).check(() => {
+      runs += 1;
+    });
+    const broken = otherCallerGuards(t).check(() => {
+      throw new TypeError('a bug in a guard');
+    });
+    const sends = t.gateway.messaging.sends;
+    const [fine, failed] = await Promise.allSettled([
+      sends.send(parsedAttempt(t, 'Sorry we missed your call.'), counted, () => 'h4'),
+      sends.send(parsedAttempt(t, 'We will call you back.'), broken, () => 'h5'),
+    ]);
+    expect(fine).toMatchObject({ status: 'fulfilled', value: { status: 200 } });
+    expect(failed).toMatchObject({ status: 'rejected', reason: new TypeError('a bug in a guard') });
+    expect(runs).toBe(1);
+  });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from '../../server/src/db';
+import { CommitQueue } from '../../server/src/db/commit-queue';
 import { ReadCache } from '../../server/src/db/read-cache';
 
 let dir: string;
@@ -61,4 +62,22 @@ describe('the read cache', () => {
     );
     expect(seen).toBe('bye');
   });
+
+  it('forgets what it loaded inside a transaction that rolled back (the database no longer has it)', async () => {
+    const cache = new ReadCache<string>(mine);
+    const select = mine.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
+    const read = () => cache.get('greeting', (key) => select.get(key)?.value);
+    expect(read()).toBe('hello');
+    const queue = new CommitQueue(mine);
+    await expect(
+      queue.run(() => {
+        mine.prepare("UPDATE settings SET value = 'changed' WHERE key = 'greeting'").run();
+        cache.invalidate();
+        expect(read()).toBe('changed');
+        throw new Error('the batch fails after the job cached its own write');
+      }),
+    ).rejects.toThrow('the batch fails');
+    expect(read()).toBe('hello');
+  });
 });
+

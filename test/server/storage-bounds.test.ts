@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import request from 'supertest';
 import { migrate, readMigrations } from '../../server/src/db';
 import { Gateway } from '../../server/src/gateway';
+import { ApiError } from '../../server/src/http/errors';
 import { REFUSALS_LOGGED_PER_MINUTE } from '../../server/src/messaging/limits';
 import { ManualClock } from '../helpers/clock';
 import { PHONE, sendBody } from '../helpers/gateway';
@@ -62,6 +63,30 @@ describe('refused attempts cannot fill the disk', () => {
     gateway.flushWrites();
     const last = gateway.db.prepare('SELECT message_text FROM message_log ORDER BY id DESC LIMIT 1').get();
     expect(last).toEqual({ message_text: 'after the minute' });
+  });
+
+  it('a refusal whose batch rolled back and ran again alone takes one unit of the budget, not two', async () => {
+    const { account } = setUp();
+    const attempt = {
+      now: gateway.clock.now(),
+      account: gateway.accounts.get(account.id),
+      apiKeyId: null,
+      source: 'api' as const,
+      idempotencyKey: undefined,
+      asked: { instanceRef: 'nope', phone: PHONE, purpose: 'transactional', text: 'hello' },
+    };
+    const refuse = () => gateway.messaging.sends.refuse(attempt, new ApiError('invalid_instance', { instance_id: 'nope' }));
+    // Ten refusals and, in the same batch, a status report for an instance that does not exist: that job
+    // fails, the batch rolls back, and each job runs again in a transaction of its own.
+    const first = await Promise.allSettled([
+      ...Array.from({ length: 10 }, refuse),
+      gateway.inbound.receiveStatus({ instanceId: 'no-such-instance', providerMessageId: 'wamid.x', status: 'delivered' }),
+    ]);
+    expect(first.map((outcome) => outcome.status)).toEqual([...Array(11).fill('rejected')]);
+    for (let i = 10; i < REFUSALS_LOGGED_PER_MINUTE + 1; i += 1) await refuse().catch(() => undefined);
+    const logged = gateway.db.prepare('SELECT COUNT(*) AS n FROM message_log').get();
+    expect(logged).toEqual({ n: REFUSALS_LOGGED_PER_MINUTE });
+    expect(gateway.db.prepare('SELECT SUM(count) AS n FROM refused_attempts').get()).toEqual({ n: 1 });
   });
 });
 

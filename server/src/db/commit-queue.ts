@@ -1,4 +1,5 @@
 import type { Db } from './index';
+import { noteRollback } from './read-cache';
 
 interface Job {
   work: () => unknown;
@@ -70,13 +71,17 @@ export class CommitQueue {
     }
   }
 
-  /** One immediate transaction; if it throws (and so rolls back), the undos its jobs registered run. */
+  /**
+   * One immediate transaction; if it throws (and so rolls back), the undos its jobs registered run and the
+   * read caches forget what they loaded meanwhile.
+   */
   private transaction<T>(work: () => T): T {
     const undos: (() => void)[] = [];
     this.undos = undos;
     try {
       return this.db.transaction(work).immediate();
     } catch (error) {
+      noteRollback(this.db);
       for (const undo of undos.reverse()) undo();
       throw error;
     } finally {

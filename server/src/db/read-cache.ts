@@ -33,19 +33,32 @@ function dataVersion(db: Db): () => number {
   return read;
 }
 
+/** Rollbacks of this process's transactions per database: a rolled-back write does not move data_version. */
+const rollbacks = new WeakMap<Db, number>();
+
+/**
+ * Tells every read cache of `db` that a transaction rolled back: a row a job cached after writing it inside
+ * the transaction (an instance it paused) may be one the database no longer has.
+ */
+export function noteRollback(db: Db): void {
+  rollbacks.set(db, (rollbacks.get(db) ?? 0) + 1);
+}
+
 /**
  * Rows the hot path reads on every request (API keys, accounts, instances), kept in memory and dropped
  * whenever the data may have changed: another connection committed (`PRAGMA data_version` moved, e.g.
- * the CLI revoked a key) or this process wrote to those tables (`invalidate()`). Revocation, pauses and
- * limit changes therefore take effect from the next turn of the event loop, as if nothing were cached.
+ * the CLI revoked a key), this process wrote to those tables (`invalidate()`) or one of its transactions
+ * rolled back (`noteRollback`). Revocation, pauses and limit changes therefore take effect from the next
+ * turn of the event loop, as if nothing were cached.
  */
 export class ReadCache<V> {
   private readonly rows = new Map<string | number, V | undefined>();
   private seenVersion = -1;
+  private seenRollbacks = 0;
   private readonly version: () => number;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly maxEntries = 10_000,
   ) {
     this.version = dataVersion(db);
@@ -53,9 +66,11 @@ export class ReadCache<V> {
 
   get<K extends string | number>(key: K, load: (key: K) => V | undefined): V | undefined {
     const version = this.version();
-    if (version !== this.seenVersion) {
+    const rolledBack = rollbacks.get(this.db) ?? 0;
+    if (version !== this.seenVersion || rolledBack !== this.seenRollbacks) {
       this.rows.clear();
       this.seenVersion = version;
+      this.seenRollbacks = rolledBack;
     }
     if (this.rows.has(key)) return this.rows.get(key);
     const value = load(key);

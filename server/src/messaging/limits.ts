@@ -108,6 +108,12 @@ export class RefusalBudget {
     return current.count <= REFUSALS_LOGGED_PER_MINUTE;
   }
 
+  /** Gives a take back (the transaction that logged or counted its refusal rolled back). */
+  giveBack(accountId: number, apiKeyId: number | null, now: number): void {
+    const current = this.used.get(`${accountId}|${apiKeyId ?? 0}`);
+    if (current && current.minute === Math.floor(now / 60_000) && current.count > 0) current.count -= 1;
+  }
+
   sweep(now: number): void {
     const minute = Math.floor(now / 60_000);
     for (const [key, value] of this.used) if (value.minute < minute) this.used.delete(key);

@@ -13,7 +13,7 @@ import { providerPace, tatRefusingUntil } from './velocity';
 import type { CheckedAttempt, Reached } from './attempt';
 import { IdempotencyKeys, type HeldKey, type SendAnswer } from './idempotency';
 import type { RefusalBudget, UsageCounters, VelocityState } from './limits';
-import type { GuardList } from './pipeline';
+import type { GuardList, GuardOutcome } from './pipeline';
 import { PAUSE_AFTER_VIOLATIONS } from './policy';
 import type { LogEntryIds, MessagingRepository, NewLogEntry } from './repository';
 import { contentHash } from './request';
@@ -144,10 +144,15 @@ export class SendService {
 
   /** refuse()'s writes, inside a job of the group commit. */
   private logRefusal(attempt: Reached, error: ApiError, ticket: Ticket | undefined): void {
-    const inFull =
-      error.code === 'policy_violation' || this.deps.refusals.take(attempt.account.id, attempt.apiKeyId, attempt.now);
-    if (inFull) this.deps.repo.insertLogEntry(logEntry(attempt, 'blocked', error.code, error.status));
-    else this.deps.repo.countRefusedAttempt(attempt.account.id, attempt.apiKeyId, attempt.now, error.code);
+    const { refusals, writes, repo } = this.deps;
+    const { account, apiKeyId, now } = attempt;
+    let inFull = true;
+    if (error.code !== 'policy_violation') {
+      inFull = refusals.take(account.id, apiKeyId, now);
+      writes.onRollback(() => refusals.giveBack(account.id, apiKeyId, now));
+    }
+    if (inFull) repo.insertLogEntry(logEntry(attempt, 'blocked', error.code, error.status));
+    else repo.countRefusedAttempt(account.id, apiKeyId, now, error.code);
     this.settle(ticket, undefined);
     if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
   }
@@ -162,6 +167,7 @@ export class SendService {
     // send before this one, committed or earlier in the same batch.
     const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket));
     if ('refused' in checked) throw checked.refused;
+    if ('fault' in checked) throw checked.fault;
     const { attempt, entry } = checked;
     const { request, instance } = attempt;
     let messageId: string;
@@ -199,8 +205,14 @@ export class SendService {
     start: In,
     guards: GuardList<In, Out>,
     ticket: Ticket,
-  ): { refused: ApiError } | { attempt: Out; entry: LogEntryIds } {
-    const outcome = guards.run(start);
+  ): { refused: ApiError } | { fault: unknown } | { attempt: Out; entry: LogEntryIds } {
+    let outcome: GuardOutcome<Out>;
+    try {
+      outcome = guards.run(start);
+    } catch (fault) {
+      // A guard that failed (not a refusal) has written nothing: this send fails, the batch's others go on.
+      return { fault };
+    }
     if ('refused' in outcome) {
       this.logRefusal(outcome.reached, outcome.refused, ticket);
       return { refused: outcome.refused };
