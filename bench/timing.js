@@ -6,8 +6,9 @@
  * database commits (and their fsync) happen inside the group commit's flush.
  *
  *   authenticate          AccountService.authenticate (key hash, key + account lookups)
- *   guards                the API's guard list, steps 4-13 in order (messaging/api-guards.ts)
- *   group commit          one flush of the commit queue: log entries, outcomes, events, status reports
+ *   guards                the API's guard list, steps 4-13 in order (messaging/api-guards.ts); it runs
+ *                         inside the group commit's flush, so its time is part of that line's too
+ *   group commit          one flush of the commit queue: guards with log entries, outcomes, events, status reports
  *   provider.sendText     the sandbox provider
  *   send (wall)           SendService.send from entry to the answer, including queueing (not CPU)
  */
