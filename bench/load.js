@@ -85,6 +85,9 @@ async function measure(name, port, makeRequests, load, { beforeMeasured } = {}) 
   return { warmup, result, firstError };
 }
 
+/** BENCH_IDEMPOTENCY_KEYS=1: every send carries its own Idempotency-Key, as the n8n Send node's do. */
+const KEYED = process.env.BENCH_IDEMPOTENCY_KEYS === '1';
+
 /** autocannon's request list for POST `urlPath` with a fresh send body each time, noting the first non-2xx answer. */
 function sendRequests(urlPath, headers, nextNumber) {
   return (firstError) => [
@@ -93,7 +96,9 @@ function sendRequests(urlPath, headers, nextNumber) {
       path: urlPath,
       headers,
       setupRequest(req) {
-        req.body = makeSendBody(nextNumber());
+        const n = nextNumber();
+        req.body = makeSendBody(n);
+        if (KEYED) req.headers = { ...headers, 'Idempotency-Key': `bench-${process.pid}-${n}` };
         return req;
       },
       onResponse(status, body) {

@@ -16,6 +16,7 @@
  *   BENCH_COMPARE_BIN  other builds' server/bin/whatsapp-gateway.js, comma-separated (copies of earlier commits,
  *                      built): each measured as a row of its own right after serve, for before/after figures
  *                      in one run (named after the folder that holds server/)
+ *   BENCH_IDEMPOTENCY_KEYS=1  every send with its own Idempotency-Key (the n8n Send node sends one by default)
  *   BENCH_RATE         send at this many requests/s in all instead of as fast as answered (CPU per request
  *                      of builds compared without saturating the machine)
  *   BENCH_CPU_PROF=1   run the serve process (and the fan-out gateway) with --cpu-prof and print where the CPU time went

@@ -544,6 +544,21 @@ describe('Idempotency-Key', () => {
     expect(third.body).toEqual((await first).body);
   });
 
+  it('ten simultaneous requests with one key (claimed in the same group commit) send once', async () => {
+    t = createTestGateway();
+    const sends: unknown[] = [];
+    t.sandbox.onSend((send) => sends.push(send));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => t.send(sendBody(), { 'Idempotency-Key': 'k-burst' })));
+    expect(sends).toHaveLength(1);
+    const sent = answers.filter((res) => res.status === 200 && res.headers['idempotent-replayed'] === undefined);
+    expect(sent).toHaveLength(1);
+    for (const res of answers.filter((answer) => !sent.includes(answer))) {
+      if (res.status === 200) expect(res.body).toEqual(sent[0].body);
+      else expectError(res, 'idempotency_request_in_progress');
+    }
+    expect(logRows(t)).toHaveLength(1);
+  });
+
   it('after a crash mid-send the key answers 502 and never sends again', async () => {
     t = createTestGateway();
     const sends: unknown[] = [];

@@ -40,10 +40,10 @@ function setUp() {
   return {
     agent,
     key,
-    send: (n: number) =>
+    send: (n: number, headers: Record<string, string> = {}) =>
       agent
         .post('/api/send-message')
-        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' })
+        .set({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers })
         .send(JSON.stringify(sendBody({ phone: phoneN(n), message: `Order ${n} has shipped.` }))),
     logged: (text: string) => new Promise<void>((resolve) => waiters.push({ text, resolve })),
   };
@@ -102,6 +102,25 @@ describe('a database that refuses writes', () => {
     expect(after.filter((answer) => answer.status !== 200).map((answer) => answer.body.error)).toEqual(
       Array(10 - (8 - 3 - acceptedDuring)).fill('daily_message_limit_exceeded'),
     );
+  });
+
+  it('a keyed send the full database refused left its key free: the retry with the same key sends, once', async () => {
+    const { send } = setUp();
+    const sends: unknown[] = [];
+    gateway.sandbox.onSend((item) => sends.push(item));
+    expect((await send(0)).status).toBe(200);
+    const pages = gateway.db.pragma('page_count', { simple: true }) as number;
+    gateway.db.pragma(`max_page_count = ${pages}`);
+    const during = await Promise.all(Array.from({ length: 30 }, (_, i) => send(100 + i, { 'Idempotency-Key': `key-${i}` })));
+    const refused = during.flatMap((answer, i) => (answer.status === 503 ? [i] : []));
+    expect(refused.length).toBeGreaterThan(0);
+
+    gateway.db.pragma('max_page_count = 1073741823');
+    const retried = await Promise.all(refused.map((i) => send(100 + i, { 'Idempotency-Key': `key-${i}` })));
+    expect(retried.map((answer) => answer.status)).toEqual(refused.map(() => 200));
+    expect(retried.every((answer) => answer.headers['idempotent-replayed'] === undefined)).toBe(true);
+    // Each key sent once: the first try of the 200s, the retry of the 503s.
+    expect(sends).toHaveLength(1 + 30);
   });
 
   it('a provider status report the database refuses is logged, not thrown, and stored on a later try', async () => {

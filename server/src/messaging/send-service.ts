@@ -116,17 +116,12 @@ export class SendService {
     requestHash: () => string,
   ): Promise<SendAnswer> {
     const ticket: Ticket = { held: undefined, providerCalled: false };
-    if (start.idempotencyKey !== undefined) {
-      const claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash(), start.now);
-      if ('replayed' in claim) return claim;
-      ticket.held = claim;
-    }
     try {
-      return await this.guardedSend(start, guards, ticket);
+      return await this.guardedSend(start, guards, ticket, requestHash);
     } catch (error) {
-      // Before the provider was called nothing was sent and the key is free again (releasing a key the
-      // refusal already released changes nothing). After, it stays claimed (409 to a retry) until its outcome
-      // is committed or the next start settles it from the message log: never a second send.
+      // Before the provider was called nothing was sent and the key is free again (a refusal released it in
+      // its own job). After, it stays claimed (409 to a retry) until its outcome is committed or the next
+      // start settles it from the message log: never a second send.
       if (ticket.held && !ticket.providerCalled) this.releaseQuietly(ticket.held);
       throw error;
     }
@@ -161,12 +156,18 @@ export class SendService {
     start: In,
     guards: GuardList<In, Out>,
     ticket: Ticket,
+    requestHash: () => string,
   ): Promise<SendAnswer> {
-    // The guards run inside the group commit's transaction, in the same job as the reservation they allow:
-    // their reads (the suppression, the content history) cost no read lock of their own, and they see every
-    // send before this one, committed or earlier in the same batch.
-    const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket));
-    if ('refused' in checked) throw checked.refused;
+    // The key's claim and the guards run inside the group commit's transaction, in the same job as the
+    // reservation they allow: no commit and no read lock of their own, and they see every send before this
+    // one, committed or earlier in the same batch.
+    const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket, requestHash));
+    if ('replayed' in checked) return checked;
+    if ('refused' in checked) {
+      // The refusal's job released the key with its log entry.
+      ticket.held = undefined;
+      throw checked.refused;
+    }
     if ('fault' in checked) throw checked.fault;
     const { attempt, entry } = checked;
     const { request, instance } = attempt;
@@ -200,12 +201,29 @@ export class SendService {
     return { status: 200, body, replayed: false };
   }
 
-  /** A job of the group commit: the guards, then the refusal logged or the reservation they allow. */
+  /**
+   * A job of the group commit: the Idempotency-Key's claim (a replay answers at once; a key reused with
+   * another body or still in progress is refused unlogged), the guards, then the refusal logged or the
+   * reservation they allow.
+   */
   private checkAndReserve<In extends Reached, Out extends CheckedAttempt>(
     start: In,
     guards: GuardList<In, Out>,
     ticket: Ticket,
-  ): { refused: ApiError } | { fault: unknown } | { attempt: Out; entry: LogEntryIds } {
+    requestHash: () => string,
+  ): SendAnswer | { refused: ApiError } | { fault: unknown } | { attempt: Out; entry: LogEntryIds } {
+    if (start.idempotencyKey !== undefined) {
+      let claim: HeldKey | SendAnswer;
+      try {
+        claim = this.deps.idempotency.claim(start.account.id, start.idempotencyKey, requestHash(), start.now);
+      } catch (fault) {
+        if (fault instanceof ApiError) return { fault };
+        throw fault;
+      }
+      if ('replayed' in claim) return claim;
+      ticket.held = claim;
+      this.deps.writes.onRollback(() => (ticket.held = undefined));
+    }
     let outcome: GuardOutcome<Out>;
     try {
       outcome = guards.run(start);
