@@ -92,4 +92,33 @@ describe('a guard list composed by another caller', () => {
     expect(failed).toMatchObject({ status: 'rejected', reason: new TypeError('a bug in a guard') });
     expect(runs).toBe(1);
   });
+
+  it('an attempt that failed before the provider lets go of its key once: a retry that claimed it meanwhile keeps it', async () => {
+    t = createTestGateway({ account: { threecx: true, recipientRatePerMinute: 1000 } });
+    const sends = t.gateway.messaging.sends;
+    const keyed = () => ({ ...parsedAttempt(t, 'Sorry we missed your call.'), idempotencyKey: 'call-7' });
+    const sent: unknown[] = [];
+    t.sandbox.onSend((item) => sent.push(item));
+    // The first attempt's provider settings cannot be read (after its entry is committed, before the provider
+    // is called); the retry arrives just then, so its claim shares the batch that frees the key.
+    const providerSettings = t.gateway.instances.providerSettings.bind(t.gateway.instances);
+    let retry: Promise<unknown> | undefined;
+    t.gateway.instances.providerSettings = (id) => {
+      if (!retry && !t.gateway.db.inTransaction) {
+        queueMicrotask(() => {
+          retry = sends.send(keyed(), otherCallerGuards(t), () => 'same request');
+        });
+        throw new Error('unreadable provider settings');
+      }
+      return providerSettings(id);
+    };
+    await expect(sends.send(keyed(), otherCallerGuards(t), () => 'same request')).rejects.toMatchObject({ code: 'gateway_send_failed' });
+    const retried = (await retry) as { status: number; body: object };
+    expect(retried.status).toBe(200);
+    // The key remembers the retry's answer: a third try replays it, nothing is sent again.
+    const third = await sends.send(keyed(), otherCallerGuards(t), () => 'same request');
+    expect(third).toEqual({ ...retried, replayed: true });
+    expect(sent).toHaveLength(1);
+  });
 });
+

@@ -122,7 +122,7 @@ export class SendService {
       // Before the provider was called nothing was sent and the key is free again (a refusal released it in
       // its own job). After, it stays claimed (409 to a retry) until its outcome is committed or the next
       // start settles it from the message log: never a second send.
-      if (ticket.held && !ticket.providerCalled) this.releaseQuietly(ticket.held);
+      if (ticket.held && !ticket.providerCalled) this.releaseQuietly(ticket);
       throw error;
     }
   }
@@ -163,11 +163,7 @@ export class SendService {
     // one, committed or earlier in the same batch.
     const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket, requestHash));
     if ('replayed' in checked) return checked;
-    if ('refused' in checked) {
-      // The refusal's job released the key with its log entry.
-      ticket.held = undefined;
-      throw checked.refused;
-    }
+    if ('refused' in checked) throw checked.refused;
     if ('fault' in checked) throw checked.fault;
     const { attempt, entry } = checked;
     const { request, instance } = attempt;
@@ -228,7 +224,8 @@ export class SendService {
     try {
       outcome = guards.run(start);
     } catch (fault) {
-      // A guard that failed (not a refusal) has written nothing: this send fails, the batch's others go on.
+      // A guard that failed (not a refusal): this send fails, its key is free again, the batch's others go on.
+      this.settle(ticket, undefined);
       return { fault };
     }
     if ('refused' in outcome) {
@@ -326,11 +323,23 @@ export class SendService {
     return new ApiError('gateway_send_failed', details);
   }
 
+  /**
+   * Settles the ticket's key inside a job, once: the ticket lets go of it (given back if the job rolls back),
+   * so no later release of this attempt can remove a claim another request made on the key meanwhile.
+   */
   private settle(ticket: Ticket | undefined, remembered: { status: number; body: object } | undefined): void {
-    if (ticket?.held) this.deps.idempotency.settle(ticket.held, remembered);
+    const held = ticket?.held;
+    if (!ticket || !held) return;
+    this.deps.idempotency.settle(held, remembered);
+    ticket.held = undefined;
+    this.deps.writes.onRollback(() => (ticket.held = held));
   }
 
-  private releaseQuietly(held: HeldKey): void {
+  /** Outside a job (the attempt failed before the provider was called); the ticket lets go of the key. */
+  private releaseQuietly(ticket: Ticket): void {
+    const held = ticket.held;
+    if (!held) return;
+    ticket.held = undefined;
     try {
       this.deps.idempotency.release(held);
     } catch (error) {
