@@ -146,13 +146,6 @@ export class DeliveryWorker {
   }
 
   /**
-   * Fills free slots fairly: round-robin over accounts first, one delivery per account per round, then
-   * round-robin over that account's subscriptions. A quarter of the slots is kept for accounts below their
-   * fair share (the slots divided by the accounts with work), so however many subscriptions one tenant has
-   * and however slow its receivers are, another tenant's event finds a free slot at once. A subscription
-   * whose receiver keeps failing gets one attempt at a time until one succeeds.
-   */
-  /**
    * A pump reads a due list and a row per delivery it launches; in one read transaction SQLite takes its
    * read lock once for all of them instead of once per statement (the pump writes nothing itself: attempts
    * record their outcome later, through the group commit).
@@ -161,6 +154,13 @@ export class DeliveryWorker {
     this.readTogether.deferred(() => this.pump());
   }
 
+  /**
+   * Fills free slots fairly: round-robin over accounts first, one delivery per account per round, then
+   * round-robin over that account's subscriptions. A quarter of the slots is kept for accounts below their
+   * fair share (the slots divided by the accounts with work), so however many subscriptions one tenant has
+   * and however slow its receivers are, another tenant's event finds a free slot at once. A subscription
+   * whose receiver keeps failing gets one attempt at a time until one succeeds.
+   */
   private pump(): void {
     const { concurrency } = this.deps.options;
     let free = concurrency - this.inFlight.size;

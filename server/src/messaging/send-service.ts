@@ -122,7 +122,7 @@ export class SendService {
       // Before the provider was called nothing was sent and the key is free again (a refusal released it in
       // its own job). After, it stays claimed (409 to a retry) until its outcome is committed or the next
       // start settles it from the message log: never a second send.
-      if (ticket.held && !ticket.providerCalled) this.releaseQuietly(ticket);
+      if (!ticket.providerCalled) this.releaseQuietly(ticket);
       throw error;
     }
   }
@@ -149,7 +149,7 @@ export class SendService {
     if (inFull) repo.insertLogEntry(logEntry(attempt, 'blocked', error.code, error.status));
     else repo.countRefusedAttempt(account.id, apiKeyId, now, error.code);
     this.settle(ticket, undefined);
-    if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, attempt.now);
+    if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, now);
   }
 
   private async guardedSend<In extends Reached, Out extends CheckedAttempt>(
