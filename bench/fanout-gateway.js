@@ -18,7 +18,7 @@
  */
 
 const { runIpcChild } = require('./child');
-const { setupGateway } = require('./gateway-setup');
+const { recipient, setupGateway } = require('./gateway-setup');
 
 runIpcChild({
   async setup() {
@@ -43,7 +43,7 @@ runIpcChild({
         gateway.inbound.receiveMessage({
           instanceId: instance.id,
           providerMessageId: `bench-in.${n}`,
-          from: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
+          from: recipient(n),
           text: `Hello, I have a question about order #${n}.`,
         }),
       ).then((result) => {

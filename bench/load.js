@@ -7,6 +7,7 @@
 
 const http = require('node:http');
 const autocannon = require('autocannon');
+const { recipient } = require('./gateway-setup');
 
 const activeCannons = new Set();
 
@@ -45,7 +46,7 @@ function request(port, { method = 'POST', path: urlPath, headers = {}, body = ''
 function makeSendBody(n) {
   return JSON.stringify({
     instance_id: 'bench-line',
-    phone: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
+    phone: recipient(n),
     message: `Your order #${n} has been shipped.`,
     message_purpose: 'transactional',
   });

@@ -21,6 +21,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, fork, spawn } = require('node:child_process');
 const autocannon = require('autocannon');
+const { makeSendBody } = require('./load');
 const { freePort } = require('./serve-process');
 
 const DURATION_S = Number(process.env.BENCH_DURATION || 10);
@@ -105,12 +106,7 @@ async function main() {
         headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
         setupRequest: (request) => {
           n += 1;
-          request.body = JSON.stringify({
-            instance_id: 'bench-line',
-            phone: `+9665${String(n % 100_000_000).padStart(8, '0')}`,
-            message: `Your order #${n} has been shipped.`,
-            message_purpose: 'transactional',
-          });
+          request.body = makeSendBody(n);
           return request;
         },
         onResponse: (status, body) => {

@@ -20,7 +20,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { BENCH_ACCOUNT_INPUT } = require('./gateway-setup');
+const { BENCH_ACCOUNT_INPUT, recipient } = require('./gateway-setup');
 
 const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
 const DAY_MS = 86_400_000;
@@ -34,7 +34,6 @@ const OUTCOMES = [
   ['failed', ['failed']],
 ];
 
-const phoneOf = (n) => `+9665${String(n % 100_000_000).padStart(8, '0')}`;
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** Runs `insertOne(i)` for i in [0, count) in transactions of BATCH rows. */
@@ -83,7 +82,7 @@ function seed({ dataDir, messages = 1_000_000, suppressions = 100_000, conversat
       const refused = status === 'blocked' || status === 'failed';
       const errorCode = status === 'blocked' ? 'recipient_suppressed' : status === 'failed' ? 'gateway_send_failed' : null;
       const id = Number(
-        insertLog.run(account.id, i + 1, apiKeyId, instance.id, phoneOf(i), text, sha256(text), status, errorCode,
+        insertLog.run(account.id, i + 1, apiKeyId, instance.id, recipient(i), text, sha256(text), status, errorCode,
           status === 'blocked' ? 403 : status === 'failed' ? 502 : 200, refused ? null : `sandbox.${crypto.randomUUID()}`, at, at + 4000).lastInsertRowid,
       );
       history.forEach((step, n) => insertHistory.run(id, step, refused ? errorCode : null, at + n * 2000));
