@@ -5,8 +5,9 @@
  *
  * Every server runs in a child process so that the load generator (autocannon, in this process) does not
  * share its event loop. The send part (bench/send.js) measures, one after the other, a bare Koa JSON
- * route that parses the body, the real `whatsapp-gateway serve` process as users run it, and the
- * in-process Gateway.createApp() of earlier runs; the targets are held against the serve process.
+ * route that parses the body, the real `whatsapp-gateway serve` process as users run it, the
+ * in-process Gateway.createApp() of earlier runs, and the bare route again (the ratios are to the mean of
+ * its two runs); the targets are held against the serve process.
  *
  * Environment:
  *   BENCH_DURATION     measured seconds per target (default 10)
