@@ -72,6 +72,8 @@ async function measure(name, port, makeRequests, load, { beforeMeasured } = {}) 
   const firstError = { status: undefined, body: undefined };
   const base = { url: `http://127.0.0.1:${port}`, connections: load.connections, pipelining: 1, timeout: 10 };
   // A fixed request rate (BENCH_RATE) instead of as many as answered: CPU per request without saturation.
+  // autocannon sends each connection's share of a second in a burst as the second starts (and adds
+  // coordinated-omission samples to the latency histogram): its latency then is not the server's.
   if (load.rate) base.overallRate = load.rate;
   let warmup;
   if (load.warmupS > 0) {

@@ -19,7 +19,8 @@
  *                      in one run (named after the folder that holds server/)
  *   BENCH_IDEMPOTENCY_KEYS=1  every send with its own Idempotency-Key (the n8n Send node sends one by default)
  *   BENCH_RATE         send at this many requests/s in all instead of as fast as answered (CPU per request
- *                      of builds compared without saturating the machine)
+ *                      of builds compared without saturating the machine; autocannon sends each second's
+ *                      share in a burst at the start of the second, so the latency it prints is the bursts')
  *   BENCH_CPU_PROF=1   run the serve process (and the fan-out gateway) with --cpu-prof and print where the CPU time went
  *   BENCH_TIMING=1     time the parts of the send path inside the in-process gateway child (bench/timing.js)
  *

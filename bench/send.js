@@ -152,6 +152,9 @@ function report(targets, baselines, load) {
     const gap = ((Math.max(...rates) - Math.min(...rates)) / Math.min(...rates)) * 100;
     console.log(`  ratio: to the mean of the two baseline runs, ${Math.round(reference)} req/s (measured first and last; they differ by ${gap.toFixed(0)}%, the noise of this run)`);
   }
+  if (load.rate) {
+    console.log(`  latency at BENCH_RATE=${load.rate}: each connection sends its share of a second at the start of the second (bursts), so compare CPU per request, not latency`);
+  }
   console.log('');
   for (const t of targets) {
     console.log(`  ${h.pad(t.name, 13)} status codes ${h.statusCodes(t.result) || '-'}; during the measured run: ${cpuShare(t.stats)}, ${cpuPerRequest(t)} of CPU per request, peak RSS ${t.stats ? h.fmtMb(t.stats.phasePeakRss) : '-'}${ioPerRequest(t)}`);
