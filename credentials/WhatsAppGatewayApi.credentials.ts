@@ -20,7 +20,7 @@ export class WhatsAppGatewayApi implements ICredentialType {
 		dark: 'file:../icons/whatsapp-gateway.dark.svg',
 	};
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-whatsapp-gateway#credentials';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-whatsapp-gateway#the-credential';
 
 	properties: INodeProperties[] = [
 		{
