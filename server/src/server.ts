@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Config } from './config';
 import { ensureOperatorToken } from './accounts/operator-token';
 import { bootstrapIfEmpty, type BootstrapResult } from './bootstrap';
-import { dataDirExposure } from './db';
+import { dataDirExposure } from './db/private-files';
 import { lockDataDir } from './db/lock';
 import { capConnections } from './connections';
 import { Gateway } from './gateway';

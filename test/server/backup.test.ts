@@ -173,6 +173,46 @@ describe('backup and restore', () => {
   });
 });
 
+describe('copies of the database are private', () => {
+  let umask: number;
+  beforeEach(() => {
+    // The CLI children inherit it: with umask 000 every file is created 0666 unless made private.
+    umask = process.umask(0);
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
+  const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it('a backup (new or overwritten), the copy before a migration and a restored database are 0600, whatever the umask', async () => {
+    const data = path.join(dir, 'data');
+    expect((await cli(data, 'accounts', 'create', '--name', 'Clinic')).code).toBe(0);
+    const file = path.join(dir, 'backups', 'copy.db');
+    expect((await cli(data, 'backup', file)).code).toBe(0);
+    expect(mode(file)).toBe('600');
+    fs.chmodSync(file, 0o644);
+    expect((await cli(data, 'backup', file, '--force')).code).toBe(0);
+    expect(mode(file)).toBe('600');
+
+    // A backup made readable by others (copied around, say) still restores as a private database.
+    fs.chmodSync(file, 0o644);
+    const restored = await cli(data, 'restore', file, '--json');
+    expect(restored.code).toBe(0);
+    expect(mode(path.join(data, 'gateway.db'))).toBe('600');
+    expect(mode((restored.json() as { previous: string }).previous)).toBe('600');
+
+    const old = path.join(dir, 'old', 'gateway.db');
+    fs.mkdirSync(path.dirname(old));
+    const v1 = new Database(old);
+    migrate(v1, readMigrations().slice(0, 1));
+    v1.close();
+    openDatabase(old).close();
+    const [copy] = fs.readdirSync(path.join(dir, 'old', 'backups'));
+    expect(mode(path.join(dir, 'old', 'backups'))).toBe('700');
+    expect(mode(path.join(dir, 'old', 'backups', copy))).toBe('600');
+  });
+});
+
 describe('automatic backup before migrations', () => {
   it('copies an existing database into backups/ before upgrading its schema, not a new one', () => {
     const file = path.join(dir, 'gateway.db');

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { errorText } from '../common/error-text';
+import { ensurePrivateDir, ensurePrivateFile, PRIVATE_FILE_MODE } from './private-files';
 
 /** Automatic copies taken before migrations, kept in `<data dir>/backups/`; older ones are deleted. */
 export const KEPT_MIGRATION_BACKUPS = 5;
@@ -33,7 +34,8 @@ function describe(file: string): BackupInfo {
  * An online, consistent copy of a live database through SQLite's backup API (better-sqlite3's
  * `db.backup()`): the gateway keeps serving, and the copy is one committed state, WAL included. A plain
  * file copy of a WAL database while it runs can miss or tear the newest commits. Written to a temporary
- * name first, so a half-written backup never carries the target's name.
+ * name first, so a half-written backup never carries the target's name; created 0600 before a byte is
+ * written, since it holds what the database holds (an empty file is an empty SQLite database).
  */
 export async function backupDatabase(databasePath: string, target: string, options: { overwrite?: boolean } = {}): Promise<BackupInfo> {
   if (!fs.existsSync(databasePath)) throw new Error(`no database at ${databasePath}`);
@@ -45,6 +47,7 @@ export async function backupDatabase(databasePath: string, target: string, optio
   fs.mkdirSync(path.dirname(destination), { recursive: true });
   const partial = `${destination}.partial`;
   fs.rmSync(partial, { force: true });
+  ensurePrivateFile(partial);
   const source = new Database(databasePath, { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
@@ -97,6 +100,8 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
   fs.mkdirSync(path.dirname(databasePath), { recursive: true });
   const incoming = `${databasePath}.restoring`;
   fs.copyFileSync(source, incoming);
+  // copyFile gives the copy the backup file's mode; the database is private whatever that was.
+  fs.chmodSync(incoming, PRIVATE_FILE_MODE);
   let previous: string | undefined;
   if (fs.existsSync(databasePath)) {
     previous = `${databasePath}.before-restore-${stamp(now)}`;
@@ -135,8 +140,10 @@ export function backupBeforeMigrations(
   const target = Math.max(0, ...migrations.map((migration) => migration.version));
   if (current === 0 || target <= current) return undefined;
   const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
-  fs.mkdirSync(folder, { recursive: true });
+  ensurePrivateDir(folder);
   const file = path.join(folder, `gateway-v${current}-before-v${target}-${stamp(now)}.db`);
+  // VACUUM INTO writes into an empty file as into a new one: created 0600 first.
+  ensurePrivateFile(file);
   db.prepare('VACUUM INTO ?').run(file);
   pruneMigrationBackups(folder);
   return file;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ensurePrivateDir, ensurePrivateFile } from './index';
+import { ensurePrivateDir, ensurePrivateFile } from './private-files';
 
 export interface DataDirLock {
   file: string;
