@@ -47,10 +47,10 @@ export async function backupDatabase(databasePath: string, target: string, optio
   fs.mkdirSync(path.dirname(destination), { recursive: true });
   const partial = `${destination}.partial`;
   fs.rmSync(partial, { force: true });
-  ensurePrivateFile(partial);
   const source = new Database(databasePath, { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
+    ensurePrivateFile(partial);
     await source.backup(partial);
   } catch (error) {
     fs.rmSync(partial, { force: true });

@@ -6,7 +6,7 @@ import path from 'node:path';
  * every database file in it is 0600, whatever the umask (an explicit chmod, since the umask only narrows);
  * so are the copies of the database (`backup`, the automatic copies before migrations, a restored file).
  */
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 /** SQLite's companion files; it creates them with the database file's mode, and they are chmod-ed too. */
 export const DATABASE_SIDECARS = ['-wal', '-shm', '-journal'];
