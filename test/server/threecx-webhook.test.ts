@@ -263,7 +263,11 @@ describe('reference/threecx.md §5: 3CX realism', () => {
     // The template's own JSON with [CallType] passed along: Notanswered wins over what the IIf chose.
     const viaTemplate = await t.post({ event_type: 'missed_call', call_type: 'Notanswered', customer_phone: CUSTOMER, call_time: '2026-09-15T11:00:00Z' });
     expect(viaTemplate.body).toMatchObject({ event_type: 'call_ended', outcome: 'not_answered' });
-    // The same ReportCall posted twice is one call (a hashed id): the replay does not send again.
+    // The same ReportCall posted twice is one call (a hashed id): the replay does not send again, and it is
+    // the first answer again, inside the cooldown the first send started and after it.
+    const retried = await t.post(fixtures.report_call_missed);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body).toMatchObject({ action: 'sent', replayed: true, message_id: missed.body.message_id });
     t.clock.advance(COOLDOWN_MS + 1);
     const again = await t.post(fixtures.report_call_missed);
     expect(again.body).toMatchObject({ replayed: true, message_id: missed.body.message_id });

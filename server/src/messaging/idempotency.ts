@@ -36,6 +36,12 @@ export class IdempotencyKeys {
     throw new ApiError('idempotency_request_in_progress', {}, { 'Retry-After': '1' });
   }
 
+  /** Whether a claim of the key now would replay a remembered answer (a caller may then skip its own checks). */
+  answered(accountId: number, key: string, now: number): boolean {
+    const record = this.repo.findIdempotency(accountId, key);
+    return record?.state === 'completed' && record.response_status !== null && record.created_at >= now - IDEMPOTENCY_RETENTION_MS;
+  }
+
   /**
    * Settles a held key inside the transaction that records the attempt's outcome: a send that happened
    * (or may have) is remembered with its answer; a refusal frees the key for a corrected retry.

@@ -101,6 +101,11 @@ export class SendService {
 
   constructor(private readonly deps: SendServiceDeps) {}
 
+  /** Whether `send` with this Idempotency-Key would now answer the first answer again instead of sending. */
+  hasAnswer(accountId: number, idempotencyKey: string, now: number): boolean {
+    return this.deps.idempotency.answered(accountId, idempotencyKey, now);
+  }
+
   /** Resolves once no outcome is waiting to be committed again (tests, shutdown). */
   async outcomesSettled(): Promise<void> {
     while (this.retrying.size > 0) await Promise.all([...this.retrying]);

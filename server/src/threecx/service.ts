@@ -93,7 +93,10 @@ export class ThreecxService {
       return sends.refuse(checked.reached, checked.refused);
     }
     const parsed = checked.passed;
-    const skipped = this.skipReason(parsed);
+    // A repeated event id (3CX posting the same event again) gets its first answer back from the send path,
+    // even inside the cooldown that first send started or after its template was switched off.
+    const repeated = attempt.idempotencyKey !== undefined && sends.hasAnswer(parsed.account.id, attempt.idempotencyKey, parsed.now);
+    const skipped = repeated ? undefined : this.skipReason(parsed);
     if (skipped) {
       this.record(attempt, { status: 'skipped', action: 'none', reason: skipped.reason });
       return { status: 200, body: this.answer(event, 'skipped', 'none', skipped), replayed: false };
