@@ -166,6 +166,12 @@ describe('reference/threecx.md §5: policy cases', () => {
       expect({ body, status: res.status, error: res.body.error }).toEqual({ body, status, error });
     }
     expect(t.threecxLog().filter((row) => row.status === 'sent')).toHaveLength(0);
+    // The answers name every field the phone is read from, and what is wrong with a field.
+    expect((await t.post(noTo)).body.details).toEqual({ fields: ['to', 'customer_phone', 'phone', 'caller', 'from'] });
+    expect((await t.post(noPhone)).body.details).toEqual({ fields: ['customer_phone', 'caller', 'phone', 'from', 'to'] });
+    expect((await t.post({ ...missedCall, agent_extension: { id: 101 } })).body.details).toEqual({
+      fields: { agent_extension: 'must be text or a number' },
+    });
   });
 
   it('a suppressed or opted-out recipient is recipient_suppressed', async () => {
@@ -201,7 +207,12 @@ describe('reference/threecx.md §5: policy cases', () => {
     t.gateway.accounts.update(t.accountId, { threecx: false });
     for (const event of [testEvent, missedCall, { event_type: 'nonsense' }]) {
       const res = await t.post(event);
-      expect([res.status, res.body.error, res.body.details]).toEqual([403, 'module_not_enabled', { module: 'threecx' }]);
+      expect([res.status, res.body.error, res.body.message, res.body.details]).toEqual([
+        403,
+        'module_not_enabled',
+        'The 3CX middleware is not enabled for this account.',
+        { module: 'threecx' },
+      ]);
     }
   });
 

@@ -117,8 +117,10 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     readonly details: ErrorDetails = {},
     readonly headers: Record<string, string> = {},
+    /** Instead of the table's text, where one code covers several cases (the module that is off). */
+    message: string = ERROR_TABLE[code].message,
   ) {
-    super(ERROR_TABLE[code].message);
+    super(message);
     this.name = 'ApiError';
     this.status = ERROR_TABLE[code].status;
   }

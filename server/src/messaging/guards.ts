@@ -1,6 +1,6 @@
 import type { Account } from '../accounts/service';
 import { periodKeys } from '../accounts/time';
-import { ApiError } from '../http/errors';
+import { ApiError, ERROR_TABLE } from '../http/errors';
 import type { Instance, InstanceService } from '../instances/service';
 import type { SuppressionService } from '../suppressions/service';
 import type { Attempt, ParsedAttempt, ResolvedAttempt, VelocitySlot } from './attempt';
@@ -16,6 +16,11 @@ import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
  */
 
 const MODULE_CODES = { apiAccess: 'api_access', threecx: 'threecx' } as const;
+/** module_not_enabled's text names the module that is off (the table's text is the API's; seed 002 names 3CX's). */
+const MODULE_OFF_MESSAGES = {
+  apiAccess: ERROR_TABLE.module_not_enabled.message,
+  threecx: 'The 3CX middleware is not enabled for this account.',
+} as const;
 
 /** The velocity key of an instance's provider pace (a provider's own slow-down pushes it forward). */
 export const providerPaceKey = (instanceId: string) => `p:${instanceId}`;
@@ -25,7 +30,7 @@ export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms
 export const requireModule =
   (module: keyof Account['modules']) =>
   ({ account }: Pick<Attempt, 'account'>): void => {
-    if (!account.modules[module]) throw new ApiError('module_not_enabled', { module: MODULE_CODES[module] });
+    if (!account.modules[module]) throw new ApiError('module_not_enabled', { module: MODULE_CODES[module] }, {}, MODULE_OFF_MESSAGES[module]);
   };
 
 export const requireActivePlan = ({ account }: Attempt): void => {

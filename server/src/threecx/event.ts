@@ -43,8 +43,11 @@ const PLACEHOLDER = /^\[[A-Za-z]+\]$/;
 const MAX_FIELD_LENGTH = 4096;
 
 /** Where each event looks for the phone (seed 002: "Include to, from, customer_phone, caller, or phone"). */
-const PHONE_FIELDS_OUTBOUND = ['to', 'customer_phone', 'phone', 'caller', 'from'];
-const PHONE_FIELDS_CALL = ['customer_phone', 'caller', 'phone', 'from', 'to'];
+const PHONE_FIELDS_OUTBOUND = ['to', 'customer_phone', 'phone', 'caller', 'from'] as const;
+const PHONE_FIELDS_CALL = ['customer_phone', 'caller', 'phone', 'from', 'to'] as const;
+
+/** The fields an event of this type takes the customer's phone from, first found first (missing_phone names them). */
+export const phoneFieldsOf = (type: string): readonly string[] => (type === 'outbound_message' ? PHONE_FIELDS_OUTBOUND : PHONE_FIELDS_CALL);
 
 const refuse = (fields: Record<string, string>) => new ApiError('invalid_3cx_event', { fields });
 
@@ -53,7 +56,7 @@ function text(body: Record<string, unknown>, field: string): string | undefined 
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw refuse({ [field]: 'must be a string' });
+  if (typeof value !== 'string') throw refuse({ [field]: 'must be text or a number' });
   const trimmed = value.trim();
   if (trimmed === '' || PLACEHOLDER.test(trimmed)) return undefined;
   if (trimmed.length > MAX_FIELD_LENGTH) throw refuse({ [field]: `must be at most ${MAX_FIELD_LENGTH} characters` });
@@ -160,9 +163,8 @@ export function parseThreecxEvent(raw: Record<string, unknown>, context: ParseCo
     outcome = 'not_answered';
   }
 
-  const phoneFields = type === 'outbound_message' ? PHONE_FIELDS_OUTBOUND : PHONE_FIELDS_CALL;
   let phoneGiven: string | undefined;
-  for (const field of phoneFields) {
+  for (const field of phoneFieldsOf(type)) {
     phoneGiven = text(body, field);
     if (phoneGiven !== undefined) break;
   }

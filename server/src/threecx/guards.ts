@@ -3,7 +3,7 @@ import type { Attempt, ParsedAttempt } from '../messaging/attempt';
 import { refuseBlockedContent, requireActiveInstance, requireActivePlan, requireModule, type SharedGuards } from '../messaging/guards';
 import { GuardList } from '../messaging/pipeline';
 import { ALLOWED_PURPOSES, contentHash, isAllowedPurpose, MAX_TEXT_LENGTH, type MessagePurpose, type SendRequest } from '../messaging/request';
-import { formatCallTime, type ThreecxEvent } from './event';
+import { formatCallTime, phoneFieldsOf, type ThreecxEvent } from './event';
 import type { Integration } from './integrations';
 import { isTemplateEvent, renderTemplate } from './templates';
 
@@ -27,7 +27,7 @@ export const requireEventEnabled = ({ integration, event }: ThreecxAttempt): voi
 
 export const requirePhone = ({ event }: ThreecxAttempt): void => {
   if (event.phoneGiven === undefined) {
-    throw new ApiError('missing_phone', { fields: event.type === 'outbound_message' ? ['to', 'customer_phone', 'phone'] : ['customer_phone', 'caller', 'phone'] });
+    throw new ApiError('missing_phone', { fields: [...phoneFieldsOf(event.type)] });
   }
   if (event.phone === undefined) {
     throw new ApiError('missing_phone', { phone: event.phoneGiven.slice(0, 40), reason: 'is not a valid phone number (use international format, e.g. +966501234567)' });
