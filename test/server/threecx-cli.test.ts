@@ -38,6 +38,11 @@ describe('whatsapp-gateway 3cx', () => {
     const shown = await cli(dir, '3cx', 'show', '1', '--json');
     expect(shown.json()).toMatchObject({ id: 1, recent_events: [] });
     expect(shown.stdout).not.toContain(integration.secret as string);
+    // Without --json too: every template with its switch and text.
+    const human = (await cli(dir, '3cx', 'show', '1')).stdout;
+    expect(human).toMatch(/^templates:\nevent +enabled +text\n/m);
+    expect(human).toMatch(/^missed_call +on +Sorry we missed you at \{\{business_name\}\}\.$/m);
+    expect(human).toMatch(/^call_ended +on +\S/m);
 
     const updated = await cli(dir, '3cx', 'update', '1', '--hmac-secret', 'none', '--allow-ips', 'any', '--window-hours', '48', '--outbound', 'off', '--json');
     expect(updated.json()).toMatchObject({ hmac_enabled: false, ip_allowlist: [], window_hours: 48, outbound_enabled: false });

@@ -139,7 +139,11 @@ export function threecxCommands(program: Command, { withGateway, emit, getConfig
         const integration = withUrls(gateway, wholeNumber(id));
         const events = gateway.threecx.service.recentEvents(integration.id, 20).map(threecxEventJson);
         const data = { ...integration, recent_events: events };
-        const human = `${record({ ...integration, templates: undefined })}\nrecent events:\n${table(events, ['created_at', 'event_type', 'status', 'action', 'reason', 'error', 'phone'])}`;
+        const { templates: byEvent, ...settings } = integration;
+        const templates = TEMPLATE_EVENTS.map((event) => ({ event, enabled: byEvent[event].enabled ? 'on' : 'off', text: byEvent[event].text }));
+        const human =
+          `${record(settings)}\ntemplates:\n${table(templates, ['event', 'enabled', 'text'])}` +
+          `\nrecent events:\n${table(events, ['created_at', 'event_type', 'status', 'action', 'reason', 'error', 'phone'])}`;
         emit(flags.json, data, human);
       }),
     );
