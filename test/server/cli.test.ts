@@ -156,7 +156,7 @@ describe('events from the CLI', () => {
       ['recipient.opted_out', 'pending'],
       ['message.received', 'pending'],
     ]);
-    expect((await cli(dir, 'deliveries', 'redeliver', String(deliveries[0].id), '--json')).json()).toMatchObject({ id: deliveries[0].id, status: 'pending', attempts: 0 });
+    expect((await cli(dir, 'deliveries', 'redeliver', String(deliveries[0].id), '--json')).json()).toMatchObject({ id: deliveries[0].id, event_type: 'recipient.opted_out', status: 'pending', attempts: 0 });
     expect((await cli(dir, 'deliveries', 'list', '--status', 'bogus')).stderr).toMatch(/--status must be pending, succeeded or failed/);
 
     const badEvents = await cli(dir, 'webhooks', 'create', '--account', '1', '--url', 'http://127.0.0.1:9/x', '--events', 'message.nope');

@@ -131,7 +131,9 @@ export class EventsRepository {
          last_error = ?, updated_at = ?
        WHERE id = ?`,
     );
-    this.selectDelivery = db.prepare<[number], DeliveryRow>('SELECT * FROM deliveries WHERE id = ?');
+    this.selectDelivery = db.prepare<[number], DeliveryRow & { event_type: string }>(
+      'SELECT d.*, e.type AS event_type FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?',
+    );
     this.selectDeliveries = db.prepare<
       [{ accountId: number | null; webhookId: string | null; status: string | null; limit: number }],
       DeliveryRow & { event_type: string; account_id: number }
@@ -294,7 +296,8 @@ export class EventsRepository {
     this.retryDelivery.run(at, statusCode, error, now, id);
   }
 
-  findDelivery(id: number): DeliveryRow | undefined {
+  /** One delivery with its event's type. */
+  findDelivery(id: number): (DeliveryRow & { event_type: string }) | undefined {
     return this.selectDelivery.get(id);
   }
 

@@ -242,17 +242,17 @@ export class WebhookService {
     return this.repo.prune(before);
   }
 
-  findDelivery(id: number): DeliveryRow | undefined {
+  findDelivery(id: number): (DeliveryRow & { event_type: string }) | undefined {
     return this.repo.findDelivery(id);
   }
 
   /** Queues a delivery again, with a fresh retry schedule; its event id (the Delivery header) stays. */
-  redeliver(deliveryId: number): DeliveryRow {
+  redeliver(deliveryId: number): DeliveryRow & { event_type: string } {
     const delivery = this.repo.findDelivery(deliveryId);
     if (!delivery) throw new InputError(`delivery ${deliveryId} does not exist`);
     this.repo.requeue(deliveryId, this.clock.now());
     for (const listener of this.requeueListeners) listener(delivery.webhook_id);
-    return this.repo.findDelivery(deliveryId) as DeliveryRow;
+    return this.repo.findDelivery(deliveryId) as DeliveryRow & { event_type: string };
   }
 
   /** Tells a listener (the delivery worker) which subscription has a delivery queued again. */

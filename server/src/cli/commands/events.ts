@@ -91,7 +91,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
     .addOption(jsonOption())
     .action((id: string, flags: { json?: boolean }) =>
       withGateway((gateway) => {
-        const data = deliveryJson({ ...gateway.webhooks.redeliver(wholeNumber(id)), event_type: undefined });
+        const data = deliveryJson(gateway.webhooks.redeliver(wholeNumber(id)));
         emit(flags.json, data, record(data));
       }),
     );
