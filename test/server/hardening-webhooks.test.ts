@@ -290,6 +290,17 @@ describe('webhook health', () => {
       await gateway.deliveries.idle();
       expect(warnings()).toHaveLength(2);
       expect(warnings()[1]).toMatchObject({ webhookId: webhook.id, reason: 'HTTP 502' });
+
+      // A 410 is never retried: its first failure says the subscription is disabled, not "retrying".
+      clock.advance(15 * 60_000);
+      await receiver.waitFor(7);
+      await gateway.deliveries.idle();
+      receiver.reply({ status: 410 });
+      await owner.receive();
+      await receiver.waitFor(8);
+      await gateway.deliveries.idle();
+      expect(warnings()).toHaveLength(2);
+      expect(logs).toContain('webhook disabled: destination answered 410 Gone');
     } finally {
       await gateway.deliveries.stop();
       gateway.close();

@@ -277,7 +277,9 @@ export class DeliveryWorker {
     const attemptNumber = delivery.attempts + 1;
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
-    const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now);
+    // A failure that is not tried again (410 Gone, the last attempt) gets its own warning below, not "retrying".
+    const retried = !ok && result.statusCode !== 410 && attemptNumber < schedule.length;
+    const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now, retried);
     return this.writes.run(() => {
       if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
       else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
@@ -303,10 +305,10 @@ export class DeliveryWorker {
 
   /**
    * Updates the subscription's failure count at once (the next pump sees it) and says which health write
-   * the attempt needs. A first failure is logged as a warning, at most once per interval per subscription,
-   * so a receiver that is down is noticed long before the last retry.
+   * the attempt needs. A first failure that will be retried is logged as a warning, at most once per interval
+   * per subscription, so a receiver that is down is noticed long before the last retry.
    */
-  private noteHealth(delivery: DueDelivery, ok: boolean, reason: string, now: number): 'success' | 'failure' | undefined {
+  private noteHealth(delivery: DueDelivery, ok: boolean, reason: string, now: number, retried: boolean): 'success' | 'failure' | undefined {
     const state = this.subscription(delivery.webhook_id);
     if (!state) return undefined;
     if (ok) {
@@ -316,7 +318,7 @@ export class DeliveryWorker {
       return 'success';
     }
     state.consecutiveFailures += 1;
-    if (state.consecutiveFailures === 1 && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
+    if (retried && state.consecutiveFailures === 1 && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
       state.warnedAt = now;
       this.deps.logger.warn(
         { webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
