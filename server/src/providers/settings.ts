@@ -9,7 +9,7 @@ export const baseUrlSetting = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 /** Sends per minute a provider allows one instance (the velocity step's provider pace). */
-export const paceSetting = z.coerce.number().int('must be a whole number').min(1).max(60_000);
+export const paceSetting = z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(1).max(60_000);
 
 /** A secret the gateway generates for a provider to send back (a webhook token, a verify token). */
 export function generatedSecret(): string {
@@ -31,7 +31,7 @@ export function parseProviderSettings<Schema extends z.ZodType<ProviderSettings>
   for (const issue of parsed.error.issues) {
     const name = issue.path.join('.') || 'settings';
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields[key] = `is not a ${provider} setting`;
+      for (const key of issue.keys) fields[key] = `is not ${/^[aeiou]/i.test(provider) ? 'an' : 'a'} ${provider} setting`;
       continue;
     }
     fields[name] ??= issue.code === 'invalid_type' && merged[name] === undefined ? 'is required' : issue.message;
