@@ -65,6 +65,8 @@ it('update validates and merges settings, and never prints them; a Cloud API ver
   const bad = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'baseUrl=not a url');
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('evolution settings: baseUrl must be an http or https URL');
+  const unknown = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'bogus=1', '--setting', 'pacePerMinute=abc');
+  expect(unknown.stderr).toContain('evolution settings: pacePerMinute must be a whole number; bogus is not an evolution setting');
   const updated = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'pacePerMinute=30', '--setting', 'apiKey=another-key-SECRET', '--json');
   expect(updated.code).toBe(0);
   expect(updated.json()).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'instanceName', 'pacePerMinute', 'webhookToken'] });
@@ -85,6 +87,16 @@ it('update validates and merges settings, and never prints them; a Cloud API ver
     expect(connect.json()).toMatchObject({ connection_state: 'connected', connected: true });
     const list = await cli(dataDir, 'instances', 'list', '--json');
     expect(list.stdout).not.toContain(data.generated_secrets.verifyToken);
+
+    // A new token keeps the connection; another number needs a new connect: disconnected, with its event.
+    const webhook = await cli(dataDir, 'webhooks', 'create', '--account', '1', '--url', 'http://127.0.0.1:9/hook', '--events', 'instance.disconnected');
+    expect(webhook.code).toBe(0);
+    const token = await cli(dataDir, 'instances', 'update', 'cloud-line', '--setting', 'accessToken=EAAG-token-2', '--json');
+    expect(token.json()).toMatchObject({ connection_state: 'connected' });
+    const number = await cli(dataDir, 'instances', 'update', 'cloud-line', '--setting', 'phoneNumberId=106540352242923', '--json');
+    expect(number.json()).toMatchObject({ connection_state: 'disconnected' });
+    const deliveries = (await cli(dataDir, 'deliveries', 'list', '--json')).json() as { event_type: string }[];
+    expect(deliveries.map((row) => row.event_type)).toEqual(['instance.disconnected']);
   } finally {
     await graph.stop();
   }

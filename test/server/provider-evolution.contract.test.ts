@@ -89,10 +89,18 @@ describe('connect', () => {
 
     await evolution.scan('support-line');
     expect(gw.gateway.instances.get(instance.id).connectionState).toBe('connected');
-    expect((await gw.operator('GET', `/operator/instances/${instance.id}/qr`)).status).toBe(404);
+    const noQr = await gw.operator('GET', `/operator/instances/${instance.id}/qr`);
+    expect([noQr.status, noQr.body.details]).toEqual([404, { instance_id: instance.id, qr: 'none (the instance is connected)' }]);
     const types = gw.events(instance.id).map((event) => event.type);
     expect(types).toEqual(['instance.connection_updated', 'instance.qr_updated', 'instance.connection_updated', 'instance.connected']);
     expect(JSON.stringify(gw.events())).not.toContain(GLOBAL_KEY);
+
+    // A new API key keeps the connection; another Evolution instance name needs a new connect.
+    const key = await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { apiKey: 'instance-token-2' } });
+    expect([key.status, (key.body.instance as { connection_state: string }).connection_state]).toEqual([200, 'connected']);
+    const renamed = await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { instanceName: 'support-line-2' } });
+    expect([renamed.status, (renamed.body.instance as { connection_state: string }).connection_state]).toEqual([200, 'disconnected']);
+    expect(gw.events(instance.id).map((event) => event.type).slice(-2)).toEqual(['instance.connection_updated', 'instance.disconnected']);
   });
 
   it('reuses an instance that exists in Evolution, and reports connected at once when it is open', async () => {

@@ -80,6 +80,8 @@ export interface CloudOptions {
 
 export class CloudProvider implements Provider {
   readonly name = 'cloud' as const;
+  /** The number and the Graph API that connect checks. */
+  readonly connectionSettings = ['phoneNumberId', 'graphUrl'] as const;
   private readonly http: ProviderHttp;
 
   constructor(private readonly options: CloudOptions) {

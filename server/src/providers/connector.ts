@@ -1,5 +1,5 @@
 import type { InboundService } from '../events/inbound';
-import type { Instance, InstanceService } from '../instances/service';
+import type { Instance, InstanceService, InstanceUpdate } from '../instances/service';
 import type { ProviderRegistry } from './registry';
 import type { ConnectResult, ConnectionState, InboundEvent, ProviderInstance } from './types';
 
@@ -11,7 +11,7 @@ import type { ConnectResult, ConnectionState, InboundEvent, ProviderInstance } f
 export class InstanceConnector {
   constructor(
     private readonly providers: ProviderRegistry,
-    private readonly instances: Pick<InstanceService, 'providerSettings' | 'get'>,
+    private readonly instances: Pick<InstanceService, 'providerSettings' | 'get' | 'update'>,
     private readonly inbound: Pick<InboundService, 'receive'>,
   ) {}
 
@@ -21,6 +21,22 @@ export class InstanceConnector {
     if (result.qr) reported.push({ kind: 'qr', qrAvailable: true, code: result.qr, pairingCode: result.pairingCode });
     await this.inbound.receive(instance.id, reported);
     return result;
+  }
+
+  /**
+   * Changes an instance's display name or provider settings (the CLI's `instances update`, the operator
+   * API). A changed setting its connection depends on (Evolution's `baseUrl`, `instanceName`,
+   * `webhookToken`; the Cloud API's `phoneNumberId`, `graphUrl`) leaves it disconnected until it is
+   * connected again: recorded like a provider's own report, with its instance.* events.
+   */
+  async update(instance: Instance, change: InstanceUpdate): Promise<Instance> {
+    const before = this.instances.providerSettings(instance.id);
+    const updated = this.instances.update(instance.id, change);
+    const after = this.instances.providerSettings(instance.id);
+    const depends = this.providers.get(instance.provider).connectionSettings ?? [];
+    if (updated.connectionState === 'disconnected' || !depends.some((name) => before[name] !== after[name])) return updated;
+    await this.inbound.receive(instance.id, [{ kind: 'connection', state: 'disconnected' }]);
+    return this.instances.get(instance.id);
   }
 
   /** Asks the provider for the state now and records it. */

@@ -97,6 +97,8 @@ export interface EvolutionOptions {
 
 export class EvolutionProvider implements Provider {
   readonly name = 'evolution' as const;
+  /** Where the instance is, its name there, and the token its webhooks carry (set on the instance at connect). */
+  readonly connectionSettings = ['baseUrl', 'instanceName', 'webhookToken'] as const;
   private readonly http: ProviderHttp;
 
   constructor(private readonly options: EvolutionOptions) {

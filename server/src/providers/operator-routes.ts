@@ -86,7 +86,7 @@ export function operatorInstanceRoutes(deps: OperatorInstanceDeps): Router {
   router.patch('/:id', operator, requireJson, async (ctx) => {
     const instance = find(ctx.params.id);
     const body = parseWith(updateSchema, await readBody(ctx));
-    const updated = deps.instances.update(instance.id, { displayName: body.display_name, providerSettings: body.settings });
+    const updated = await deps.connector.update(instance, { displayName: body.display_name, providerSettings: body.settings });
     ctx.body = { success: true, instance: json(updated) };
   });
 
@@ -110,7 +110,10 @@ export function operatorInstanceRoutes(deps: OperatorInstanceDeps): Router {
   router.get('/:id/qr', operator, async (ctx) => {
     const instance = find(ctx.params.id);
     const qr = deps.instances.qr(instance.id);
-    if (!qr) throw new ApiError('not_found', { instance_id: instance.id, qr: 'none (connect the instance first)' });
+    if (!qr) {
+      const why = instance.connectionState === 'connected' ? 'none (the instance is connected)' : 'none (connect the instance first)';
+      throw new ApiError('not_found', { instance_id: instance.id, qr: why });
+    }
     ctx.type = 'image/png';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await qrPng(qr.code);

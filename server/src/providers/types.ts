@@ -121,4 +121,6 @@ export interface Provider {
   parseSettings?(given: ProviderSettings, current: ProviderSettings): ProviderSettings;
   /** The provider's safe sends per minute for one instance (the velocity step's provider pace); none: no pace. */
   pacePerMinute?(settings: ProviderSettings): number | undefined;
+  /** The settings its connection depends on: changing one needs a new connect. */
+  readonly connectionSettings?: readonly string[];
 }

@@ -35,9 +35,9 @@ export function instanceProviderCommands(instances: Command, { withGateway, emit
     .option('--setting <name=value>', 'a provider setting, repeatable; name= removes it', collect, [])
     .addOption(jsonOption())
     .action((ref: string, flags: { account?: number; displayName?: string; setting: string[]; json?: boolean }) =>
-      withGateway((gateway) => {
+      withGateway(async (gateway) => {
         const instance = gateway.instances.resolve(ref, flags.account);
-        const updated = gateway.instances.update(instance.id, {
+        const updated = await gateway.connector.update(instance, {
           displayName: flags.displayName,
           providerSettings: flags.setting.length > 0 ? settingsFromPairs(flags.setting) : undefined,
         });
