@@ -3,7 +3,7 @@
 
 /**
  * Runs a provider fake on its own, to try the gateway by hand without a WhatsApp account
- * (docs/connect-whatsapp.md, "Try it first against the fakes"):
+ * (docs/connect-whatsapp.md, "Try it first against the fake", in both provider sections):
  *
  *   node test/fakes/run.js evolution [port=8080] [apikey=fake-evolution-key]
  *   node test/fakes/run.js graph [port=8081] [phoneNumberId=106540352242922] [accessToken=fake-cloud-token]
