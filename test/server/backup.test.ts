@@ -7,6 +7,7 @@ import { createLogger } from '../../server/src/logger';
 import { backupBeforeMigrations, KEPT_MIGRATION_BACKUPS } from '../../server/src/db/backup';
 import { startServer, type RunningServer } from '../../server/src/server';
 import { cli, tempDir } from '../helpers/cli';
+import { fileMode, withOpenUmask } from '../helpers/files';
 
 let dir: string;
 beforeEach(() => {
@@ -174,15 +175,9 @@ describe('backup and restore', () => {
 });
 
 describe('copies of the database are private', () => {
-  let umask: number;
-  beforeEach(() => {
-    // The CLI children inherit it: with umask 000 every file is created 0666 unless made private.
-    umask = process.umask(0);
-  });
-  afterEach(() => {
-    process.umask(umask);
-  });
-  const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+  // The CLI runs in this process, under this umask.
+  withOpenUmask();
+  const mode = fileMode;
 
   it('a backup (new or overwritten), the copy before a migration and a restored database are 0600, whatever the umask', async () => {
     const data = path.join(dir, 'data');

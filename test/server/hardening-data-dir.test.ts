@@ -8,6 +8,7 @@ import { lockDataDir } from '../../server/src/db/lock';
 import { createLogger } from '../../server/src/logger';
 import { startServer } from '../../server/src/server';
 import { tempDir } from '../helpers/cli';
+import { fileMode, withOpenUmask } from '../helpers/files';
 
 /** Issue 8, items 4 and 5: the data folder is private, and its lock is released by the operating system. */
 
@@ -17,7 +18,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+const mode = fileMode;
 
 function capture() {
   let text = '';
@@ -31,13 +32,7 @@ function capture() {
 }
 
 describe('data folder permissions', () => {
-  let umask: number;
-  beforeEach(() => {
-    umask = process.umask(0);
-  });
-  afterEach(() => {
-    process.umask(umask);
-  });
+  withOpenUmask();
 
   it('a new data folder is 0700 and its database, WAL, shared-memory, lock and pid files 0600, even with umask 000', async () => {
     const dataDir = path.join(dir, 'nested', 'data');
