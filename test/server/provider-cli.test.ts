@@ -67,6 +67,7 @@ it('update validates and merges settings, and never prints them; a Cloud API ver
   expect(bad.stderr).toContain('evolution settings: baseUrl must be an http or https URL');
   const unknown = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'bogus=1', '--setting', 'pacePerMinute=abc');
   expect(unknown.stderr).toContain('evolution settings: pacePerMinute must be a whole number; bogus is not an evolution setting');
+  expect((await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'pacePerMinute=0')).stderr).toContain('pacePerMinute must be at least 1');
   const updated = await cli(dataDir, 'instances', 'update', 'support-line', '--setting', 'pacePerMinute=30', '--setting', 'apiKey=another-key-SECRET', '--json');
   expect(updated.code).toBe(0);
   expect(updated.json()).toMatchObject({ settings_set: ['apiKey', 'baseUrl', 'instanceName', 'pacePerMinute', 'webhookToken'] });

@@ -9,7 +9,11 @@ export const baseUrlSetting = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 /** Sends per minute a provider allows one instance (the velocity step's provider pace). */
-export const paceSetting = z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(1).max(60_000);
+export const paceSetting = z.coerce
+  .number({ message: 'must be a whole number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(60_000, 'must be at most 60000');
 
 /** A secret the gateway generates for a provider to send back (a webhook token, a verify token). */
 export function generatedSecret(): string {
