@@ -98,9 +98,16 @@ describe('connect', () => {
     // A new API key keeps the connection; another Evolution instance name needs a new connect.
     const key = await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { apiKey: 'instance-token-2' } });
     expect([key.status, (key.body.instance as { connection_state: string }).connection_state]).toEqual([200, 'connected']);
-    const renamed = await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { instanceName: 'support-line-2' } });
+    const renamed = await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { instanceName: 'support-line-2', apiKey: GLOBAL_KEY } });
     expect([renamed.status, (renamed.body.instance as { connection_state: string }).connection_state]).toEqual([200, 'disconnected']);
     expect(gw.events(instance.id).map((event) => event.type).slice(-2)).toEqual(['instance.connection_updated', 'instance.disconnected']);
+    // While pairing, too: the QR code of the old connection goes with it.
+    expect((await gw.operator('POST', `/operator/instances/${instance.id}/connect`)).body).toMatchObject({ connection_state: 'qr' });
+    expect((await gw.operator('GET', `/operator/instances/${instance.id}/qr`)).status).toBe(200);
+    await gw.operator('PATCH', `/operator/instances/${instance.id}`, { settings: { instanceName: 'support-line-3' } });
+    expect(gw.gateway.instances.get(instance.id).connectionState).toBe('disconnected');
+    const gone = await gw.operator('GET', `/operator/instances/${instance.id}/qr`);
+    expect([gone.status, gone.body.details]).toEqual([404, { instance_id: instance.id, qr: 'none (connect the instance first)' }]);
   });
 
   it('reuses an instance that exists in Evolution, and reports connected at once when it is open', async () => {

@@ -230,23 +230,37 @@ export class InboundService {
   /** A provider reported the instance's connection state; joins the group commit. */
   async receiveConnectionState(instanceId: string, state: string, at = this.deps.clock.now()): Promise<InboundResult> {
     if (this.deps.instances.get(instanceId).connectionState === state) return { duplicate: true, eventIds: [] };
+    return this.deps.writes.run(() => this.changeConnectionState(instanceId, state, at));
+  }
+
+  /**
+   * Runs `change` (a write to the instance itself, such as its settings) in a job of the group commit; when
+   * it returns a connection state, the instance goes to it in the same transaction, with its events.
+   */
+  changeInstance(instanceId: string, change: () => string | undefined, at = this.deps.clock.now()): Promise<InboundResult> {
     return this.deps.writes.run((): InboundResult => {
-      // Read again, from the table, in the batch: an earlier report in it may have made this one old news.
-      const instance = this.deps.instances.findById(instanceId);
-      if (!instance || instance.connectionState === state) return { duplicate: true, eventIds: [] };
-      this.deps.instances.setConnectionState(instance.id, state);
-      const recorded = [
-        this.deps.outbox.record(
-          instance.accountId,
-          events.instanceConnection('instance.connection_updated', source(instance, at), { connectionState: state }),
-        ),
-      ];
-      if (state === 'connected' || state === 'disconnected') {
-        const type = state === 'connected' ? 'instance.connected' : 'instance.disconnected';
-        recorded.push(this.deps.outbox.record(instance.accountId, events.instanceConnection(type, source(instance, at), { connectionState: state })));
-      }
-      return { duplicate: false, eventIds: recorded.filter(isId) };
+      const state = change();
+      return state === undefined ? { duplicate: true, eventIds: [] } : this.changeConnectionState(instanceId, state, at);
     });
+  }
+
+  /** Inside a job: the instance goes to `state`, with instance.connection_updated (and .connected or .disconnected). */
+  private changeConnectionState(instanceId: string, state: string, at: number): InboundResult {
+    // Read again, from the table, in the batch: an earlier report in it may have made this one old news.
+    const instance = this.deps.instances.findById(instanceId);
+    if (!instance || instance.connectionState === state) return { duplicate: true, eventIds: [] };
+    this.deps.instances.setConnectionState(instance.id, state);
+    const recorded = [
+      this.deps.outbox.record(
+        instance.accountId,
+        events.instanceConnection('instance.connection_updated', source(instance, at), { connectionState: state }),
+      ),
+    ];
+    if (state === 'connected' || state === 'disconnected') {
+      const type = state === 'connected' ? 'instance.connected' : 'instance.disconnected';
+      recorded.push(this.deps.outbox.record(instance.accountId, events.instanceConnection(type, source(instance, at), { connectionState: state })));
+    }
+    return { duplicate: false, eventIds: recorded.filter(isId) };
   }
 
   /** Drops inbound messages, conversation windows and provider event ids older than `before`. */

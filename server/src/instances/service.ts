@@ -170,9 +170,10 @@ export class InstanceService {
     return settings;
   }
 
+  /** A QR code only serves while pairing: connected or disconnected, it is gone. */
   setConnectionState(id: string, state: string): void {
     this.repo.setConnectionState(id, state);
-    if (state === 'connected') this.repo.setQr(id, null, null);
+    if (state === 'connected' || state === 'disconnected') this.repo.setQr(id, null, null);
   }
 
   /** Changes the display name or provider settings (validated by the provider, merged over the stored ones). */

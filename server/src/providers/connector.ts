@@ -12,7 +12,7 @@ export class InstanceConnector {
   constructor(
     private readonly providers: ProviderRegistry,
     private readonly instances: Pick<InstanceService, 'providerSettings' | 'get' | 'update'>,
-    private readonly inbound: Pick<InboundService, 'receive'>,
+    private readonly inbound: Pick<InboundService, 'receive' | 'changeInstance'>,
   ) {}
 
   async connect(instance: Instance): Promise<ConnectResult> {
@@ -27,15 +27,17 @@ export class InstanceConnector {
    * Changes an instance's display name or provider settings (the CLI's `instances update`, the operator
    * API). A changed setting its connection depends on (Evolution's `baseUrl`, `instanceName`,
    * `webhookToken`; the Cloud API's `phoneNumberId`, `graphUrl`) leaves it disconnected until it is
-   * connected again: recorded like a provider's own report, with its instance.* events.
+   * connected again (its last QR code goes too: it pairs the old connection), in the same transaction as the
+   * change, with its instance.* events.
    */
   async update(instance: Instance, change: InstanceUpdate): Promise<Instance> {
-    const before = this.instances.providerSettings(instance.id);
-    const updated = this.instances.update(instance.id, change);
-    const after = this.instances.providerSettings(instance.id);
-    const depends = this.providers.get(instance.provider).connectionSettings ?? [];
-    if (updated.connectionState === 'disconnected' || !depends.some((name) => before[name] !== after[name])) return updated;
-    await this.inbound.receive(instance.id, [{ kind: 'connection', state: 'disconnected' }]);
+    const depends = this.providers.find(instance.provider)?.connectionSettings ?? [];
+    await this.inbound.changeInstance(instance.id, () => {
+      const before = this.instances.providerSettings(instance.id);
+      this.instances.update(instance.id, change);
+      const after = this.instances.providerSettings(instance.id);
+      return depends.some((name) => before[name] !== after[name]) ? 'disconnected' : undefined;
+    });
     return this.instances.get(instance.id);
   }
 
