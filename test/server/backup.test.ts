@@ -156,6 +156,11 @@ describe('backup and restore', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/exists; choose another file name or pass --force/);
     expect((await cli(data, 'backup', file, '--force')).code).toBe(0);
+    // A copy that cannot take the target's name (a folder there) fails and leaves no partial file behind.
+    const folder = path.join(dir, 'a-folder');
+    fs.mkdirSync(folder);
+    expect((await cli(data, 'backup', folder, '--force')).code).toBe(1);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.partial'))).toEqual([]);
 
     const notSqlite = path.join(dir, 'notes.txt');
     fs.writeFileSync(notSqlite, 'hello');

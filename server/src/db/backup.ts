@@ -52,20 +52,21 @@ export async function backupDatabase(databasePath: string, target: string, optio
     source.pragma('busy_timeout = 5000');
     ensurePrivateFile(partial);
     await source.backup(partial);
+    source.close();
+    // A single self-contained file: the copy needs no -wal beside it.
+    const copy = new Database(partial);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
+    fs.renameSync(partial, destination);
   } catch (error) {
     fs.rmSync(partial, { force: true });
     throw error;
   } finally {
-    source.close();
+    if (source.open) source.close();
   }
-  // A single self-contained file: the copy needs no -wal beside it.
-  const copy = new Database(partial);
-  try {
-    copy.pragma('journal_mode = DELETE');
-  } finally {
-    copy.close();
-  }
-  fs.renameSync(partial, destination);
   return describe(destination);
 }
 
@@ -99,9 +100,7 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
   }
   fs.mkdirSync(path.dirname(databasePath), { recursive: true });
   const incoming = `${databasePath}.restoring`;
-  fs.copyFileSync(source, incoming);
-  // copyFile gives the copy the backup file's mode; the database is private whatever that was.
-  fs.chmodSync(incoming, PRIVATE_FILE_MODE);
+  copyPrivately(source, incoming);
   let previous: string | undefined;
   if (fs.existsSync(databasePath)) {
     previous = `${databasePath}.before-restore-${stamp(now)}`;
@@ -117,6 +116,27 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
   for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
   fs.renameSync(incoming, databasePath);
   return { restored: { ...restored, file: source }, previous };
+}
+
+/**
+ * Copies `from` into a new 0600 file `to`, whatever `from`'s mode: a plain copyFile gives the copy the
+ * source's mode (a backup left 0644, say) for as long as it takes.
+ */
+function copyPrivately(from: string, to: string): void {
+  fs.rmSync(to, { force: true });
+  const output = fs.openSync(to, 'wx', PRIVATE_FILE_MODE);
+  const input = fs.openSync(from, 'r');
+  try {
+    fs.fchmodSync(output, PRIVATE_FILE_MODE);
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (let read; (read = fs.readSync(input, buffer, 0, buffer.length, null)) > 0; ) fs.writeSync(output, buffer, 0, read);
+  } catch (error) {
+    fs.rmSync(to, { force: true });
+    throw error;
+  } finally {
+    fs.closeSync(input);
+    fs.closeSync(output);
+  }
 }
 
 function stamp(date: Date): string {
@@ -142,9 +162,15 @@ export function backupBeforeMigrations(
   const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
   ensurePrivateDir(folder);
   const file = path.join(folder, `gateway-v${current}-before-v${target}-${stamp(now)}.db`);
-  // VACUUM INTO writes into an empty file as into a new one: created 0600 first.
+  // VACUUM INTO writes into an empty file as into a new one: created 0600 first. A copy that failed
+  // (a full disk) is removed rather than kept as one of the newest.
   ensurePrivateFile(file);
-  db.prepare('VACUUM INTO ?').run(file);
+  try {
+    db.prepare('VACUUM INTO ?').run(file);
+  } catch (error) {
+    fs.rmSync(file, { force: true });
+    throw error;
+  }
   pruneMigrationBackups(folder);
   return file;
 }
