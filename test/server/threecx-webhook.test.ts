@@ -388,6 +388,19 @@ describe('seed 000 (Postman): the 3CX Middleware folder', () => {
   });
 });
 
+describe('concurrent posts of one call event', () => {
+  it('one send; the others get the first answer or a 409 to retry, never skipped for the cooldown the first started', async () => {
+    t = await createThreecxGateway();
+    await t.customerWrites();
+    const event = { ...missedCall, external_message_id: 'call-4711' };
+    const answers = await Promise.all([1, 2, 3].map(() => t.post(event)));
+    const sent = answers.find((res) => res.status === 200 && res.headers['idempotent-replayed'] === undefined)!;
+    const outcomes = new Set(answers.map((res) => (res.status === 409 ? `409 ${res.body.error}` : `${res.status} ${res.body.action} ${res.body.message_id}`)));
+    expect([...outcomes].every((outcome) => outcome === `200 sent ${sent.body.message_id}` || outcome === '409 idempotency_request_in_progress')).toBe(true);
+    expect(t.providerSends).toHaveLength(1);
+  });
+});
+
 describe('concurrent posts of one agent reply', () => {
   it('one send; the others get the first answer or a 409 to retry', async () => {
     t = await createThreecxGateway();

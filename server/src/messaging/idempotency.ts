@@ -36,10 +36,13 @@ export class IdempotencyKeys {
     throw new ApiError('idempotency_request_in_progress', {}, { 'Retry-After': '1' });
   }
 
-  /** Whether a claim of the key now would replay a remembered answer (a caller may then skip its own checks). */
-  answered(accountId: number, key: string, now: number): boolean {
+  /**
+   * Whether a claim of the key now would not send: it would replay a remembered answer or answer 409 for a
+   * send in progress (a caller may then leave out checks of its own that would answer otherwise).
+   */
+  taken(accountId: number, key: string, now: number): boolean {
     const record = this.repo.findIdempotency(accountId, key);
-    return record?.state === 'completed' && record.response_status !== null && record.created_at >= now - IDEMPOTENCY_RETENTION_MS;
+    return record !== undefined && record.created_at >= now - IDEMPOTENCY_RETENTION_MS;
   }
 
   /**

@@ -101,9 +101,9 @@ export class SendService {
 
   constructor(private readonly deps: SendServiceDeps) {}
 
-  /** Whether `send` with this Idempotency-Key would now answer the first answer again instead of sending. */
-  hasAnswer(accountId: number, idempotencyKey: string, now: number): boolean {
-    return this.deps.idempotency.answered(accountId, idempotencyKey, now);
+  /** Whether `send` with this Idempotency-Key would now answer the first answer again, or 409, instead of sending. */
+  keyTaken(accountId: number, idempotencyKey: string, now: number): boolean {
+    return this.deps.idempotency.taken(accountId, idempotencyKey, now);
   }
 
   /** Resolves once no outcome is waiting to be committed again (tests, shutdown). */

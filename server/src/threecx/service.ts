@@ -44,6 +44,8 @@ export class ThreecxService {
   private readonly sendGuards;
   /** Template sends between their cooldown check and their recorded outcome (concurrent duplicates). */
   private readonly coolingDown = new Set<string>();
+  /** The event ids (idempotency keys) being sent now, before their claim may be committed. */
+  private readonly eventsInFlight = new Set<string>();
 
   constructor(private readonly deps: ThreecxServiceDeps) {
     this.sendGuards = threecxSendGuards(deps.messaging.guards, deps.lastInboundAt);
@@ -93,16 +95,20 @@ export class ThreecxService {
       return sends.refuse(checked.reached, checked.refused);
     }
     const parsed = checked.passed;
-    // A repeated event id (3CX posting the same event again) gets its first answer back from the send path,
-    // even inside the cooldown that first send started or after its template was switched off.
-    const repeated = attempt.idempotencyKey !== undefined && sends.hasAnswer(parsed.account.id, attempt.idempotencyKey, parsed.now);
+    // A repeated event id (3CX posting the same event again) goes to the send path, which answers the first
+    // answer again (or 409 while the first is still being sent), even inside the cooldown the first send
+    // started or after its template was switched off; it starts no cooldown of its own.
+    const eventKey = attempt.idempotencyKey;
+    const repeated = eventKey !== undefined && (this.eventsInFlight.has(eventKey) || sends.keyTaken(parsed.account.id, eventKey, parsed.now));
     const skipped = repeated ? undefined : this.skipReason(parsed);
     if (skipped) {
       this.record(attempt, { status: 'skipped', action: 'none', reason: skipped.reason });
       return { status: 200, body: this.answer(event, 'skipped', 'none', skipped), replayed: false };
     }
-    const cooldownKey = isTemplateEvent(event.type) ? `${integration.id}|${event.type}|${parsed.request.phone}` : undefined;
+    const cooldownKey = isTemplateEvent(event.type) && !repeated ? `${integration.id}|${event.type}|${parsed.request.phone}` : undefined;
     if (cooldownKey) this.coolingDown.add(cooldownKey);
+    const inFlight = eventKey !== undefined && !repeated ? eventKey : undefined;
+    if (inFlight) this.eventsInFlight.add(inFlight);
     try {
       // The request hash is the event's id alone: a replay answers the first answer, whatever else changed.
       const answer = await sends.send(parsed, this.sendGuards, () => sha256(attempt.idempotencyKey ?? ''));
@@ -123,6 +129,7 @@ export class ThreecxService {
       throw error;
     } finally {
       if (cooldownKey) this.coolingDown.delete(cooldownKey);
+      if (inFlight) this.eventsInFlight.delete(inFlight);
     }
   }
 
