@@ -301,6 +301,17 @@ describe('webhook health', () => {
       await gateway.deliveries.idle();
       expect(warnings()).toHaveLength(2);
       expect(logs).toContain('webhook disabled: destination answered 410 Gone');
+
+      // Enabled again with the receiver still failing: the first failure that will be retried is warned
+      // about, although it is not the first of the run (the 410 was).
+      gateway.webhooks.setEnabled(webhook.id, true);
+      receiver.reply({ status: 503 });
+      await owner.receive();
+      await receiver.waitFor(9);
+      await gateway.deliveries.idle();
+      expect(await health()).toMatchObject({ consecutive_failures: 2 });
+      expect(warnings()).toHaveLength(3);
+      expect(warnings()[2]).toMatchObject({ webhookId: webhook.id, reason: 'HTTP 503' });
     } finally {
       await gateway.deliveries.stop();
       gateway.close();

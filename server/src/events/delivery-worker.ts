@@ -11,6 +11,8 @@ interface SubscriptionState {
   consecutiveFailures: number;
   successWrittenAt: number;
   warnedAt: number | undefined;
+  /** Whether this run of failures (since the last success) has had its warning. */
+  warnedSinceSuccess: boolean;
 }
 /** After this many failed attempts in a row, a subscription gets one attempt at a time until one succeeds. */
 export const FAILING_AFTER_CONSECUTIVE_FAILURES = 3;
@@ -138,7 +140,7 @@ export class DeliveryWorker {
     if (!state) {
       const row = this.deps.repo.webhookDeliveryState(webhookId);
       if (!row) return undefined;
-      state = { accountId: row.account_id, consecutiveFailures: row.consecutive_failures, successWrittenAt: 0, warnedAt: undefined };
+      state = { accountId: row.account_id, consecutiveFailures: row.consecutive_failures, successWrittenAt: 0, warnedAt: undefined, warnedSinceSuccess: false };
       if (this.subscriptions.size > 100_000) this.subscriptions.clear();
       this.subscriptions.set(webhookId, state);
     }
@@ -305,21 +307,24 @@ export class DeliveryWorker {
 
   /**
    * Updates the subscription's failure count at once (the next pump sees it) and says which health write
-   * the attempt needs. A first failure that will be retried is logged as a warning, at most once per interval
-   * per subscription, so a receiver that is down is noticed long before the last retry.
+   * the attempt needs. The first failure since the last success that will be retried is logged as a warning,
+   * at most once per interval per subscription, so a receiver that is down is noticed long before the last
+   * retry.
    */
   private noteHealth(delivery: DueDelivery, ok: boolean, reason: string, now: number, retried: boolean): 'success' | 'failure' | undefined {
     const state = this.subscription(delivery.webhook_id);
     if (!state) return undefined;
     if (ok) {
+      state.warnedSinceSuccess = false;
       if (state.consecutiveFailures === 0 && now - state.successWrittenAt < SUCCESS_WRITE_INTERVAL_MS) return undefined;
       state.consecutiveFailures = 0;
       state.successWrittenAt = now;
       return 'success';
     }
     state.consecutiveFailures += 1;
-    if (retried && state.consecutiveFailures === 1 && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
+    if (retried && !state.warnedSinceSuccess && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
       state.warnedAt = now;
+      state.warnedSinceSuccess = true;
       this.deps.logger.warn(
         { webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
         'webhook delivery failed; retrying on schedule',
