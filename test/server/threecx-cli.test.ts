@@ -43,6 +43,9 @@ describe('whatsapp-gateway 3cx', () => {
     expect(human).toMatch(/^templates:\nevent +enabled +text\n/m);
     expect(human).toMatch(/^missed_call +on +Sorry we missed you at \{\{business_name\}\}\.$/m);
     expect(human).toMatch(/^call_ended +on +\S/m);
+    // A template over two lines stays on its row.
+    expect((await cli(dir, '3cx', 'update', '1', '--voicemail-template', 'Thanks for your message.\nWe call back today.')).code).toBe(0);
+    expect((await cli(dir, '3cx', 'show', '1')).stdout).toMatch(/^voicemail +on +Thanks for your message\.\\nWe call back today\.$/m);
 
     const updated = await cli(dir, '3cx', 'update', '1', '--hmac-secret', 'none', '--allow-ips', 'any', '--window-hours', '48', '--outbound', 'off', '--json');
     expect(updated.json()).toMatchObject({ hmac_enabled: false, ip_allowlist: [], window_hours: 48, outbound_enabled: false });

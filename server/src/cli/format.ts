@@ -1,9 +1,10 @@
 type Row = Record<string, unknown>;
 
+/** One line, whatever the value: a text's line breaks are shown as \n so that columns stay aligned. */
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return String(value).replace(/\r?\n/g, '\\n');
 }
 
 /** Plain aligned columns for people; scripts use --json. */
