@@ -20,14 +20,25 @@ function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function describe(file: string): BackupInfo {
-  const copy = new Database(file, { readonly: true, fileMustExist: true });
+/** Opens a database file, runs `work` on it, and closes it whatever happens. */
+function withDatabase<T>(file: string, work: (db: Database.Database) => T, options?: Database.Options): T {
+  const db = new Database(file, options);
   try {
-    const check = copy.pragma('quick_check', { simple: true }) as string;
-    return { file, bytes: fs.statSync(file).size, schema_version: schemaVersion(copy), check };
+    return work(db);
   } finally {
-    copy.close();
+    db.close();
   }
+}
+
+function describe(file: string): BackupInfo {
+  return withDatabase(
+    file,
+    (copy) => {
+      const check = copy.pragma('quick_check', { simple: true }) as string;
+      return { file, bytes: fs.statSync(file).size, schema_version: schemaVersion(copy), check };
+    },
+    { readonly: true, fileMustExist: true },
+  );
 }
 
 /**
@@ -54,12 +65,7 @@ export async function backupDatabase(databasePath: string, target: string, optio
     await source.backup(partial);
     source.close();
     // A single self-contained file: the copy needs no -wal beside it.
-    const copy = new Database(partial);
-    try {
-      copy.pragma('journal_mode = DELETE');
-    } finally {
-      copy.close();
-    }
+    withDatabase(partial, (copy) => copy.pragma('journal_mode = DELETE'));
     fs.renameSync(partial, destination);
   } catch (error) {
     fs.rmSync(partial, { force: true });
@@ -105,12 +111,7 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
   if (fs.existsSync(databasePath)) {
     previous = `${databasePath}.before-restore-${stamp(now)}`;
     // Fold the WAL into the file first, so the kept copy is complete on its own.
-    const current = new Database(databasePath);
-    try {
-      current.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      current.close();
-    }
+    withDatabase(databasePath, (current) => current.pragma('wal_checkpoint(TRUNCATE)'));
     fs.renameSync(databasePath, previous);
   }
   for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
