@@ -5,9 +5,7 @@
 const { src, dest, task } = require('gulp');
 
 function buildIcons() {
-	return src(['{nodes,credentials,icons}/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(
-		dest('dist'),
-	);
+	return src(['{nodes,credentials,icons}/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(dest('dist'));
 }
 
 task('build:icons', buildIcons);

@@ -5,12 +5,12 @@
 const base = require('./jest.config.js');
 
 module.exports = {
-  ...base,
-  roots: ['<rootDir>/test/browser'],
-  testMatch: ['**/*.browser.ts'],
-  setupFiles: [],
-  setupFilesAfterEnv: [],
-  testTimeout: 60000,
-  // One browser at a time: two cores are shared with the gateway under test.
-  maxWorkers: 1,
+	...base,
+	roots: ['<rootDir>/test/browser'],
+	testMatch: ['**/*.browser.ts'],
+	setupFiles: [],
+	setupFilesAfterEnv: [],
+	testTimeout: 60000,
+	// One browser at a time: two cores are shared with the gateway under test.
+	maxWorkers: 1,
 };

@@ -26,7 +26,7 @@ const { performance } = require('node:perf_hooks');
 const SAMPLE_INTERVAL_MS = 100;
 
 function errorText(error) {
-  return error && error.stack ? error.stack : String(error);
+	return error && error.stack ? error.stack : String(error);
 }
 
 /**
@@ -37,122 +37,122 @@ function errorText(error) {
  *   and the number of RSS samples taken
  */
 function runIpcChild({ setup, memoryDetail = false }) {
-  if (typeof process.send !== 'function') {
-    console.error('this script is started by bench/run.js (it needs an IPC channel)');
-    process.exit(2);
-  }
+	if (typeof process.send !== 'function') {
+		console.error('this script is started by bench/run.js (it needs an IPC channel)');
+		process.exit(2);
+	}
 
-  const fatal = (error) => {
-    try {
-      process.send({ type: 'fatal', error: errorText(error) });
-    } catch {
-      // the channel may be gone already
-    }
-    console.error(errorText(error));
-    process.exit(1);
-  };
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
-  // The parent went away (crashed or was killed): do not linger.
-  process.on('disconnect', () => process.exit(1));
+	const fatal = (error) => {
+		try {
+			process.send({ type: 'fatal', error: errorText(error) });
+		} catch {
+			// the channel may be gone already
+		}
+		console.error(errorText(error));
+		process.exit(1);
+	};
+	process.on('uncaughtException', fatal);
+	process.on('unhandledRejection', fatal);
+	// The parent went away (crashed or was killed): do not linger.
+	process.on('disconnect', () => process.exit(1));
 
-  let peakRss = 0;
-  let phasePeakRss = 0;
-  let samples = 0;
-  let rssAtReady = 0;
-  const sample = () => {
-    const rss = process.memoryUsage().rss;
-    samples += 1;
-    if (rss > peakRss) peakRss = rss;
-    if (rss > phasePeakRss) phasePeakRss = rss;
-    return rss;
-  };
-  sample();
-  // Event-loop utilisation and CPU time since the last 'reset-peak': is the child saturated, and how much
-  // of its time is in the kernel (system) rather than JavaScript (user)?
-  let eluMark = performance.eventLoopUtilization();
-  let cpuMark = process.cpuUsage();
-  let wallMark = performance.now();
-  const sampler = setInterval(sample, SAMPLE_INTERVAL_MS);
-  sampler.unref();
+	let peakRss = 0;
+	let phasePeakRss = 0;
+	let samples = 0;
+	let rssAtReady = 0;
+	const sample = () => {
+		const rss = process.memoryUsage().rss;
+		samples += 1;
+		if (rss > peakRss) peakRss = rss;
+		if (rss > phasePeakRss) phasePeakRss = rss;
+		return rss;
+	};
+	sample();
+	// Event-loop utilisation and CPU time since the last 'reset-peak': is the child saturated, and how much
+	// of its time is in the kernel (system) rather than JavaScript (user)?
+	let eluMark = performance.eventLoopUtilization();
+	let cpuMark = process.cpuUsage();
+	let wallMark = performance.now();
+	const sampler = setInterval(sample, SAMPLE_INTERVAL_MS);
+	sampler.unref();
 
-  let child;
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(sampler);
-    try {
-      if (child && child.close) child.close();
-    } finally {
-      // process.exit() still lets --cpu-prof write its profile.
-      setImmediate(() => process.exit(0));
-    }
-  };
+	let child;
+	let stopping = false;
+	const stop = () => {
+		if (stopping) return;
+		stopping = true;
+		clearInterval(sampler);
+		try {
+			if (child && child.close) child.close();
+		} finally {
+			// process.exit() still lets --cpu-prof write its profile.
+			setImmediate(() => process.exit(0));
+		}
+	};
 
-  const statsReply = () => {
-    const rssNow = sample();
-    const cpu = process.cpuUsage(cpuMark);
-    const memory = memoryDetail ? process.memoryUsage() : undefined;
-    return {
-      peakRss,
-      phasePeakRss,
-      rssNow,
-      ...(memory ? { rssAtReady } : {}),
-      phase: {
-        wallMs: performance.now() - wallMark,
-        eventLoopUtilization: performance.eventLoopUtilization(eluMark).utilization,
-        userCpuMs: cpu.user / 1000,
-        systemCpuMs: cpu.system / 1000,
-      },
-      ...(memory ? { heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, samples } : {}),
-      ...(child && child.stats ? child.stats() : {}),
-    };
-  };
+	const statsReply = () => {
+		const rssNow = sample();
+		const cpu = process.cpuUsage(cpuMark);
+		const memory = memoryDetail ? process.memoryUsage() : undefined;
+		return {
+			peakRss,
+			phasePeakRss,
+			rssNow,
+			...(memory ? { rssAtReady } : {}),
+			phase: {
+				wallMs: performance.now() - wallMark,
+				eventLoopUtilization: performance.eventLoopUtilization(eluMark).utilization,
+				userCpuMs: cpu.user / 1000,
+				systemCpuMs: cpu.system / 1000,
+			},
+			...(memory ? { heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, samples } : {}),
+			...(child && child.stats ? child.stats() : {}),
+		};
+	};
 
-  process.on('message', (message) => {
-    if (!message || typeof message !== 'object' || message.id === undefined) return;
-    const reply = (result) => process.send({ id: message.id, ok: true, result });
-    const refuse = (error) => process.send({ id: message.id, ok: false, error: errorText(error) });
-    try {
-      switch (message.cmd) {
-        case 'stats':
-          reply(statsReply());
-          break;
-        case 'reset-peak':
-          phasePeakRss = sample();
-          eluMark = performance.eventLoopUtilization();
-          cpuMark = process.cpuUsage();
-          wallMark = performance.now();
-          reply({ phasePeakRss });
-          break;
-        case 'stop':
-          reply({ stopping: true });
-          stop();
-          break;
-        default: {
-          const handler = child && child.commands && child.commands[message.cmd];
-          if (!handler) {
-            refuse(`unknown command ${message.cmd}`);
-            break;
-          }
-          Promise.resolve()
-            .then(() => handler(message.args || {}))
-            .then(reply, refuse);
-        }
-      }
-    } catch (error) {
-      refuse(error);
-    }
-  });
+	process.on('message', (message) => {
+		if (!message || typeof message !== 'object' || message.id === undefined) return;
+		const reply = (result) => process.send({ id: message.id, ok: true, result });
+		const refuse = (error) => process.send({ id: message.id, ok: false, error: errorText(error) });
+		try {
+			switch (message.cmd) {
+				case 'stats':
+					reply(statsReply());
+					break;
+				case 'reset-peak':
+					phasePeakRss = sample();
+					eluMark = performance.eventLoopUtilization();
+					cpuMark = process.cpuUsage();
+					wallMark = performance.now();
+					reply({ phasePeakRss });
+					break;
+				case 'stop':
+					reply({ stopping: true });
+					stop();
+					break;
+				default: {
+					const handler = child && child.commands && child.commands[message.cmd];
+					if (!handler) {
+						refuse(`unknown command ${message.cmd}`);
+						break;
+					}
+					Promise.resolve()
+						.then(() => handler(message.args || {}))
+						.then(reply, refuse);
+				}
+			}
+		} catch (error) {
+			refuse(error);
+		}
+	});
 
-  Promise.resolve()
-    .then(() => setup({ fatal }))
-    .then((ready) => {
-      child = ready;
-      rssAtReady = sample();
-      process.send({ type: 'ready', port: ready.port, info: ready.info || {} });
-    }, fatal);
+	Promise.resolve()
+		.then(() => setup({ fatal }))
+		.then((ready) => {
+			child = ready;
+			rssAtReady = sample();
+			process.send({ type: 'ready', port: ready.port, info: ready.info || {} });
+		}, fatal);
 }
 
 /**
@@ -163,33 +163,33 @@ function runIpcChild({ setup, memoryDetail = false }) {
  * @param {() => { app: import('koa'), info?: object, close?: () => void, stats?: () => object }} options.setup
  */
 function runChild({ setup }) {
-  runIpcChild({
-    memoryDetail: true,
-    async setup({ fatal }) {
-      const { app, info, close, stats } = await setup();
-      const server = http.createServer(app.callback());
-      server.keepAliveTimeout = 65_000;
-      server.on('error', fatal);
-      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return {
-        port: server.address().port,
-        info,
-        stats,
-        close() {
-          server.close();
-          if (typeof server.closeAllConnections === 'function') server.closeAllConnections();
-          if (close) close();
-        },
-      };
-    },
-  });
+	runIpcChild({
+		memoryDetail: true,
+		async setup({ fatal }) {
+			const { app, info, close, stats } = await setup();
+			const server = http.createServer(app.callback());
+			server.keepAliveTimeout = 65_000;
+			server.on('error', fatal);
+			await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+			return {
+				port: server.address().port,
+				info,
+				stats,
+				close() {
+					server.close();
+					if (typeof server.closeAllConnections === 'function') server.closeAllConnections();
+					if (close) close();
+				},
+			};
+		},
+	});
 }
 
 /** p-quantile (0..1) of an ascending array, nearest rank. */
 function quantile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil(p * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+	if (sorted.length === 0) return NaN;
+	const rank = Math.ceil(p * sorted.length);
+	return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
 module.exports = { runIpcChild, runChild, quantile };

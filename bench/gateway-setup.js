@@ -18,46 +18,46 @@ const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
  * @param {object} options.instance what `gateway.instances.create()` takes, but `accountId`
  */
 function setupGateway({ gatewayOptions = {}, account: accountInput, instance: instanceInput }) {
-  const dataDir = process.env.BENCH_DATA_DIR;
-  if (!dataDir) throw new Error('BENCH_DATA_DIR is not set');
-  const { Gateway } = require(path.join(DIST, 'gateway.js'));
+	const dataDir = process.env.BENCH_DATA_DIR;
+	if (!dataDir) throw new Error('BENCH_DATA_DIR is not set');
+	const { Gateway } = require(path.join(DIST, 'gateway.js'));
 
-  let gateway;
-  // The parent removes the directory too; this covers a parent that was killed outright.
-  process.on('exit', () => {
-    try {
-      if (gateway) gateway.close();
-    } catch {
-      // closing is best effort here
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+	let gateway;
+	// The parent removes the directory too; this covers a parent that was killed outright.
+	process.on('exit', () => {
+		try {
+			if (gateway) gateway.close();
+		} catch {
+			// closing is best effort here
+		}
+		fs.rmSync(dataDir, { recursive: true, force: true });
+	});
 
-  const databasePath = path.join(dataDir, 'gateway.db');
-  gateway = new Gateway({ databasePath, ...gatewayOptions });
+	const databasePath = path.join(dataDir, 'gateway.db');
+	gateway = new Gateway({ databasePath, ...gatewayOptions });
 
-  const account = gateway.accounts.create(accountInput);
-  const instance = gateway.instances.create({ accountId: account.id, ...instanceInput });
+	const account = gateway.accounts.create(accountInput);
+	const instance = gateway.instances.create({ accountId: account.id, ...instanceInput });
 
-  const pragma = (name) => gateway.db.pragma(name, { simple: true });
-  /** What the parent prints about the database. */
-  const databaseInfo = () => ({
-    journalMode: pragma('journal_mode'),
-    synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][pragma('synchronous')] ?? String(pragma('synchronous')),
-    sqlite: gateway.db.prepare('SELECT sqlite_version() AS v').get().v,
-  });
+	const pragma = (name) => gateway.db.pragma(name, { simple: true });
+	/** What the parent prints about the database. */
+	const databaseInfo = () => ({
+		journalMode: pragma('journal_mode'),
+		synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][pragma('synchronous')] ?? String(pragma('synchronous')),
+		sqlite: gateway.db.prepare('SELECT sqlite_version() AS v').get().v,
+	});
 
-  return { gateway, databasePath, account, instance, databaseInfo };
+	return { gateway, databasePath, account, instance, databaseInfo };
 }
 
 /** An account whose limits no benchmark load reaches (every guard still runs): as the CLI would set it up. */
 const BENCH_ACCOUNT_INPUT = {
-  name: 'bench',
-  plan: 'scale',
-  dailyLimit: 10_000_000,
-  monthlyLimit: 10_000_000,
-  instanceRatePerMinute: 10_000_000,
-  recipientRatePerMinute: 1000,
+	name: 'bench',
+	plan: 'scale',
+	dailyLimit: 10_000_000,
+	monthlyLimit: 10_000_000,
+	instanceRatePerMinute: 10_000_000,
+	recipientRatePerMinute: 1000,
 };
 
 /**
@@ -67,7 +67,7 @@ const BENCH_ACCOUNT_INPUT = {
  * of the phone indexes instead of on a random page, and spare the database writes real recipients cost.
  */
 function recipient(n) {
-  return `+9665${String((n * 61_803_399) % 100_000_000).padStart(8, '0')}`;
+	return `+9665${String((n * 61_803_399) % 100_000_000).padStart(8, '0')}`;
 }
 
 module.exports = { setupGateway, recipient, BENCH_ACCOUNT_INPUT };

@@ -55,100 +55,110 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const TIMING = process.env.BENCH_TIMING === '1';
 const PROFILE_DIR = path.join(__dirname, 'profiles');
 const FANOUT_MODE = process.env.BENCH_FANOUT || '1';
-if (!['0', '1', 'only'].includes(FANOUT_MODE)) throw new Error(`BENCH_FANOUT must be 0, 1 or only (got "${FANOUT_MODE}")`);
+if (!['0', '1', 'only'].includes(FANOUT_MODE))
+	throw new Error(`BENCH_FANOUT must be 0, 1 or only (got "${FANOUT_MODE}")`);
 const FANOUT_SETTINGS = fanout.settings({ envNumber: h.envNumber, durationS: DURATION_S, warmupS: WARMUP_S });
 const SCALE = process.env.BENCH_SCALE === '1';
 
 async function main() {
-  const started = Date.now();
-  const cpus = os.cpus();
-  console.log('WhatsApp Gateway benchmark: send pipeline and webhook fan-out');
-  console.log(`  node ${process.version} on ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s)${cpus[0] ? ` (${cpus[0].model.trim()})` : ''}`);
-  console.log(`  load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  if (FANOUT_MODE !== 'only') {
-    console.log(
-      `  send: autocannon ${require('autocannon/package.json').version} in this process, ${CONNECTIONS} connections, pipelining 1; ` +
-        `${WARMUP_S} s warm-up (not measured) + ${DURATION_S} s measured per target`,
-    );
-  }
-  if (FANOUT_MODE !== '0') console.log(`  fan-out: ${fanout.describeSettings(FANOUT_SETTINGS)}`);
-  console.log('');
+	const started = Date.now();
+	const cpus = os.cpus();
+	console.log('WhatsApp Gateway benchmark: send pipeline and webhook fan-out');
+	console.log(
+		`  node ${process.version} on ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s)${cpus[0] ? ` (${cpus[0].model.trim()})` : ''}`,
+	);
+	console.log(
+		`  load average at start: ${os
+			.loadavg()
+			.map((x) => x.toFixed(2))
+			.join(' ')}`,
+	);
+	if (FANOUT_MODE !== 'only') {
+		console.log(
+			`  send: autocannon ${require('autocannon/package.json').version} in this process, ${CONNECTIONS} connections, pipelining 1; ` +
+				`${WARMUP_S} s warm-up (not measured) + ${DURATION_S} s measured per target`,
+		);
+	}
+	if (FANOUT_MODE !== '0') console.log(`  fan-out: ${fanout.describeSettings(FANOUT_SETTINGS)}`);
+	console.log('');
 
-  let failed = false;
-  const problems = [];
-  const take = (result) => {
-    if (result.failed) failed = true;
-    problems.push(...result.problems);
-  };
-  if (FANOUT_MODE !== 'only') {
-    take(
-      await send.run({
-        connections: CONNECTIONS,
-        warmupS: WARMUP_S,
-        durationS: DURATION_S,
-        cpuProf: CPU_PROF,
-        timing: TIMING,
-        inProcess: process.env.BENCH_INPROCESS !== '0',
-        compareBins: (process.env.BENCH_COMPARE_BIN || '').split(',').filter(Boolean),
-        rate: h.envNumber('BENCH_RATE', 0, { min: 0 }),
-        profileDir: PROFILE_DIR,
-      }),
-    );
-  }
-  if (FANOUT_MODE !== '0') {
-    take(
-      await fanout.run(FANOUT_SETTINGS, {
-        ChildServer: h.ChildServer,
-        makeTempDir: h.makeTempDir,
-        removeTempDirs: h.removeTempDirs,
-        fileSystemOf: h.fileSystemOf,
-        gatewayNodeFlags: h.gatewayNodeFlags,
-        cpuProf: CPU_PROF,
-        profileDir: PROFILE_DIR,
-      }),
-    );
-  }
-  if (SCALE) {
-    console.log('');
-    take(await require('./scale').run({ connections: CONNECTIONS, warmupS: WARMUP_S, durationS: DURATION_S }));
-  }
+	let failed = false;
+	const problems = [];
+	const take = (result) => {
+		if (result.failed) failed = true;
+		problems.push(...result.problems);
+	};
+	if (FANOUT_MODE !== 'only') {
+		take(
+			await send.run({
+				connections: CONNECTIONS,
+				warmupS: WARMUP_S,
+				durationS: DURATION_S,
+				cpuProf: CPU_PROF,
+				timing: TIMING,
+				inProcess: process.env.BENCH_INPROCESS !== '0',
+				compareBins: (process.env.BENCH_COMPARE_BIN || '').split(',').filter(Boolean),
+				rate: h.envNumber('BENCH_RATE', 0, { min: 0 }),
+				profileDir: PROFILE_DIR,
+			}),
+		);
+	}
+	if (FANOUT_MODE !== '0') {
+		take(
+			await fanout.run(FANOUT_SETTINGS, {
+				ChildServer: h.ChildServer,
+				makeTempDir: h.makeTempDir,
+				removeTempDirs: h.removeTempDirs,
+				fileSystemOf: h.fileSystemOf,
+				gatewayNodeFlags: h.gatewayNodeFlags,
+				cpuProf: CPU_PROF,
+				profileDir: PROFILE_DIR,
+			}),
+		);
+	}
+	if (SCALE) {
+		console.log('');
+		take(await require('./scale').run({ connections: CONNECTIONS, warmupS: WARMUP_S, durationS: DURATION_S }));
+	}
 
-  console.log('');
-  if (problems.length > 0) {
-    console.log(failed ? 'FAILED' : 'Notes');
-    for (const problem of problems) console.log(`  ${problem}`);
-  }
-  console.log(`Total time ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed ? 'exit 1' : 'exit 0 (targets are reported, not enforced)'}`);
-  return failed ? 1 : 0;
+	console.log('');
+	if (problems.length > 0) {
+		console.log(failed ? 'FAILED' : 'Notes');
+		for (const problem of problems) console.log(`  ${problem}`);
+	}
+	console.log(
+		`Total time ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed ? 'exit 1' : 'exit 0 (targets are reported, not enforced)'}`,
+	);
+	return failed ? 1 : 0;
 }
 
 function cleanup() {
-  h.stopCannons();
-  h.killAllChildren();
-  h.removeTempDirs();
+	h.stopCannons();
+	h.killAllChildren();
+	h.removeTempDirs();
 }
 
 process.on('exit', () => {
-  h.killAllChildren();
-  h.removeTempDirs();
+	h.killAllChildren();
+	h.removeTempDirs();
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping`);
-    cleanup();
-    process.exit(130);
-  });
+	process.on(signal, () => {
+		console.error(`\n${signal}: stopping`);
+		cleanup();
+		process.exit(130);
+	});
 }
 
 function finish(code) {
-  cleanup();
-  process.exitCode = code;
-  // Everything is closed by now; should a handle linger anyway, do not hang the caller.
-  setTimeout(() => process.exit(code), 2000).unref();
+	cleanup();
+	process.exitCode = code;
+	// Everything is closed by now; should a handle linger anyway, do not hang the caller.
+	setTimeout(() => process.exit(code), 2000).unref();
 }
 
 main().then(finish, (error) => {
-  console.error('');
-  console.error(`bench crashed: ${error && error.stack ? error.stack : error}`);
-  finish(1);
+	console.error('');
+	console.error(`bench crashed: ${error && error.stack ? error.stack : error}`);
+	finish(1);
 });

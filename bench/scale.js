@@ -30,37 +30,47 @@ const DAY_MS = 86_400_000;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 async function measureStarts(dataDir, count) {
-  const times = [];
-  for (let i = 0; i < count; i += 1) {
-    const port = await serve.freePort();
-    const started = await serve.startServe({ dataDir, logFile: path.join(dataDir, 'gateway.log'), port });
-    times.push(started.startMs);
-    await serve.stopServe(started.child);
-  }
-  return times.sort((a, b) => a - b);
+	const times = [];
+	for (let i = 0; i < count; i += 1) {
+		const port = await serve.freePort();
+		const started = await serve.startServe({ dataDir, logFile: path.join(dataDir, 'gateway.log'), port });
+		times.push(started.startMs);
+		await serve.stopServe(started.child);
+	}
+	return times.sort((a, b) => a - b);
 }
 
 /** Housekeeping as the running gateway does it hourly, with the clock two days past the seed. */
 function retentionCheck(dataDir, now) {
-  const { Gateway } = require(path.join(__dirname, '..', 'server', 'dist', 'server', 'src', 'gateway.js'));
-  const gateway = new Gateway({ databasePath: path.join(dataDir, 'gateway.db'), clock: { now: () => now + 2 * DAY_MS } });
-  try {
-    const count = (table) => gateway.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n;
-    const tables = ['message_log', 'message_status_history', 'inbound_messages'];
-    const before = tables.map(count);
-    const started = performance.now();
-    gateway.housekeeping(90);
-    const ms = performance.now() - started;
-    const removed = Object.fromEntries(tables.map((table, i) => [table, before[i] - count(table)]));
-    return { ms, removed, freePages: gateway.db.pragma('freelist_count', { simple: true }), pageSize: gateway.db.pragma('page_size', { simple: true }) };
-  } finally {
-    gateway.close();
-  }
+	const { Gateway } = require(path.join(__dirname, '..', 'server', 'dist', 'server', 'src', 'gateway.js'));
+	const gateway = new Gateway({
+		databasePath: path.join(dataDir, 'gateway.db'),
+		clock: { now: () => now + 2 * DAY_MS },
+	});
+	try {
+		const count = (table) => gateway.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n;
+		const tables = ['message_log', 'message_status_history', 'inbound_messages'];
+		const before = tables.map(count);
+		const started = performance.now();
+		gateway.housekeeping(90);
+		const ms = performance.now() - started;
+		const removed = Object.fromEntries(tables.map((table, i) => [table, before[i] - count(table)]));
+		return {
+			ms,
+			removed,
+			freePages: gateway.db.pragma('freelist_count', { simple: true }),
+			pageSize: gateway.db.pragma('page_size', { simple: true }),
+		};
+	} finally {
+		gateway.close();
+	}
 }
 
 function figures(t) {
-  return `${fmt(t.result.requests.average)} req/s, p50 ${t.result.latency.p50} ms, p99 ${t.result.latency.p99} ms, ` +
-    `peak RSS ${t.stats ? h.fmtMb(t.stats.peakRss) : '-'}, non-2xx ${t.non2xx}, started in ${fmt(t.startMs)} ms`;
+	return (
+		`${fmt(t.result.requests.average)} req/s, p50 ${t.result.latency.p50} ms, p99 ${t.result.latency.p99} ms, ` +
+		`peak RSS ${t.stats ? h.fmtMb(t.stats.peakRss) : '-'}, non-2xx ${t.non2xx}, started in ${fmt(t.startMs)} ms`
+	);
 }
 
 /**
@@ -68,92 +78,117 @@ function figures(t) {
  * @returns {Promise<{ failed: boolean, problems: string[] }>}
  */
 async function run(load) {
-  const counts = {
-    messages: h.envNumber('BENCH_SCALE_MESSAGES', 1_000_000, { min: 1, integer: true }),
-    suppressions: h.envNumber('BENCH_SCALE_SUPPRESSIONS', 100_000, { min: 0, integer: true }),
-    conversations: h.envNumber('BENCH_SCALE_CONVERSATIONS', 10_000, { min: 0, integer: true }),
-  };
-  const starts = h.envNumber('BENCH_SCALE_STARTS', 3, { min: 1, integer: true });
-  const problems = [];
-  console.log('Data scale: the serve process on an empty database and on a seeded one');
-  console.log(`  seed: ${fmt(counts.messages)} logged messages, ${fmt(counts.suppressions)} suppressions, ${fmt(counts.conversations)} inbound conversations`);
-  console.log('');
+	const counts = {
+		messages: h.envNumber('BENCH_SCALE_MESSAGES', 1_000_000, { min: 1, integer: true }),
+		suppressions: h.envNumber('BENCH_SCALE_SUPPRESSIONS', 100_000, { min: 0, integer: true }),
+		conversations: h.envNumber('BENCH_SCALE_CONVERSATIONS', 10_000, { min: 0, integer: true }),
+	};
+	const starts = h.envNumber('BENCH_SCALE_STARTS', 3, { min: 1, integer: true });
+	const problems = [];
+	console.log('Data scale: the serve process on an empty database and on a seeded one');
+	console.log(
+		`  seed: ${fmt(counts.messages)} logged messages, ${fmt(counts.suppressions)} suppressions, ${fmt(counts.conversations)} inbound conversations`,
+	);
+	console.log('');
 
-  const settings = { cpuProf: false };
-  const empty = await serveTarget(load, settings, { label: 'serve' });
-  console.log('');
+	const settings = { cpuProf: false };
+	const empty = await serveTarget(load, settings, { label: 'serve' });
+	console.log('');
 
-  const dataDir = h.makeTempDir();
-  const now = Date.now();
-  const seeded = seed({ dataDir, ...counts, now });
-  const databasePath = path.join(dataDir, 'gateway.db');
-  const seededBytes = serve.databaseSize(databasePath);
-  const rows = Object.entries(seeded.rows).map(([table, n]) => `${table} ${fmt(n)}`).join(', ');
-  console.log(`seeded in ${seeded.seconds.toFixed(1)} s: ${rows}; database ${h.fmtMb(seededBytes)} on disk`);
-  const startTimes = await measureStarts(dataDir, starts);
-  const startMs = startTimes[Math.floor((startTimes.length - 1) / 2)];
-  console.log(`start on the seeded database (spawn -> GET / answers): ${startTimes.map(fmt).join(', ')} ms`);
-  console.log('');
-  const full = await serveTarget(load, settings, { dataDir, key: seeded.key, label: 'serve seeded' });
-  const retention = retentionCheck(dataDir, now);
-  h.removeTempDirs();
+	const dataDir = h.makeTempDir();
+	const now = Date.now();
+	const seeded = seed({ dataDir, ...counts, now });
+	const databasePath = path.join(dataDir, 'gateway.db');
+	const seededBytes = serve.databaseSize(databasePath);
+	const rows = Object.entries(seeded.rows)
+		.map(([table, n]) => `${table} ${fmt(n)}`)
+		.join(', ');
+	console.log(`seeded in ${seeded.seconds.toFixed(1)} s: ${rows}; database ${h.fmtMb(seededBytes)} on disk`);
+	const startTimes = await measureStarts(dataDir, starts);
+	const startMs = startTimes[Math.floor((startTimes.length - 1) / 2)];
+	console.log(`start on the seeded database (spawn -> GET / answers): ${startTimes.map(fmt).join(', ')} ms`);
+	console.log('');
+	const full = await serveTarget(load, settings, { dataDir, key: seeded.key, label: 'serve seeded' });
+	const retention = retentionCheck(dataDir, now);
+	h.removeTempDirs();
 
-  console.log('');
-  console.log(`Data-scale results (measured ${load.durationS} s each, ${load.connections} connections)`);
-  console.log(`  empty database:  ${figures(empty)}`);
-  console.log(`  seeded database: ${figures(full)}`);
-  console.log(`  database size: ${h.fmtMb(seededBytes)} seeded (${fmt(seededBytes / counts.messages)} bytes per logged message, everything included), ${h.fmtMb(full.databaseBytes)} after the run`);
-  const removed = Object.entries(retention.removed).map(([table, n]) => `${table} ${fmt(n)}`).join(', ');
-  console.log(
-    `  retention (90 days, clock two days on): housekeeping took ${fmt(retention.ms)} ms and removed ${removed}; ` +
-      `${fmt(retention.freePages)} free pages (${h.fmtMb(retention.freePages * retention.pageSize)}) for new rows to reuse`,
-  );
+	console.log('');
+	console.log(`Data-scale results (measured ${load.durationS} s each, ${load.connections} connections)`);
+	console.log(`  empty database:  ${figures(empty)}`);
+	console.log(`  seeded database: ${figures(full)}`);
+	console.log(
+		`  database size: ${h.fmtMb(seededBytes)} seeded (${fmt(seededBytes / counts.messages)} bytes per logged message, everything included), ${h.fmtMb(full.databaseBytes)} after the run`,
+	);
+	const removed = Object.entries(retention.removed)
+		.map(([table, n]) => `${table} ${fmt(n)}`)
+		.join(', ');
+	console.log(
+		`  retention (90 days, clock two days on): housekeeping took ${fmt(retention.ms)} ms and removed ${removed}; ` +
+			`${fmt(retention.freePages)} free pages (${h.fmtMb(retention.freePages * retention.pageSize)}) for new rows to reuse`,
+	);
 
-  const throughputSlowdown = empty.result.requests.average / full.result.requests.average;
-  const p99Slowdown = full.result.latency.p99 / Math.max(1, empty.result.latency.p99);
-  const lines = [
-    { name: `seeded throughput: empty / seeded <= ${TARGETS.slowdown}`, figure: `${throughputSlowdown.toFixed(2)}x`, pass: throughputSlowdown <= TARGETS.slowdown },
-    { name: `seeded p99: seeded / empty <= ${TARGETS.slowdown}`, figure: `${p99Slowdown.toFixed(2)}x`, pass: p99Slowdown <= TARGETS.slowdown },
-    { name: `start on the seeded database < ${TARGETS.startMs / 1000} s`, figure: `${fmt(startMs)} ms`, pass: startMs < TARGETS.startMs },
-  ];
-  console.log('');
-  console.log('Data-scale targets');
-  for (const line of lines) console.log(`  ${h.pad(line.name, 44)} ${h.pad(line.figure, 10, true)}   ${h.verdict(line.pass)}`);
+	const throughputSlowdown = empty.result.requests.average / full.result.requests.average;
+	const p99Slowdown = full.result.latency.p99 / Math.max(1, empty.result.latency.p99);
+	const lines = [
+		{
+			name: `seeded throughput: empty / seeded <= ${TARGETS.slowdown}`,
+			figure: `${throughputSlowdown.toFixed(2)}x`,
+			pass: throughputSlowdown <= TARGETS.slowdown,
+		},
+		{
+			name: `seeded p99: seeded / empty <= ${TARGETS.slowdown}`,
+			figure: `${p99Slowdown.toFixed(2)}x`,
+			pass: p99Slowdown <= TARGETS.slowdown,
+		},
+		{
+			name: `start on the seeded database < ${TARGETS.startMs / 1000} s`,
+			figure: `${fmt(startMs)} ms`,
+			pass: startMs < TARGETS.startMs,
+		},
+	];
+	console.log('');
+	console.log('Data-scale targets');
+	for (const line of lines)
+		console.log(`  ${h.pad(line.name, 44)} ${h.pad(line.figure, 10, true)}   ${h.verdict(line.pass)}`);
 
-  for (const t of [empty, full]) {
-    if (t.non2xx > 0) problems.push(`data scale, ${t.name}: ${t.non2xx} non-2xx answer(s); first: ${t.firstError.status} ${t.firstError.body}`);
-    if (t.result.errors > 0 || t.result.timeouts > 0) problems.push(`data scale, ${t.name}: ${t.result.errors} connection error(s), ${t.result.timeouts} timeout(s)`);
-    if (t.exitCode !== 0) problems.push(`data scale, ${t.name} exited with code ${t.exitCode} after SIGTERM`);
-  }
-  return { failed: problems.length > 0, problems };
+	for (const t of [empty, full]) {
+		if (t.non2xx > 0)
+			problems.push(
+				`data scale, ${t.name}: ${t.non2xx} non-2xx answer(s); first: ${t.firstError.status} ${t.firstError.body}`,
+			);
+		if (t.result.errors > 0 || t.result.timeouts > 0)
+			problems.push(`data scale, ${t.name}: ${t.result.errors} connection error(s), ${t.result.timeouts} timeout(s)`);
+		if (t.exitCode !== 0) problems.push(`data scale, ${t.name} exited with code ${t.exitCode} after SIGTERM`);
+	}
+	return { failed: problems.length > 0, problems };
 }
 
 module.exports = { run };
 
 if (require.main === module) {
-  const load = {
-    connections: h.envNumber('BENCH_CONNECTIONS', 50, { min: 1, integer: true }),
-    warmupS: h.envNumber('BENCH_WARMUP', 3, { min: 0 }),
-    durationS: h.envNumber('BENCH_DURATION', 10, { min: 1 }),
-  };
-  const cleanup = () => {
-    h.stopCannons();
-    h.removeTempDirs();
-  };
-  process.on('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
-  run(load).then(
-    (result) => {
-      cleanup();
-      if (result.problems.length > 0) console.log(`\nFAILED\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
-      process.exitCode = result.failed ? 1 : 0;
-    },
-    (error) => {
-      cleanup();
-      console.error(`bench:scale crashed: ${error && error.stack ? error.stack : error}`);
-      process.exitCode = 1;
-    },
-  );
+	const load = {
+		connections: h.envNumber('BENCH_CONNECTIONS', 50, { min: 1, integer: true }),
+		warmupS: h.envNumber('BENCH_WARMUP', 3, { min: 0 }),
+		durationS: h.envNumber('BENCH_DURATION', 10, { min: 1 }),
+	};
+	const cleanup = () => {
+		h.stopCannons();
+		h.removeTempDirs();
+	};
+	process.on('SIGINT', () => {
+		cleanup();
+		process.exit(130);
+	});
+	run(load).then(
+		(result) => {
+			cleanup();
+			if (result.problems.length > 0) console.log(`\nFAILED\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
+			process.exitCode = result.failed ? 1 : 0;
+		},
+		(error) => {
+			cleanup();
+			console.error(`bench:scale crashed: ${error && error.stack ? error.stack : error}`);
+			process.exitCode = 1;
+		},
+	);
 }

@@ -88,7 +88,7 @@ export class WhatsAppGateway3CxApi implements ICredentialType {
 				properties: {
 					value: 401,
 					message:
-						'The gateway refused the request: check the Integration ID, the Webhook Secret, the HMAC Secret, the integration\'s IP allowlist, and that n8n\'s clock is right.',
+						"The gateway refused the request: check the Integration ID, the Webhook Secret, the HMAC Secret, the integration's IP allowlist, and that n8n's clock is right.",
 				},
 			},
 			{
@@ -102,7 +102,8 @@ export class WhatsAppGateway3CxApi implements ICredentialType {
 				type: 'responseCode',
 				properties: {
 					value: 404,
-					message: 'No WhatsApp Gateway answered at this Base URL. It should be the gateway root, e.g. http://localhost:3000.',
+					message:
+						'No WhatsApp Gateway answered at this Base URL. It should be the gateway root, e.g. http://localhost:3000.',
 				},
 			},
 		],

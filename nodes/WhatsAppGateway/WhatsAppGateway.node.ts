@@ -7,12 +7,7 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import {
-	gatewayApiError,
-	gatewayApiRequest,
-	gatewayErrorBody,
-	isSuccess,
-} from '../lib/transport';
+import { gatewayApiError, gatewayApiRequest, gatewayErrorBody, isSuccess } from '../lib/transport';
 import { searchInstances } from '../lib/searchInstances';
 import { messageDescription } from './resources/message';
 import { buildSendRequest } from './resources/message/sendRequest';

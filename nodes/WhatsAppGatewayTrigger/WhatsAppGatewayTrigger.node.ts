@@ -131,7 +131,11 @@ export class WhatsAppGatewayTrigger implements INodeType {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const data = this.getWorkflowStaticData('node') as TriggerStaticData;
 				if (!data.webhookId) return false;
-				const response = await gatewayApiRequest.call(this, 'GET', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
+				const response = await gatewayApiRequest.call(
+					this,
+					'GET',
+					`/api/webhooks/${encodeURIComponent(data.webhookId)}`,
+				);
 				if (response.statusCode === 404) {
 					forgetSubscription(data);
 					return false;
@@ -174,7 +178,11 @@ export class WhatsAppGatewayTrigger implements INodeType {
 			async delete(this: IHookFunctions): Promise<boolean> {
 				const data = this.getWorkflowStaticData('node') as TriggerStaticData;
 				if (data.webhookId) {
-					const response = await gatewayApiRequest.call(this, 'DELETE', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
+					const response = await gatewayApiRequest.call(
+						this,
+						'DELETE',
+						`/api/webhooks/${encodeURIComponent(data.webhookId)}`,
+					);
 					if (!isSuccess(response) && response.statusCode !== 404) return false;
 				}
 				forgetSubscription(data);

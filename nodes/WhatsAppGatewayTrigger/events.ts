@@ -23,28 +23,24 @@ const EVENT_DESCRIPTIONS: Partial<Record<EventType, string>> = {
  * multi-select per group, options in alphabetical order. The subscription is the union of the
  * selected events.
  */
-export const EVENT_GROUP_FIELDS: INodeProperties[] = (Object.keys(EVENT_GROUPS) as EventGroupName[]).map(
-	(group) => {
-		const options = EVENT_GROUPS[group]
-			.map((type) => ({
-				name: eventTypeLabel(type),
-				value: type,
-				...(EVENT_DESCRIPTIONS[type] ? { description: EVENT_DESCRIPTIONS[type] } : {}),
-			}))
-			.sort((a, b) => a.name.localeCompare(b.name));
-		const recommended = group === 'Recommended Events';
-		return {
-			displayName: group,
-			name: GROUP_PARAMETERS[group],
-			type: 'multiOptions',
-			options,
-			default: [],
-			// The recommended group starts with the one event almost every workflow wants.
-			...(recommended
-				? { default: ['message.received'], description: 'The events most workflows need' }
-				: {}),
-		};
-	},
-);
+export const EVENT_GROUP_FIELDS: INodeProperties[] = (Object.keys(EVENT_GROUPS) as EventGroupName[]).map((group) => {
+	const options = EVENT_GROUPS[group]
+		.map((type) => ({
+			name: eventTypeLabel(type),
+			value: type,
+			...(EVENT_DESCRIPTIONS[type] ? { description: EVENT_DESCRIPTIONS[type] } : {}),
+		}))
+		.sort((a, b) => a.name.localeCompare(b.name));
+	const recommended = group === 'Recommended Events';
+	return {
+		displayName: group,
+		name: GROUP_PARAMETERS[group],
+		type: 'multiOptions',
+		options,
+		default: [],
+		// The recommended group starts with the one event almost every workflow wants.
+		...(recommended ? { default: ['message.received'], description: 'The events most workflows need' } : {}),
+	};
+});
 
 export const EVENT_GROUP_NAMES = EVENT_GROUP_FIELDS.map((field) => field.name);

@@ -14,10 +14,7 @@ function label(instance: GatewayInstance): string {
 }
 
 /** `GET /api/instances`, shown as "Display Name (name)"; the value is the instance id. */
-export async function searchInstances(
-	this: ILoadOptionsFunctions,
-	filter?: string,
-): Promise<INodeListSearchResult> {
+export async function searchInstances(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
 	const response = await gatewayApiRequest.call(this, 'GET', '/api/instances');
 	if (!isSuccess(response)) throw gatewayApiError(this.getNode(), response);
 

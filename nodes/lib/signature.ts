@@ -39,11 +39,7 @@ function digest(secret: string, timestamp: string | number, rawBody: string | Bu
  * `'sha256=' + hex`. A string body is hashed as UTF-8, a Buffer body byte for byte. Sign the exact
  * bytes you send; the timestamp should be whole Unix seconds or the verifier will refuse it.
  */
-export function computeSignature(
-	secret: string,
-	timestamp: string | number,
-	rawBody: string | Buffer,
-): string {
+export function computeSignature(secret: string, timestamp: string | number, rawBody: string | Buffer): string {
 	return PREFIX + digest(secret, timestamp, rawBody).toString('hex');
 }
 

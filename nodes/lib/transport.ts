@@ -54,11 +54,11 @@ export async function gatewayApiRequest(
 		ignoreHttpStatusErrors: true,
 		returnFullResponse: true,
 	};
-	const response = (await this.helpers.httpRequestWithAuthentication.call(
-		this,
-		credentialType,
-		options,
-	)) as { statusCode: number; headers?: IDataObject; body: unknown };
+	const response = (await this.helpers.httpRequestWithAuthentication.call(this, credentialType, options)) as {
+		statusCode: number;
+		headers?: IDataObject;
+		body: unknown;
+	};
 	return { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body };
 }
 
@@ -97,11 +97,7 @@ export function gatewayErrorBody(response: GatewayResponse): GatewayErrorBody {
  * The error the user sees: "<code>: <gateway message>", the HTTP status, and `details` (plus
  * `Retry-After` on a 429) as the description. The whole body stays on the error as its response.
  */
-export function gatewayApiError(
-	node: INode,
-	response: GatewayResponse,
-	itemIndex?: number,
-): NodeApiError {
+export function gatewayApiError(node: INode, response: GatewayResponse, itemIndex?: number): NodeApiError {
 	const body = gatewayErrorBody(response);
 	const retryAfter = response.headers['retry-after'];
 	const description = [

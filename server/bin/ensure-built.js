@@ -13,12 +13,12 @@ const entry = path.join(server, 'dist', 'server', 'src', 'cli', 'main.js');
 const sources = [path.join(server, 'src'), path.join(server, '..', 'nodes', 'lib'), path.join(server, 'tsconfig.json')];
 
 function newest(target) {
-  if (!fs.existsSync(target)) return 0;
-  const stat = fs.statSync(target);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let latest = 0;
-  for (const name of fs.readdirSync(target)) latest = Math.max(latest, newest(path.join(target, name)));
-  return latest;
+	if (!fs.existsSync(target)) return 0;
+	const stat = fs.statSync(target);
+	if (!stat.isDirectory()) return stat.mtimeMs;
+	let latest = 0;
+	for (const name of fs.readdirSync(target)) latest = Math.max(latest, newest(path.join(target, name)));
+	return latest;
 }
 
 const builtAt = fs.existsSync(entry) && fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
@@ -27,13 +27,13 @@ if (builtAt >= changedAt) process.exit(0);
 
 let tsc;
 try {
-  tsc = require.resolve('typescript/bin/tsc', { paths: [server] });
+	tsc = require.resolve('typescript/bin/tsc', { paths: [server] });
 } catch {
-  process.stderr.write(
-    'whatsapp-gateway: the build in server/dist is missing or older than the sources, and TypeScript is not installed to rebuild it.\n' +
-      'Run `npm ci -w server` (or `npm ci`) in the repository, which installs TypeScript and builds the gateway.\n',
-  );
-  process.exit(1);
+	process.stderr.write(
+		'whatsapp-gateway: the build in server/dist is missing or older than the sources, and TypeScript is not installed to rebuild it.\n' +
+			'Run `npm ci -w server` (or `npm ci`) in the repository, which installs TypeScript and builds the gateway.\n',
+	);
+	process.exit(1);
 }
 process.stderr.write('whatsapp-gateway: sources changed since the last build; compiling server/ (once)\n');
 execFileSync(process.execPath, [tsc, '-b', path.join(server, 'tsconfig.json')], { stdio: 'inherit' });

@@ -4,11 +4,11 @@
  * 422 validation_error.
  */
 export class InputError extends Error {
-  constructor(
-    message: string,
-    readonly fields?: Record<string, string>,
-  ) {
-    super(message);
-    this.name = 'InputError';
-  }
+	constructor(
+		message: string,
+		readonly fields?: Record<string, string>,
+	) {
+		super(message);
+		this.name = 'InputError';
+	}
 }

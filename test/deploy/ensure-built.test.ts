@@ -12,44 +12,51 @@ const SCRIPT = path.resolve(__dirname, '../../server/bin/ensure-built.js');
  * stops with a reason instead of starting an old build.
  */
 describe('server/bin/ensure-built.js (npm start)', () => {
-  let root: string;
-  const at = (minutes: number) => new Date(Date.UTC(2026, 4, 8, 10, minutes));
-  const write = (file: string, minutes: number) => {
-    const full = path.join(root, file);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, '// test\n');
-    fs.utimesSync(full, at(minutes), at(minutes));
-  };
-  const run = () => {
-    fs.mkdirSync(path.join(root, 'server/bin'), { recursive: true });
-    fs.copyFileSync(SCRIPT, path.join(root, 'server/bin/ensure-built.js'));
-    return spawnSync(process.execPath, [path.join(root, 'server/bin/ensure-built.js')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-  };
+	let root: string;
+	const at = (minutes: number) => new Date(Date.UTC(2026, 4, 8, 10, minutes));
+	const write = (file: string, minutes: number) => {
+		const full = path.join(root, file);
+		fs.mkdirSync(path.dirname(full), { recursive: true });
+		fs.writeFileSync(full, '// test\n');
+		fs.utimesSync(full, at(minutes), at(minutes));
+	};
+	const run = () => {
+		fs.mkdirSync(path.join(root, 'server/bin'), { recursive: true });
+		fs.copyFileSync(SCRIPT, path.join(root, 'server/bin/ensure-built.js'));
+		return spawnSync(process.execPath, [path.join(root, 'server/bin/ensure-built.js')], {
+			encoding: 'utf8',
+			env: { PATH: process.env.PATH },
+		});
+	};
 
-  beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-ensure-built-'));
-    write('server/src/gateway.ts', 1);
-    write('server/tsconfig.json', 1);
-    write('nodes/lib/signature.ts', 1);
-    write('server/dist/server/src/cli/main.js', 5);
-    write('server/dist/.tsbuildinfo', 5);
-  });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+	beforeEach(() => {
+		root = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-ensure-built-'));
+		write('server/src/gateway.ts', 1);
+		write('server/tsconfig.json', 1);
+		write('nodes/lib/signature.ts', 1);
+		write('server/dist/server/src/cli/main.js', 5);
+		write('server/dist/.tsbuildinfo', 5);
+	});
+	afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('does nothing when the build is newer than every source', () => {
-    const result = run();
-    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
-  });
+	it('does nothing when the build is newer than every source', () => {
+		const result = run();
+		expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+			status: 0,
+			stdout: '',
+			stderr: '',
+		});
+	});
 
-  it.each([
-    ['a server source changed', () => write('server/src/gateway.ts', 9)],
-    ['a shared node module changed', () => write('nodes/lib/signature.ts', 9)],
-    ['the build is missing', () => fs.rmSync(path.join(root, 'server/dist/server/src/cli/main.js'))],
-  ])('rebuilds when %s (and says why it cannot without TypeScript)', (_label, change) => {
-    change();
-    const result = run();
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/missing or older than the sources, and TypeScript is not installed/);
-    expect(result.stderr).toMatch(/npm ci -w server/);
-  });
+	it.each([
+		['a server source changed', () => write('server/src/gateway.ts', 9)],
+		['a shared node module changed', () => write('nodes/lib/signature.ts', 9)],
+		['the build is missing', () => fs.rmSync(path.join(root, 'server/dist/server/src/cli/main.js'))],
+	])('rebuilds when %s (and says why it cannot without TypeScript)', (_label, change) => {
+		change();
+		const result = run();
+		expect(result.status).toBe(1);
+		expect(result.stderr).toMatch(/missing or older than the sources, and TypeScript is not installed/);
+		expect(result.stderr).toMatch(/npm ci -w server/);
+	});
 });

@@ -129,8 +129,10 @@ async function waitFor(description, timeoutMs, check, watch = []) {
 			lastError = error;
 		}
 		if (Date.now() > deadline) {
-			throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${description}` +
-				(lastError ? ` (last error: ${lastError.message})` : ''));
+			throw new Error(
+				`timed out after ${timeoutMs / 1000} s waiting for ${description}` +
+					(lastError ? ` (last error: ${lastError.message})` : ''),
+			);
 		}
 		await sleep(250);
 	}
@@ -244,7 +246,10 @@ async function installIntoNodesFolder(tarball, n8nUserFolder) {
 	await run('npm', ['install', '--omit=peer', '--no-audit', '--no-fund', tarball], npmEnv(), nodesFolder);
 	const installed = path.join(nodesFolder, 'node_modules/n8n-nodes-whatsapp-gateway');
 	assert.ok(fs.existsSync(path.join(installed, 'dist/nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node.js')));
-	assert.ok(!fs.existsSync(path.join(nodesFolder, 'node_modules/n8n-workflow')), 'the peer n8n-workflow must not be installed');
+	assert.ok(
+		!fs.existsSync(path.join(nodesFolder, 'node_modules/n8n-workflow')),
+		'the peer n8n-workflow must not be installed',
+	);
 	return nodesFolder;
 }
 
@@ -264,26 +269,35 @@ async function startGateway(name) {
 		GATEWAY_LOG_LEVEL: 'info',
 	};
 	const proc = startProcess(name, process.execPath, [GATEWAY_BIN, 'serve'], env);
-	const { port, apiKey } = await waitFor(`${name} to listen and print its API key`, 30_000, () => {
-		const key = /API key:\s+(wg_live_\S+)/.exec(proc.output);
-		const listening = proc.output
-			.split('\n')
-			.map((line) => {
-				try {
-					return JSON.parse(line);
-				} catch {
-					return undefined;
-				}
-			})
-			.find((entry) => entry && entry.msg === 'gateway listening');
-		return key && listening ? { port: listening.port, apiKey: key[1] } : undefined;
-	}, [proc]);
+	const { port, apiKey } = await waitFor(
+		`${name} to listen and print its API key`,
+		30_000,
+		() => {
+			const key = /API key:\s+(wg_live_\S+)/.exec(proc.output);
+			const listening = proc.output
+				.split('\n')
+				.map((line) => {
+					try {
+						return JSON.parse(line);
+					} catch {
+						return undefined;
+					}
+				})
+				.find((entry) => entry && entry.msg === 'gateway listening');
+			return key && listening ? { port: listening.port, apiKey: key[1] } : undefined;
+		},
+		[proc],
+	);
 	const url = `http://127.0.0.1:${port}`;
-	const cli = async (...args) => JSON.parse((await run(process.execPath, [GATEWAY_BIN, ...args, '--json'], env)).stdout);
+	const cli = async (...args) =>
+		JSON.parse((await run(process.execPath, [GATEWAY_BIN, ...args, '--json'], env)).stdout);
 	const messages = (where = '1 = 1', ...params) =>
-		queryDb(path.join(dataDir, 'gateway.db'),
+		queryDb(
+			path.join(dataDir, 'gateway.db'),
 			`SELECT id, source, phone, message_text, message_purpose, message_type, status, error_code, idempotency_key
-			   FROM message_log WHERE ${where} ORDER BY id`, ...params);
+			   FROM message_log WHERE ${where} ORDER BY id`,
+			...params,
+		);
 	log(`${name} listening on ${url}`);
 	return { proc, url, apiKey, env, dataDir, cli, messages, auth: { Authorization: `Bearer ${apiKey}` } };
 }
@@ -330,9 +344,21 @@ async function prepareN8n(name, extraEnv) {
 	};
 	const importCredential = async (id, credentialName, gateway) => {
 		const file = path.join(tmp, `${name}-credentials.json`);
-		fs.writeFileSync(file, JSON.stringify([
-			{ id, name: credentialName, type: 'whatsAppGatewayApi', data: { baseUrl: gateway.url, apiKey: gateway.apiKey } },
-		], null, 2));
+		fs.writeFileSync(
+			file,
+			JSON.stringify(
+				[
+					{
+						id,
+						name: credentialName,
+						type: 'whatsAppGatewayApi',
+						data: { baseUrl: gateway.url, apiKey: gateway.apiKey },
+					},
+				],
+				null,
+				2,
+			),
+		);
 		const output = await cli('import:credentials', `--input=${file}`);
 		assert.match(output, /Successfully imported 1 credential/, output);
 	};
@@ -345,10 +371,17 @@ async function prepareN8n(name, extraEnv) {
 
 /** Waits until every execution of the workflow has finished, and returns them. */
 function finishedExecutions(n8n, workflowId, count, watch) {
-	return waitFor(`${count} finished execution(s) of ${workflowId}`, 30_000, () => {
-		const rows = n8n.executions(workflowId);
-		return rows.length >= count && rows.every((row) => row.status !== 'running' && row.status !== 'new') ? rows : undefined;
-	}, watch);
+	return waitFor(
+		`${count} finished execution(s) of ${workflowId}`,
+		30_000,
+		() => {
+			const rows = n8n.executions(workflowId);
+			return rows.length >= count && rows.every((row) => row.status !== 'running' && row.status !== 'new')
+				? rows
+				: undefined;
+		},
+		watch,
+	);
 }
 
 /**
@@ -375,17 +408,31 @@ async function customExtensionsRoundTrip(tarball) {
 		(node) => node.type === 'CUSTOM.whatsAppGatewayTrigger',
 	);
 	const webhookUrl = `${n8n.url}/webhook/${webhookNode.webhookId}/webhook`;
-	const subscription = await waitFor('the trigger to subscribe at the gateway', N8N_START_TIMEOUT_MS, async () => {
-		const { status, json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
-		assert.equal(status, 200);
-		return json.webhooks.find((webhook) => webhook.destination_url === webhookUrl);
-	}, [gateway.proc, proc]);
-	await waitFor('n8n to answer on its port', 30_000, async () => (await http('GET', `${n8n.url}/healthz`)).status === 200, [proc]);
+	const subscription = await waitFor(
+		'the trigger to subscribe at the gateway',
+		N8N_START_TIMEOUT_MS,
+		async () => {
+			const { status, json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+			assert.equal(status, 200);
+			return json.webhooks.find((webhook) => webhook.destination_url === webhookUrl);
+		},
+		[gateway.proc, proc],
+	);
+	await waitFor(
+		'n8n to answer on its port',
+		30_000,
+		async () => (await http('GET', `${n8n.url}/healthz`)).status === 200,
+		[proc],
+	);
 	assert.deepEqual(subscription.events, ['message.received']);
 	assert.equal(subscription.enabled, true);
 	// n8n logs the activation just after the trigger's create() returned.
-	await waitFor('n8n to report the activation', 30_000,
-		() => /Activated workflow "WhatsApp Gateway e2e: reply to inbound messages"/.test(proc.output), [proc]);
+	await waitFor(
+		'n8n to report the activation',
+		30_000,
+		() => /Activated workflow "WhatsApp Gateway e2e: reply to inbound messages"/.test(proc.output),
+		[proc],
+	);
 	log(`[custom extensions] n8n up on ${n8n.url}; subscription ${subscription.id} → ${webhookUrl}`);
 
 	// An unsigned POST to the trigger's webhook: 401, and no execution.
@@ -397,14 +444,27 @@ async function customExtensionsRoundTrip(tarball) {
 	log('[custom extensions] unsigned POST to the webhook answered 401 invalid_signature');
 
 	// A WhatsApp user writes to the sandbox instance (the CLI works on the same database).
-	const inboundResult = await gateway.cli('sandbox', 'inbound', '--instance', 'demo-support-line', '--from', FROM, '--text', INBOUND_TEXT);
+	const inboundResult = await gateway.cli(
+		'sandbox',
+		'inbound',
+		'--instance',
+		'demo-support-line',
+		'--from',
+		FROM,
+		'--text',
+		INBOUND_TEXT,
+	);
 	assert.equal(inboundResult.duplicate, false);
 	assert.equal(inboundResult.event_ids.length, 1, JSON.stringify(inboundResult));
 	const [eventId] = inboundResult.event_ids;
 
 	// The reply arrives in the message log: sent by the n8n node through the API.
-	const reply = await waitFor('the reply in the gateway message log', ROUND_TRIP_TIMEOUT_MS, () => gateway.messages('phone = ?', FROM)[0],
-		[gateway.proc, proc]);
+	const reply = await waitFor(
+		'the reply in the gateway message log',
+		ROUND_TRIP_TIMEOUT_MS,
+		() => gateway.messages('phone = ?', FROM)[0],
+		[gateway.proc, proc],
+	);
 	log(`[custom extensions] reply logged (log_id ${reply.id}, status ${reply.status})`);
 	assert.equal(reply.status, 'sent');
 	assert.equal(reply.source, 'api');
@@ -419,10 +479,15 @@ async function customExtensionsRoundTrip(tarball) {
 	assert.equal(viaApi.json.message.instance_id, subscription.instance_id);
 
 	// The delivery to n8n succeeded (2xx at the first attempt) …
-	const delivery = await waitFor('the delivery to be marked succeeded', 15_000, async () => {
-		const found = (await gateway.cli('deliveries', 'list')).find((entry) => entry.event_id === eventId);
-		return found && found.status !== 'pending' ? found : undefined;
-	}, [gateway.proc]);
+	const delivery = await waitFor(
+		'the delivery to be marked succeeded',
+		15_000,
+		async () => {
+			const found = (await gateway.cli('deliveries', 'list')).find((entry) => entry.event_id === eventId);
+			return found && found.status !== 'pending' ? found : undefined;
+		},
+		[gateway.proc],
+	);
 	assert.equal(delivery.status, 'succeeded', JSON.stringify(delivery));
 	assert.equal(delivery.webhook_id, subscription.id);
 	assert.equal(delivery.attempts, 1, JSON.stringify(delivery));
@@ -434,7 +499,9 @@ async function customExtensionsRoundTrip(tarball) {
 	assert.equal(executions[0].status, 'success', JSON.stringify(executions));
 	assert.equal(executions[0].mode, 'webhook');
 	assert.equal(gateway.messages().length, 1, 'exactly one message (the reply) in the log');
-	log(`[custom extensions] delivery ${delivery.id} succeeded; n8n execution ${executions[0].id} ${executions[0].status}`);
+	log(
+		`[custom extensions] delivery ${delivery.id} succeeded; n8n execution ${executions[0].id} ${executions[0].status}`,
+	);
 
 	await threecxMissedCallStep({ proc, n8n, gateway, integration: threecxIntegration });
 
@@ -448,26 +515,47 @@ async function customExtensionsRoundTrip(tarball) {
  */
 async function prepareThreecx({ gateway, n8n }) {
 	const integration = await gateway.cli(
-		'3cx', 'create', '--account', '1', '--instance', 'demo-support-line',
-		'--business-name', THREECX_BUSINESS_NAME, '--generate-hmac-secret',
+		'3cx',
+		'create',
+		'--account',
+		'1',
+		'--instance',
+		'demo-support-line',
+		'--business-name',
+		THREECX_BUSINESS_NAME,
+		'--generate-hmac-secret',
 	);
 	assert.match(integration.secret, /^tcx_/);
 	const credentialFile = path.join(tmp, 'threecx-credentials.json');
-	fs.writeFileSync(credentialFile, JSON.stringify([
-		{
-			id: THREECX_CREDENTIAL_ID,
-			name: 'WhatsApp Gateway 3CX (e2e)',
-			type: 'whatsAppGateway3CxApi',
-			data: { baseUrl: gateway.url, integrationId: integration.id, webhookSecret: integration.secret, hmacSecret: integration.hmac_secret },
-		},
-	], null, 2));
+	fs.writeFileSync(
+		credentialFile,
+		JSON.stringify(
+			[
+				{
+					id: THREECX_CREDENTIAL_ID,
+					name: 'WhatsApp Gateway 3CX (e2e)',
+					type: 'whatsAppGateway3CxApi',
+					data: {
+						baseUrl: gateway.url,
+						integrationId: integration.id,
+						webhookSecret: integration.secret,
+						hmacSecret: integration.hmac_secret,
+					},
+				},
+			],
+			null,
+			2,
+		),
+	);
 	let output = await n8n.cli('import:credentials', `--input=${credentialFile}`);
 	assert.match(output, /Successfully imported 1 credential/, output);
 	output = await n8n.cli('import:workflow', `--input=${THREECX_WORKFLOW_FIXTURE}`);
 	assert.match(output, /Successfully imported 1 workflow/, output);
 	output = await n8n.cli('update:workflow', `--id=${THREECX_WORKFLOW_ID}`, '--active=true');
 	assert.match(output, new RegExp(`Activating workflow with ID: ${THREECX_WORKFLOW_ID}`), output);
-	log(`[custom extensions] 3CX integration ${integration.id} created (HMAC on); 3CX credential and workflow imported and activated`);
+	log(
+		`[custom extensions] 3CX integration ${integration.id} created (HMAC on); 3CX credential and workflow imported and activated`,
+	);
 	return integration;
 }
 
@@ -476,14 +564,28 @@ async function prepareThreecx({ gateway, n8n }) {
  * call report reaches n8n, the 3CX node posts missed_call (signed), and the gateway sends the template.
  */
 async function threecxMissedCallStep({ proc, n8n, gateway, integration }) {
-	await waitFor('n8n to activate the 3CX workflow', 30_000, () => /Activated workflow "WhatsApp Gateway e2e: 3CX missed call"/.test(proc.output), [proc]);
-	const callReport = { CallType: 'Missed', Number: FROM, Agent: '101', QueueExtension: '800', CallStartTimeUTC: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), CallId: 'e2e-call-1' };
+	await waitFor(
+		'n8n to activate the 3CX workflow',
+		30_000,
+		() => /Activated workflow "WhatsApp Gateway e2e: 3CX missed call"/.test(proc.output),
+		[proc],
+	);
+	const callReport = {
+		CallType: 'Missed',
+		Number: FROM,
+		Agent: '101',
+		QueueExtension: '800',
+		CallStartTimeUTC: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+		CallId: 'e2e-call-1',
+	};
 	const answer = await http('POST', `${n8n.url}/webhook/e2e-3cx-call-report`, { body: callReport });
 	assert.equal(answer.status, 200, answer.text);
 	assert.equal(answer.json.event_type, 'missed_call', answer.text);
 	assert.equal(answer.json.action, 'sent', answer.text);
-	const [reply] = queryDb(path.join(gateway.dataDir, 'gateway.db'),
-		`SELECT account_seq AS log_id, source, phone, message_text, message_purpose, status FROM message_log WHERE source = '3cx' ORDER BY id`);
+	const [reply] = queryDb(
+		path.join(gateway.dataDir, 'gateway.db'),
+		`SELECT account_seq AS log_id, source, phone, message_text, message_purpose, status FROM message_log WHERE source = '3cx' ORDER BY id`,
+	);
 	assert.ok(reply, 'the template reply is in the message log');
 	assert.equal(reply.status, 'sent');
 	assert.equal(reply.phone, FROM);
@@ -491,7 +593,10 @@ async function threecxMissedCallStep({ proc, n8n, gateway, integration }) {
 	assert.match(reply.message_text, new RegExp(`${THREECX_BUSINESS_NAME}.*Sorry we missed your call`));
 	assert.equal(reply.log_id, answer.json.log_id);
 	const shown = await gateway.cli('3cx', 'show', String(integration.id));
-	assert.deepEqual(shown.recent_events.map((event) => [event.event_type, event.action, event.external_message_id]), [['missed_call', 'sent', 'e2e-call-1']]);
+	assert.deepEqual(
+		shown.recent_events.map((event) => [event.event_type, event.action, event.external_message_id]),
+		[['missed_call', 'sent', 'e2e-call-1']],
+	);
 	log(`[custom extensions] 3CX node posted missed_call; template reply logged (log_id ${reply.log_id})`);
 }
 
@@ -503,7 +608,10 @@ async function startInvoiceServer() {
 		else res.writeHead(404).end();
 	});
 	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+	return {
+		url: `http://127.0.0.1:${server.address().port}`,
+		close: () => new Promise((resolve) => server.close(resolve)),
+	};
 }
 
 /**
@@ -533,7 +641,11 @@ async function nodesFolderExamples(tarball) {
 		assert.ok(imported, `${file} was not imported`);
 		for (const node of JSON.parse(imported.nodes)) {
 			if (!node.type.startsWith('n8n-nodes-whatsapp-gateway.')) continue;
-			assert.equal(node.credentials.whatsAppGatewayApi.id, 'WaGatewayExampleCred', `${file}: ${node.name} got no credential`);
+			assert.equal(
+				node.credentials.whatsAppGatewayApi.id,
+				'WaGatewayExampleCred',
+				`${file}: ${node.name} got no credential`,
+			);
 		}
 	}
 	output = await n8n.cli('update:workflow', '--all', '--active=true');
@@ -544,30 +656,63 @@ async function nodesFolderExamples(tarball) {
 	const testModeFile = path.join(tmp, 'test-mode-workflow.json');
 	const testMode = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, 'reply-to-inbound-messages.json'), 'utf8'));
 	Object.assign(testMode, { id: TEST_MODE_WORKFLOW_ID, name: 'WhatsApp Gateway: test mode', active: false });
-	testMode.nodes.find((node) => node.type === 'n8n-nodes-whatsapp-gateway.whatsAppGatewayTrigger').webhookId = TEST_MODE_WEBHOOK_ID;
+	testMode.nodes.find((node) => node.type === 'n8n-nodes-whatsapp-gateway.whatsAppGatewayTrigger').webhookId =
+		TEST_MODE_WEBHOOK_ID;
 	fs.writeFileSync(testModeFile, JSON.stringify(testMode));
 	output = await n8n.cli('import:workflow', `--input=${testModeFile}`);
 	assert.match(output, /Successfully imported 1 workflow/, output);
 
 	const proc = n8n.start();
-	const subscriptions = await waitFor('both example triggers to subscribe at the gateway', N8N_START_TIMEOUT_MS, async () => {
-		const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
-		return json.webhooks.length === 2 ? json.webhooks : undefined;
-	}, [gateway.proc, proc]);
-	await waitFor('n8n to answer on its port', 30_000, async () => (await http('GET', `${n8n.url}/healthz`)).status === 200, [proc]);
-	assert.deepEqual(subscriptions.map((webhook) => webhook.events.join(',')).sort(), ['message.received', 'recipient.opted_out']);
+	const subscriptions = await waitFor(
+		'both example triggers to subscribe at the gateway',
+		N8N_START_TIMEOUT_MS,
+		async () => {
+			const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+			return json.webhooks.length === 2 ? json.webhooks : undefined;
+		},
+		[gateway.proc, proc],
+	);
+	await waitFor(
+		'n8n to answer on its port',
+		30_000,
+		async () => (await http('GET', `${n8n.url}/healthz`)).status === 200,
+		[proc],
+	);
+	assert.deepEqual(subscriptions.map((webhook) => webhook.events.join(',')).sort(), [
+		'message.received',
+		'recipient.opted_out',
+	]);
 	for (const file of exampleFiles) {
 		const { name } = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
-		await waitFor(`n8n to activate "${name}"`, 30_000, () => proc.output.includes(`Activated workflow "${name}"`), [proc]);
+		await waitFor(`n8n to activate "${name}"`, 30_000, () => proc.output.includes(`Activated workflow "${name}"`), [
+			proc,
+		]);
 	}
 	log(`[nodes folder] n8n up on ${n8n.url} with the published node types; triggers subscribed`);
 
 	// Reply to inbound messages.
-	const hello = await gateway.cli('sandbox', 'inbound', '--instance', 'demo-support-line', '--from', FROM, '--text', INBOUND_TEXT);
-	const reply = await waitFor('the example reply', ROUND_TRIP_TIMEOUT_MS, () => gateway.messages('phone = ?', FROM)[0], [gateway.proc, proc]);
+	const hello = await gateway.cli(
+		'sandbox',
+		'inbound',
+		'--instance',
+		'demo-support-line',
+		'--from',
+		FROM,
+		'--text',
+		INBOUND_TEXT,
+	);
+	const reply = await waitFor(
+		'the example reply',
+		ROUND_TRIP_TIMEOUT_MS,
+		() => gateway.messages('phone = ?', FROM)[0],
+		[gateway.proc, proc],
+	);
 	assert.equal(reply.status, 'sent');
 	assert.equal(reply.message_purpose, 'support');
-	assert.equal(reply.message_text, `Thanks, we got your message: "${INBOUND_TEXT}". Our team answers within one working day.`);
+	assert.equal(
+		reply.message_text,
+		`Thanks, we got your message: "${INBOUND_TEXT}". Our team answers within one working day.`,
+	);
 	assert.equal(reply.idempotency_key, `${hello.event_ids[0]}-reply`);
 	await finishedExecutions(n8n, id('reply to inbound messages'), 1, [proc]);
 	log(`[nodes folder] reply to inbound messages: reply ${reply.id} sent`);
@@ -576,34 +721,61 @@ async function nodesFolderExamples(tarball) {
 	const delivered = (await gateway.cli('deliveries', 'list')).find((entry) => entry.event_id === hello.event_ids[0]);
 	assert.equal(delivered.status, 'succeeded');
 	await gateway.cli('deliveries', 'redeliver', String(delivered.id));
-	const redelivered = await waitFor('the redelivery to finish', 15_000, async () => {
-		const found = (await gateway.cli('deliveries', 'list')).find((entry) => entry.id === delivered.id);
-		return found.status !== 'pending' ? found : undefined;
-	}, [gateway.proc]);
+	const redelivered = await waitFor(
+		'the redelivery to finish',
+		15_000,
+		async () => {
+			const found = (await gateway.cli('deliveries', 'list')).find((entry) => entry.id === delivered.id);
+			return found.status !== 'pending' ? found : undefined;
+		},
+		[gateway.proc],
+	);
 	assert.equal(redelivered.status, 'succeeded', JSON.stringify(redelivered));
 	assert.equal(redelivered.last_status_code, 200);
 	await sleep(1_500);
-	assert.equal(n8n.executions(id('reply to inbound messages')).length, 1, 'a repeated delivery must not start the workflow again');
+	assert.equal(
+		n8n.executions(id('reply to inbound messages')).length,
+		1,
+		'a repeated delivery must not start the workflow again',
+	);
 	assert.equal(gateway.messages('phone = ?', FROM).length, 1);
 	log('[nodes folder] the same delivery again: acknowledged with 200, no second execution (static data persisted)');
 
 	// Opt-out alert to the team.
 	const stopper = '+966501112233';
 	await gateway.cli('sandbox', 'inbound', '--instance', 'demo-support-line', '--from', stopper, '--text', 'STOP');
-	const alert = await waitFor('the opt-out alert', ROUND_TRIP_TIMEOUT_MS, () => gateway.messages('phone = ?', '+966500000001')[0], [gateway.proc, proc]);
+	const alert = await waitFor(
+		'the opt-out alert',
+		ROUND_TRIP_TIMEOUT_MS,
+		() => gateway.messages('phone = ?', '+966500000001')[0],
+		[gateway.proc, proc],
+	);
 	assert.equal(alert.status, 'sent');
 	assert.equal(alert.message_purpose, 'internal_team');
-	assert.equal(alert.message_text, `Opt-out: ${stopper} wrote "STOP" to Demo Support Line and will receive no more messages.`);
+	assert.equal(
+		alert.message_text,
+		`Opt-out: ${stopper} wrote "STOP" to Demo Support Line and will receive no more messages.`,
+	);
 	// The reply example also saw "STOP": its reply is refused (the number is suppressed), logged as blocked,
 	// and the execution still succeeds (On Error: Continue).
-	const refused = await waitFor('the refused reply to STOP', ROUND_TRIP_TIMEOUT_MS, () => gateway.messages('phone = ?', stopper)[0], [proc]);
+	const refused = await waitFor(
+		'the refused reply to STOP',
+		ROUND_TRIP_TIMEOUT_MS,
+		() => gateway.messages('phone = ?', stopper)[0],
+		[proc],
+	);
 	assert.equal(refused.status, 'blocked');
 	assert.equal(refused.error_code, 'recipient_suppressed');
 	const replyRuns = await finishedExecutions(n8n, id('reply to inbound messages'), 2, [proc]);
-	assert.deepEqual(replyRuns.map((row) => row.status), ['success', 'success']);
+	assert.deepEqual(
+		replyRuns.map((row) => row.status),
+		['success', 'success'],
+	);
 	const alertRuns = await finishedExecutions(n8n, id('opt-out alert to the team'), 1, [proc]);
 	assert.equal(alertRuns[0].status, 'success');
-	log(`[nodes folder] opt-out alert to the team: alert ${alert.id} sent; the reply to STOP was refused (recipient_suppressed)`);
+	log(
+		`[nodes folder] opt-out alert to the team: alert ${alert.id} sent; the reply to STOP was refused (recipient_suppressed)`,
+	);
 
 	// Order shipped, called twice by the shop: one message.
 	const customer = '+966507654321';
@@ -613,7 +785,10 @@ async function nodesFolderExamples(tarball) {
 		assert.equal(res.status, 200, res.text);
 	}
 	const orderRuns = await finishedExecutions(n8n, id('order shipped notification'), 2, [proc]);
-	assert.deepEqual(orderRuns.map((row) => row.status), ['success', 'success']);
+	assert.deepEqual(
+		orderRuns.map((row) => row.status),
+		['success', 'success'],
+	);
 	const notified = gateway.messages('phone = ?', customer);
 	assert.equal(notified.length, 1, JSON.stringify(notified));
 	assert.equal(notified[0].status, 'sent');
@@ -658,10 +833,18 @@ async function triggerTestMode(gateway, n8n, proc) {
 	const setup = await fetch(`${n8n.url}/rest/owner/setup`, {
 		method: 'POST',
 		headers: { ...headers, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ email: 'owner@example.com', firstName: 'E2e', lastName: 'Owner', password: 'E2e-owner-password-1' }),
+		body: JSON.stringify({
+			email: 'owner@example.com',
+			firstName: 'E2e',
+			lastName: 'Owner',
+			password: 'E2e-owner-password-1',
+		}),
 	});
 	assert.equal(setup.status, 200, await setup.text());
-	headers.cookie = setup.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+	headers.cookie = setup.headers
+		.getSetCookie()
+		.map((cookie) => cookie.split(';')[0])
+		.join('; ');
 	const workflow = await http('GET', `${n8n.url}/rest/workflows/${TEST_MODE_WORKFLOW_ID}`, { headers });
 	assert.equal(workflow.status, 200, workflow.text);
 	const before = (await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth })).json.webhooks;
@@ -672,36 +855,66 @@ async function triggerTestMode(gateway, n8n, proc) {
 	assert.equal(run.status, 200, run.text);
 	assert.deepEqual(run.json.data, { waitingForWebhook: true });
 	const testUrl = `${n8n.url}/webhook-test/${TEST_MODE_WEBHOOK_ID}/webhook`;
-	const subscription = await waitFor('the test subscription at the gateway', 30_000, async () => {
-		const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
-		return json.webhooks.find((webhook) => webhook.destination_url === testUrl);
-	}, [proc]);
+	const subscription = await waitFor(
+		'the test subscription at the gateway',
+		30_000,
+		async () => {
+			const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+			return json.webhooks.find((webhook) => webhook.destination_url === testUrl);
+		},
+		[proc],
+	);
 	log(`[test mode] listening: subscription ${subscription.id} → ${testUrl}`);
 
 	const tester = '+966503334455';
-	const inbound = await gateway.cli('sandbox', 'inbound', '--instance', 'demo-support-line', '--from', tester, '--text', 'Testing the trigger');
-	const [manual] = await waitFor('the manual execution', 30_000, () => {
-		const rows = n8n.executions(TEST_MODE_WORKFLOW_ID);
-		return rows.length > 0 && rows.every((row) => row.status !== 'running' && row.status !== 'new') ? rows : undefined;
-	}, [proc]);
+	const inbound = await gateway.cli(
+		'sandbox',
+		'inbound',
+		'--instance',
+		'demo-support-line',
+		'--from',
+		tester,
+		'--text',
+		'Testing the trigger',
+	);
+	const [manual] = await waitFor(
+		'the manual execution',
+		30_000,
+		() => {
+			const rows = n8n.executions(TEST_MODE_WORKFLOW_ID);
+			return rows.length > 0 && rows.every((row) => row.status !== 'running' && row.status !== 'new')
+				? rows
+				: undefined;
+		},
+		[proc],
+	);
 	assert.equal(manual.mode, 'manual');
 	assert.equal(manual.status, 'success');
 	// The run started from the event: its data is what the gateway delivered (a 401 would have started nothing).
 	const [{ data }] = queryDb(n8n.db, 'SELECT data FROM execution_data WHERE executionId = ?', manual.id);
 	assert.ok(data.includes(inbound.event_ids[0]), 'the manual execution holds the delivered event id');
 	// n8n stops listening after the event: the test subscription is gone, the production ones stay.
-	const after = await waitFor('the test subscription to be removed', 30_000, async () => {
-		const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
-		return json.webhooks.some((webhook) => webhook.id === subscription.id) ? undefined : json.webhooks;
-	}, [proc]);
+	const after = await waitFor(
+		'the test subscription to be removed',
+		30_000,
+		async () => {
+			const { json } = await http('GET', `${gateway.url}/api/webhooks`, { headers: gateway.auth });
+			return json.webhooks.some((webhook) => webhook.id === subscription.id) ? undefined : json.webhooks;
+		},
+		[proc],
+	);
 	assert.deepEqual(after.map((webhook) => webhook.id).sort(), before.map((webhook) => webhook.id).sort());
-	log(`[test mode] the event ran the workflow once (execution ${manual.id}, manual); the test subscription was removed`);
+	log(
+		`[test mode] the event ran the workflow once (execution ${manual.id}, manual); the test subscription was removed`,
+	);
 }
 
 async function main() {
 	checkPrerequisites();
 	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-n8n-e2e-'));
-	log(`n8n ${require(path.join(N8N_CACHE, 'node_modules/n8n/package.json')).version} from ${N8N_CACHE}; temp folder ${tmp}`);
+	log(
+		`n8n ${require(path.join(N8N_CACHE, 'node_modules/n8n/package.json')).version} from ${N8N_CACHE}; temp folder ${tmp}`,
+	);
 	const tarball = await packTarball();
 	log(`npm pack: ${path.basename(tarball)}`);
 	await customExtensionsRoundTrip(tarball);
@@ -717,7 +930,9 @@ function printLogs() {
 	for (const proc of children) {
 		const lines = proc.output.split('\n');
 		const shown = lines.slice(-200).join('\n');
-		process.stderr.write(`\n===== ${proc.name} log (${proc.logFile}${lines.length > 200 ? ', last 200 lines' : ''}) =====\n${shown}\n`);
+		process.stderr.write(
+			`\n===== ${proc.name} log (${proc.logFile}${lines.length > 200 ? ', last 200 lines' : ''}) =====\n${shown}\n`,
+		);
 	}
 }
 
@@ -734,7 +949,9 @@ main().then(
 	async () => {
 		await shutdown();
 		if (!process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
-		log('PASS: the packed tarball in n8n both ways (N8N_CUSTOM_EXTENSIONS and the nodes folder); round trip, 3CX missed-call template, trigger dedup and every example workflow');
+		log(
+			'PASS: the packed tarball in n8n both ways (N8N_CUSTOM_EXTENSIONS and the nodes folder); round trip, 3CX missed-call template, trigger dedup and every example workflow',
+		);
 	},
 	async (error) => {
 		if (interrupted) return;

@@ -8,11 +8,11 @@ export const fileMode = (file: string) => (fs.statSync(file).mode & 0o777).toStr
  * under test creates is 0666 and every folder 0777 unless it makes them private itself.
  */
 export function withOpenUmask(): void {
-  let umask: number;
-  beforeEach(() => {
-    umask = process.umask(0);
-  });
-  afterEach(() => {
-    process.umask(umask);
-  });
+	let umask: number;
+	beforeEach(() => {
+		umask = process.umask(0);
+	});
+	afterEach(() => {
+		process.umask(umask);
+	});
 }

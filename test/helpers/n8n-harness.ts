@@ -17,34 +17,34 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import {
-  ExecutionLifecycleHooks,
-  HookContext,
-  LoadOptionsContext,
-  prepareBinaryData,
-  WebhookContext,
-  WorkflowExecute,
+	ExecutionLifecycleHooks,
+	HookContext,
+	LoadOptionsContext,
+	prepareBinaryData,
+	WebhookContext,
+	WorkflowExecute,
 } from 'n8n-core';
 import type {
-  ICredentialDataDecryptedObject,
-  ICredentialType,
-  IDataObject,
-  IHttpRequestOptions,
-  INode,
-  INodeCredentialsDetails,
-  INodeExecutionData,
-  INodeListSearchResult,
-  INodeParameters,
-  INodeProperties,
-  INodeType,
-  INodeTypes,
-  IRequestOptionsSimplified,
-  IRun,
-  IWebhookData,
-  IWebhookResponseData,
-  IWorkflowBase,
-  IWorkflowExecuteAdditionalData,
-  WebhookSetupMethodNames,
-  WorkflowExecuteMode,
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestOptions,
+	INode,
+	INodeCredentialsDetails,
+	INodeExecutionData,
+	INodeListSearchResult,
+	INodeParameters,
+	INodeProperties,
+	INodeType,
+	INodeTypes,
+	IRequestOptionsSimplified,
+	IRun,
+	IWebhookData,
+	IWebhookResponseData,
+	IWorkflowBase,
+	IWorkflowExecuteAdditionalData,
+	WebhookSetupMethodNames,
+	WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { createRunExecutionData, ICredentialsHelper, isExpression, NodeHelpers, Workflow } from 'n8n-workflow';
 import { WhatsAppGateway3CxApi } from '../../credentials/WhatsAppGateway3CxApi.credentials';
@@ -57,32 +57,32 @@ import { WhatsAppGatewayTrigger } from '../../nodes/WhatsAppGatewayTrigger/Whats
 const PACKAGE = 'n8n-nodes-whatsapp-gateway';
 
 export const NODE_TYPES = {
-  send: `${PACKAGE}.whatsAppGateway`,
-  trigger: `${PACKAGE}.whatsAppGatewayTrigger`,
-  threecx: `${PACKAGE}.whatsAppGateway3Cx`,
+	send: `${PACKAGE}.whatsAppGateway`,
+	trigger: `${PACKAGE}.whatsAppGatewayTrigger`,
+	threecx: `${PACKAGE}.whatsAppGateway3Cx`,
 } as const;
 
 const nodeTypeRegistry: Record<string, INodeType> = {
-  [NODE_TYPES.send]: new WhatsAppGateway(),
-  [NODE_TYPES.trigger]: new WhatsAppGatewayTrigger(),
-  [NODE_TYPES.threecx]: new WhatsAppGateway3Cx(),
+	[NODE_TYPES.send]: new WhatsAppGateway(),
+	[NODE_TYPES.trigger]: new WhatsAppGatewayTrigger(),
+	[NODE_TYPES.threecx]: new WhatsAppGateway3Cx(),
 };
 
 const credentialTypeRegistry: Record<string, ICredentialType> = Object.fromEntries(
-  [new WhatsAppGatewayApi(), new WhatsAppGateway3CxApi()].map((type) => [type.name, type]),
+	[new WhatsAppGatewayApi(), new WhatsAppGateway3CxApi()].map((type) => [type.name, type]),
 );
 
 function nodeTypeNamed(name: string): INodeType {
-  const nodeType = nodeTypeRegistry[name];
-  if (!nodeType) throw new Error(`Unknown node type "${name}"`);
-  return nodeType;
+	const nodeType = nodeTypeRegistry[name];
+	if (!nodeType) throw new Error(`Unknown node type "${name}"`);
+	return nodeType;
 }
 
 /** Our two nodes are plain (not versioned) node types, so every version is the same class. */
 export const nodeTypes: INodeTypes = {
-  getByName: nodeTypeNamed,
-  getByNameAndVersion: nodeTypeNamed,
-  getKnownTypes: () => ({}),
+	getByName: nodeTypeNamed,
+	getByNameAndVersion: nodeTypeNamed,
+	getKnownTypes: () => ({}),
 };
 
 /** Decrypted credential data by credential type, e.g. `{ whatsAppGatewayApi: { baseUrl, apiKey } }`. */
@@ -95,238 +95,234 @@ export type CredentialData = Record<string, ICredentialDataDecryptedObject>;
  * resolved over `$credentials` and written into the request options.
  */
 export class TestCredentialsHelper extends ICredentialsHelper {
-  constructor(private readonly stored: CredentialData) {
-    super();
-  }
+	constructor(private readonly stored: CredentialData) {
+		super();
+	}
 
-  private credentialType(name: string): ICredentialType {
-    const type = credentialTypeRegistry[name];
-    if (!type) throw new Error(`Unknown credential type "${name}"`);
-    return type;
-  }
+	private credentialType(name: string): ICredentialType {
+		const type = credentialTypeRegistry[name];
+		if (!type) throw new Error(`Unknown credential type "${name}"`);
+		return type;
+	}
 
-  getParentTypes(name: string): string[] {
-    return this.credentialType(name).extends ?? [];
-  }
+	getParentTypes(name: string): string[] {
+		return this.credentialType(name).extends ?? [];
+	}
 
-  async authenticate(
-    credentials: ICredentialDataDecryptedObject,
-    typeName: string,
-    requestOptions: IHttpRequestOptions | IRequestOptionsSimplified,
-    workflow: Workflow,
-    node: INode,
-  ): Promise<IHttpRequestOptions> {
-    const { authenticate } = this.credentialType(typeName);
-    if (typeof authenticate === 'function') {
-      return await authenticate(credentials, requestOptions as IHttpRequestOptions);
-    }
-    if (typeof authenticate === 'object') {
-      requestOptions.headers ??= {};
-      if (authenticate.type === 'generic') {
-        const resolve = (value: string): string => {
-          if (!isExpression(value)) return value;
-          const resolved = workflow.expression.getSimpleParameterValue(
-            node,
-            value,
-            'internal',
-            { $credentials: credentials },
-            undefined,
-            '',
-          );
-          return resolved ? String(resolved) : '';
-        };
-        const options = requestOptions as unknown as Record<string, Record<string, string> | undefined>;
-        for (const [outerKey, outerValue] of Object.entries(authenticate.properties)) {
-          for (const [key, value] of Object.entries(outerValue as Record<string, string>)) {
-            const target = (options[outerKey] ??= {});
-            target[resolve(key)] = resolve(value);
-          }
-        }
-      }
-    }
-    return requestOptions as IHttpRequestOptions;
-  }
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions | IRequestOptionsSimplified,
+		workflow: Workflow,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		const { authenticate } = this.credentialType(typeName);
+		if (typeof authenticate === 'function') {
+			return await authenticate(credentials, requestOptions as IHttpRequestOptions);
+		}
+		if (typeof authenticate === 'object') {
+			requestOptions.headers ??= {};
+			if (authenticate.type === 'generic') {
+				const resolve = (value: string): string => {
+					if (!isExpression(value)) return value;
+					const resolved = workflow.expression.getSimpleParameterValue(
+						node,
+						value,
+						'internal',
+						{ $credentials: credentials },
+						undefined,
+						'',
+					);
+					return resolved ? String(resolved) : '';
+				};
+				const options = requestOptions as unknown as Record<string, Record<string, string> | undefined>;
+				for (const [outerKey, outerValue] of Object.entries(authenticate.properties)) {
+					for (const [key, value] of Object.entries(outerValue as Record<string, string>)) {
+						const target = (options[outerKey] ??= {});
+						target[resolve(key)] = resolve(value);
+					}
+				}
+			}
+		}
+		return requestOptions as IHttpRequestOptions;
+	}
 
-  /** Only credentials with an expirable hidden property pre-authenticate; ours has none. */
-  async preAuthentication(): Promise<ICredentialDataDecryptedObject | undefined> {
-    return undefined;
-  }
+	/** Only credentials with an expirable hidden property pre-authenticate; ours has none. */
+	async preAuthentication(): Promise<ICredentialDataDecryptedObject | undefined> {
+		return undefined;
+	}
 
-  async getCredentials(): Promise<never> {
-    throw new Error('The test credentials are not stored encrypted');
-  }
+	async getCredentials(): Promise<never> {
+		throw new Error('The test credentials are not stored encrypted');
+	}
 
-  async getDecrypted(
-    _additionalData: IWorkflowExecuteAdditionalData,
-    nodeCredentials: INodeCredentialsDetails,
-    type: string,
-  ): Promise<ICredentialDataDecryptedObject> {
-    const data = this.stored[type];
-    if (!data) throw new Error(`Credential "${nodeCredentials.name}" of type "${type}" does not exist`);
-    // The CLI fills in the type's defaults the same way.
-    return NodeHelpers.getNodeParameters(
-      this.getCredentialsProperties(type),
-      { ...data } as INodeParameters,
-      true,
-      false,
-      null,
-      null,
-    ) as ICredentialDataDecryptedObject;
-  }
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
+		const data = this.stored[type];
+		if (!data) throw new Error(`Credential "${nodeCredentials.name}" of type "${type}" does not exist`);
+		// The CLI fills in the type's defaults the same way.
+		return NodeHelpers.getNodeParameters(
+			this.getCredentialsProperties(type),
+			{ ...data } as INodeParameters,
+			true,
+			false,
+			null,
+			null,
+		) as ICredentialDataDecryptedObject;
+	}
 
-  async updateCredentials(): Promise<void> {}
+	async updateCredentials(): Promise<void> {}
 
-  async updateCredentialsOauthTokenData(): Promise<void> {}
+	async updateCredentialsOauthTokenData(): Promise<void> {}
 
-  getCredentialsProperties(type: string): INodeProperties[] {
-    return this.credentialType(type).properties;
-  }
+	getCredentialsProperties(type: string): INodeProperties[] {
+		return this.credentialType(type).properties;
+	}
 }
 
 const unavailable = (what: string) => () => {
-  throw new Error(`${what} is not available in the tests`);
+	throw new Error(`${what} is not available in the tests`);
 };
 
 let executionCount = 1000;
 
 /** A new id per execution, as n8n's database hands them out. */
 export function nextExecutionId(): string {
-  executionCount += 1;
-  return String(executionCount);
+	executionCount += 1;
+	return String(executionCount);
 }
 
 export interface AdditionalDataOptions {
-  credentials: CredentialData;
-  executionId?: string;
-  mode?: WorkflowExecuteMode;
-  /** Where n8n is reachable for webhooks, as n8n's WEBHOOK_URL plus "/webhook". */
-  webhookBaseUrl?: string;
-  workflow?: Workflow;
-  httpRequest?: IWorkflowExecuteAdditionalData['httpRequest'];
-  httpResponse?: IWorkflowExecuteAdditionalData['httpResponse'];
+	credentials: CredentialData;
+	executionId?: string;
+	mode?: WorkflowExecuteMode;
+	/** Where n8n is reachable for webhooks, as n8n's WEBHOOK_URL plus "/webhook". */
+	webhookBaseUrl?: string;
+	workflow?: Workflow;
+	httpRequest?: IWorkflowExecuteAdditionalData['httpRequest'];
+	httpResponse?: IWorkflowExecuteAdditionalData['httpResponse'];
 }
 
 /** A plain object (no deep mock: unset fields must stay undefined, as they are in n8n). */
 export function createAdditionalData(options: AdditionalDataOptions): IWorkflowExecuteAdditionalData {
-  const executionId = options.executionId ?? nextExecutionId();
-  const workflowData = {
-    id: options.workflow?.id ?? 'wf-1',
-    name: options.workflow?.name ?? 'Test workflow',
-    active: false,
-    nodes: Object.values(options.workflow?.nodes ?? {}),
-    connections: options.workflow?.connectionsBySourceNode ?? {},
-  } as IWorkflowBase;
-  const instanceBaseUrl = 'http://localhost:5678';
-  const additionalData: Partial<IWorkflowExecuteAdditionalData> = {
-    hooks: new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, workflowData),
-    credentialsHelper: new TestCredentialsHelper(options.credentials),
-    executionId,
-    currentNodeExecutionIndex: 0,
-    variables: {},
-    instanceBaseUrl,
-    restApiUrl: `${instanceBaseUrl}/rest`,
-    webhookBaseUrl: options.webhookBaseUrl ?? `${instanceBaseUrl}/webhook`,
-    webhookTestBaseUrl: `${instanceBaseUrl}/webhook-test`,
-    webhookWaitingBaseUrl: `${instanceBaseUrl}/webhook-waiting`,
-    formWaitingBaseUrl: `${instanceBaseUrl}/form-waiting`,
-    httpRequest: options.httpRequest,
-    httpResponse: options.httpResponse,
-    executeWorkflow: unavailable('Execute Workflow'),
-    getRunExecutionData: unavailable('getRunExecutionData'),
-    startRunnerTask: unavailable('The task runner'),
-    logAiEvent: () => undefined,
-  };
-  return additionalData as IWorkflowExecuteAdditionalData;
+	const executionId = options.executionId ?? nextExecutionId();
+	const workflowData = {
+		id: options.workflow?.id ?? 'wf-1',
+		name: options.workflow?.name ?? 'Test workflow',
+		active: false,
+		nodes: Object.values(options.workflow?.nodes ?? {}),
+		connections: options.workflow?.connectionsBySourceNode ?? {},
+	} as IWorkflowBase;
+	const instanceBaseUrl = 'http://localhost:5678';
+	const additionalData: Partial<IWorkflowExecuteAdditionalData> = {
+		hooks: new ExecutionLifecycleHooks(options.mode ?? 'manual', executionId, workflowData),
+		credentialsHelper: new TestCredentialsHelper(options.credentials),
+		executionId,
+		currentNodeExecutionIndex: 0,
+		variables: {},
+		instanceBaseUrl,
+		restApiUrl: `${instanceBaseUrl}/rest`,
+		webhookBaseUrl: options.webhookBaseUrl ?? `${instanceBaseUrl}/webhook`,
+		webhookTestBaseUrl: `${instanceBaseUrl}/webhook-test`,
+		webhookWaitingBaseUrl: `${instanceBaseUrl}/webhook-waiting`,
+		formWaitingBaseUrl: `${instanceBaseUrl}/form-waiting`,
+		httpRequest: options.httpRequest,
+		httpResponse: options.httpResponse,
+		executeWorkflow: unavailable('Execute Workflow'),
+		getRunExecutionData: unavailable('getRunExecutionData'),
+		startRunnerTask: unavailable('The task runner'),
+		logAiEvent: () => undefined,
+	};
+	return additionalData as IWorkflowExecuteAdditionalData;
 }
 
 /** A node as a workflow stores it; `settings` are the node's Settings tab (onError, retryOnFail, …). */
-export function createNode(
-  type: string,
-  parameters: INodeParameters,
-  settings: Partial<INode> = {},
-): INode {
-  const description = nodeTypeNamed(type).description;
-  return {
-    id: '9b0c1f1e-0d52-4a43-9a53-6f5b5f1d2c11',
-    name: description.defaults.name ?? description.displayName,
-    type,
-    typeVersion: 1,
-    position: [0, 0],
-    parameters,
-    credentials: Object.fromEntries(
-      (description.credentials ?? []).map(({ name }) => [name, { id: '1', name: 'WhatsApp Gateway account' }]),
-    ),
-    ...settings,
-  };
+export function createNode(type: string, parameters: INodeParameters, settings: Partial<INode> = {}): INode {
+	const description = nodeTypeNamed(type).description;
+	return {
+		id: '9b0c1f1e-0d52-4a43-9a53-6f5b5f1d2c11',
+		name: description.defaults.name ?? description.displayName,
+		type,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: Object.fromEntries(
+			(description.credentials ?? []).map(({ name }) => [name, { id: '1', name: 'WhatsApp Gateway account' }]),
+		),
+		...settings,
+	};
 }
 
 function createWorkflow(nodes: INode[], staticData?: IDataObject): Workflow {
-  return new Workflow({
-    id: 'wf-1',
-    name: 'Test workflow',
-    // n8n loads a workflow from JSON: the Workflow fills in parameter defaults on its own copies.
-    nodes: structuredClone(nodes),
-    connections: {},
-    active: false,
-    nodeTypes,
-    staticData,
-    settings: { executionOrder: 'v1' },
-  });
+	return new Workflow({
+		id: 'wf-1',
+		name: 'Test workflow',
+		// n8n loads a workflow from JSON: the Workflow fills in parameter defaults on its own copies.
+		nodes: structuredClone(nodes),
+		connections: {},
+		active: false,
+		nodeTypes,
+		staticData,
+		settings: { executionOrder: 'v1' },
+	});
 }
 
 /** The error of a failed run as n8n stores it: a plain copy of the NodeApiError/NodeOperationError. */
 export interface RunError {
-  name: string;
-  message: string;
-  description?: string | null;
-  httpCode?: string | null;
-  context: IDataObject;
-  errorResponse?: IDataObject;
+	name: string;
+	message: string;
+	description?: string | null;
+	httpCode?: string | null;
+	context: IDataObject;
+	errorResponse?: IDataObject;
 }
 
 export interface NodeRunResult {
-  run: IRun;
-  status: IRun['status'];
-  /** The node's first output of its (last) run; empty when it failed. */
-  output: INodeExecutionData[];
-  error: RunError | undefined;
+	run: IRun;
+	status: IRun['status'];
+	/** The node's first output of its (last) run; empty when it failed. */
+	output: INodeExecutionData[];
+	error: RunError | undefined;
 }
 
 export interface ExecuteNodeOptions {
-  node: INode;
-  credentials: CredentialData;
-  /** The node's input, as the previous node would hand it over. */
-  items?: INodeExecutionData[];
-  /** The same id for two runs is the same execution run again; by default every run is a new one. */
-  executionId?: string;
-  /** How many times the node already ran in this execution (a loop's later iterations). */
-  runIndex?: number;
+	node: INode;
+	credentials: CredentialData;
+	/** The node's input, as the previous node would hand it over. */
+	items?: INodeExecutionData[];
+	/** The same id for two runs is the same execution run again; by default every run is a new one. */
+	executionId?: string;
+	/** How many times the node already ran in this execution (a loop's later iterations). */
+	runIndex?: number;
 }
 
 /** Runs one node in a workflow of its own through n8n-core's WorkflowExecute. */
 export async function executeNode(options: ExecuteNodeOptions): Promise<NodeRunResult> {
-  const workflow = createWorkflow([options.node]);
-  const node = workflow.getNode(options.node.name) as INode;
-  const additionalData = createAdditionalData({
-    credentials: options.credentials,
-    executionId: options.executionId,
-    workflow,
-  });
-  const runExecutionData = createRunExecutionData({
-    executionData: {
-      nodeExecutionStack: [
-        { node, data: { main: [options.items ?? [{ json: {} }]] }, source: null, runIndex: options.runIndex },
-      ],
-    },
-  });
-  const run = await new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
-  const taskData = run.data.resultData.runData[node.name]?.at(-1);
-  return {
-    run,
-    status: run.status,
-    output: taskData?.data?.main[0] ?? [],
-    error: run.data.resultData.error as unknown as RunError | undefined,
-  };
+	const workflow = createWorkflow([options.node]);
+	const node = workflow.getNode(options.node.name) as INode;
+	const additionalData = createAdditionalData({
+		credentials: options.credentials,
+		executionId: options.executionId,
+		workflow,
+	});
+	const runExecutionData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [
+				{ node, data: { main: [options.items ?? [{ json: {} }]] }, source: null, runIndex: options.runIndex },
+			],
+		},
+	});
+	const run = await new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+	const taskData = run.data.resultData.runData[node.name]?.at(-1);
+	return {
+		run,
+		status: run.status,
+		output: taskData?.data?.main[0] ?? [],
+		error: run.data.resultData.error as unknown as RunError | undefined,
+	};
 }
 
 /**
@@ -335,53 +331,59 @@ export async function executeNode(options: ExecuteNodeOptions): Promise<NodeRunR
  * credential's authentication; an HTTP error is then matched against the credential's `rules`.
  */
 export async function testCredential(
-  typeName: string,
-  credentials: CredentialData,
+	typeName: string,
+	credentials: CredentialData,
 ): Promise<{ status: 'OK' | 'Error'; message: string; output: INodeExecutionData[] }> {
-  const credentialType = credentialTypeRegistry[typeName];
-  if (!credentialType?.test) throw new Error(`The credential "${typeName}" has no test request`);
-  const test = credentialType.test;
-  const type = `${PACKAGE}.credentialTest.${typeName}`;
-  nodeTypeRegistry[type] ??= {
-    description: {
-      displayName: 'Credential test',
-      name: `credentialTest${typeName}`,
-      group: ['output'],
-      version: 1,
-      description: 'Runs a credential test request',
-      defaults: { name: 'Credential test' },
-      inputs: ['main'],
-      outputs: ['main'],
-      credentials: [{ name: typeName, required: true }],
-      properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: test.request } }],
-    },
-  } as INodeType;
-  const result = await executeNode({ node: createNode(type, {}), credentials });
-  if (result.status === 'success') return { status: 'OK', message: 'Connection tested successfully', output: result.output };
-  const rule = test.rules?.find(
-    (candidate) => candidate.type === 'responseCode' && String(candidate.properties.value) === String(result.error?.httpCode),
-  );
-  return { status: 'Error', message: rule?.properties.message ?? result.error?.message ?? 'unknown error', output: [] };
+	const credentialType = credentialTypeRegistry[typeName];
+	if (!credentialType?.test) throw new Error(`The credential "${typeName}" has no test request`);
+	const test = credentialType.test;
+	const type = `${PACKAGE}.credentialTest.${typeName}`;
+	nodeTypeRegistry[type] ??= {
+		description: {
+			displayName: 'Credential test',
+			name: `credentialTest${typeName}`,
+			group: ['output'],
+			version: 1,
+			description: 'Runs a credential test request',
+			defaults: { name: 'Credential test' },
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: typeName, required: true }],
+			properties: [
+				{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: test.request } },
+			],
+		},
+	} as INodeType;
+	const result = await executeNode({ node: createNode(type, {}), credentials });
+	if (result.status === 'success')
+		return { status: 'OK', message: 'Connection tested successfully', output: result.output };
+	const rule = test.rules?.find(
+		(candidate) =>
+			candidate.type === 'responseCode' && String(candidate.properties.value) === String(result.error?.httpCode),
+	);
+	return { status: 'Error', message: rule?.properties.message ?? result.error?.message ?? 'unknown error', output: [] };
 }
 
 /** A resource locator's "From List" search, as the editor calls it (n8n's LoadOptionsContext). */
 export async function listSearch(options: {
-  node: INode;
-  credentials: CredentialData;
-  parameter: string;
-  filter?: string;
+	node: INode;
+	credentials: CredentialData;
+	parameter: string;
+	filter?: string;
 }): Promise<INodeListSearchResult> {
-  const workflow = createWorkflow([options.node]);
-  const node = workflow.getNode(options.node.name) as INode;
-  const additionalData = createAdditionalData({ credentials: options.credentials, mode: 'internal', workflow });
-  additionalData.currentNodeParameters = node.parameters;
-  const property = nodeTypeNamed(node.type).description.properties.find((candidate) => candidate.name === options.parameter);
-  const mode = property?.modes?.find((candidate) => candidate.type === 'list');
-  const method = mode?.typeOptions?.searchListMethod;
-  const search = method ? nodeTypeNamed(node.type).methods?.listSearch?.[method] : undefined;
-  if (!search) throw new Error(`The parameter "${options.parameter}" has no list search`);
-  const context = new LoadOptionsContext(workflow, node, additionalData, `parameters.${options.parameter}`);
-  return await search.call(context, options.filter);
+	const workflow = createWorkflow([options.node]);
+	const node = workflow.getNode(options.node.name) as INode;
+	const additionalData = createAdditionalData({ credentials: options.credentials, mode: 'internal', workflow });
+	additionalData.currentNodeParameters = node.parameters;
+	const property = nodeTypeNamed(node.type).description.properties.find(
+		(candidate) => candidate.name === options.parameter,
+	);
+	const mode = property?.modes?.find((candidate) => candidate.type === 'list');
+	const method = mode?.typeOptions?.searchListMethod;
+	const search = method ? nodeTypeNamed(node.type).methods?.listSearch?.[method] : undefined;
+	if (!search) throw new Error(`The parameter "${options.parameter}" has no list search`);
+	const context = new LoadOptionsContext(workflow, node, additionalData, `parameters.${options.parameter}`);
+	return await search.call(context, options.filter);
 }
 
 /**
@@ -389,52 +391,56 @@ export async function listSearch(options: {
  * the MIME type comes from the file name or, without one, from the content (like a download
  * without a file name).
  */
-export async function binaryItem(content: Buffer, fileName?: string, json: IDataObject = {}): Promise<INodeExecutionData> {
-  const data = await prepareBinaryData(content, nextExecutionId(), 'wf-1', fileName);
-  return { json, binary: { data } };
+export async function binaryItem(
+	content: Buffer,
+	fileName?: string,
+	json: IDataObject = {},
+): Promise<INodeExecutionData> {
+	const data = await prepareBinaryData(content, nextExecutionId(), 'wf-1', fileName);
+	return { json, binary: { data } };
 }
 
 /** What `webhook()` can see of the HTTP request: the raw bytes as well as the parsed JSON. */
 export interface WebhookRequest {
-  headers: IncomingHttpHeaders;
-  rawBody: Buffer;
-  body: IDataObject;
+	headers: IncomingHttpHeaders;
+	rawBody: Buffer;
+	body: IDataObject;
 }
 
 /** What the node did with the express response object itself. */
 export interface RecordedResponse {
-  statusCode: number | undefined;
-  body: unknown;
-  ended: boolean;
+	statusCode: number | undefined;
+	body: unknown;
+	ended: boolean;
 }
 
 function createResponseRecorder() {
-  const recorded: RecordedResponse = { statusCode: undefined, body: undefined, ended: false };
-  const response = {
-    status(code: number) {
-      recorded.statusCode = code;
-      return response;
-    },
-    json(body: unknown) {
-      recorded.body = body;
-      return response;
-    },
-    send(body: unknown) {
-      recorded.body = body;
-      return response;
-    },
-    end() {
-      recorded.ended = true;
-      return response;
-    },
-  };
-  return { recorded, response: response as unknown as IWorkflowExecuteAdditionalData['httpResponse'] };
+	const recorded: RecordedResponse = { statusCode: undefined, body: undefined, ended: false };
+	const response = {
+		status(code: number) {
+			recorded.statusCode = code;
+			return response;
+		},
+		json(body: unknown) {
+			recorded.body = body;
+			return response;
+		},
+		send(body: unknown) {
+			recorded.body = body;
+			return response;
+		},
+		end() {
+			recorded.ended = true;
+			return response;
+		},
+	};
+	return { recorded, response: response as unknown as IWorkflowExecuteAdditionalData['httpResponse'] };
 }
 
 export interface TriggerHarnessOptions {
-  parameters: INodeParameters;
-  credentials: CredentialData;
-  webhookBaseUrl: string;
+	parameters: INodeParameters;
+	credentials: CredentialData;
+	webhookBaseUrl: string;
 }
 
 /**
@@ -443,84 +449,103 @@ export interface TriggerHarnessOptions {
  * between activation, deliveries and deactivation.
  */
 export function createTriggerHarness(options: TriggerHarnessOptions) {
-  const template = createNode(NODE_TYPES.trigger, options.parameters, {
-    webhookId: '5f0b6d2e-3c1a-4b7e-9d8f-2a6c4e1b7d90',
-  });
-  let saved: IDataObject = {};
-  const harness = {
-    /** Change to simulate the user editing the node. */
-    parameters: options.parameters,
-    /** The node's static data as last saved. */
-    get staticData(): IDataObject {
-      return (saved[`node:${template.name}`] as IDataObject | undefined) ?? {};
-    },
-    set staticData(data: IDataObject) {
-      saved = { ...saved, [`node:${template.name}`]: data };
-    },
-    webhookUrl: () =>
-      NodeHelpers.getNodeWebhookUrl(options.webhookBaseUrl, 'wf-1', template, 'webhook'),
-    runWebhookMethod: async (method: WebhookSetupMethodNames): Promise<boolean> =>
-      await withWorkflow(async (workflow, node, webhookData) => {
-        const webhookMethod = nodeTypeNamed(node.type).webhookMethods?.default?.[method];
-        if (!webhookMethod) throw new Error(`The trigger has no webhook method "${method}"`);
-        const context = new HookContext(workflow, node, webhookData.workflowExecuteAdditionalData, 'trigger', 'activate', webhookData);
-        return await webhookMethod.call(context);
-      }),
-    receive: async (request: WebhookRequest): Promise<{ result: IWebhookResponseData; response: RecordedResponse }> => {
-      const { recorded, response } = createResponseRecorder();
-      const result = await withWorkflow(
-        async (workflow, node, webhookData) => {
-          const context = new WebhookContext(workflow, node, webhookData.workflowExecuteAdditionalData, 'webhook', webhookData, [], null);
-          const webhook = nodeTypeNamed(node.type).webhook;
-          if (!webhook) throw new Error('The trigger has no webhook()');
-          return await webhook.call(context);
-        },
-        {
-          httpRequest: { method: 'POST', query: {}, params: {}, ...request } as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
-          httpResponse: response,
-        },
-      );
-      return { result, response: recorded };
-    },
-  };
+	const template = createNode(NODE_TYPES.trigger, options.parameters, {
+		webhookId: '5f0b6d2e-3c1a-4b7e-9d8f-2a6c4e1b7d90',
+	});
+	let saved: IDataObject = {};
+	const harness = {
+		/** Change to simulate the user editing the node. */
+		parameters: options.parameters,
+		/** The node's static data as last saved. */
+		get staticData(): IDataObject {
+			return (saved[`node:${template.name}`] as IDataObject | undefined) ?? {};
+		},
+		set staticData(data: IDataObject) {
+			saved = { ...saved, [`node:${template.name}`]: data };
+		},
+		webhookUrl: () => NodeHelpers.getNodeWebhookUrl(options.webhookBaseUrl, 'wf-1', template, 'webhook'),
+		runWebhookMethod: async (method: WebhookSetupMethodNames): Promise<boolean> =>
+			await withWorkflow(async (workflow, node, webhookData) => {
+				const webhookMethod = nodeTypeNamed(node.type).webhookMethods?.default?.[method];
+				if (!webhookMethod) throw new Error(`The trigger has no webhook method "${method}"`);
+				const context = new HookContext(
+					workflow,
+					node,
+					webhookData.workflowExecuteAdditionalData,
+					'trigger',
+					'activate',
+					webhookData,
+				);
+				return await webhookMethod.call(context);
+			}),
+		receive: async (request: WebhookRequest): Promise<{ result: IWebhookResponseData; response: RecordedResponse }> => {
+			const { recorded, response } = createResponseRecorder();
+			const result = await withWorkflow(
+				async (workflow, node, webhookData) => {
+					const context = new WebhookContext(
+						workflow,
+						node,
+						webhookData.workflowExecuteAdditionalData,
+						'webhook',
+						webhookData,
+						[],
+						null,
+					);
+					const webhook = nodeTypeNamed(node.type).webhook;
+					if (!webhook) throw new Error('The trigger has no webhook()');
+					return await webhook.call(context);
+				},
+				{
+					httpRequest: {
+						method: 'POST',
+						query: {},
+						params: {},
+						...request,
+					} as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
+					httpResponse: response,
+				},
+			);
+			return { result, response: recorded };
+		},
+	};
 
-  async function withWorkflow<T>(
-    call: (workflow: Workflow, node: INode, webhookData: IWebhookData) => Promise<T>,
-    http: Pick<AdditionalDataOptions, 'httpRequest' | 'httpResponse'> = {},
-  ): Promise<T> {
-    const workflow = createWorkflow([{ ...template, parameters: harness.parameters }], structuredClone(saved));
-    workflow.active = true;
-    const node = workflow.getNode(template.name) as INode;
-    const additionalData = createAdditionalData({
-      credentials: options.credentials,
-      mode: 'trigger',
-      webhookBaseUrl: options.webhookBaseUrl,
-      workflow,
-      ...http,
-    });
-    const [webhookDescription] = nodeTypeNamed(node.type).description.webhooks ?? [];
-    const webhookData: IWebhookData = {
-      httpMethod: webhookDescription.httpMethod as IWebhookData['httpMethod'],
-      node: node.name,
-      path: NodeHelpers.getNodeWebhookPath(workflow.id, node, String(webhookDescription.path)),
-      webhookDescription,
-      workflowId: workflow.id,
-      workflowExecuteAdditionalData: additionalData,
-    };
-    try {
-      return await call(workflow, node, webhookData);
-    } finally {
-      // As n8n's WorkflowStaticDataService.saveStaticData: only data the node changed (through the
-      // observable static data object) is saved.
-      if (workflow.staticData.__dataChanged === true) {
-        const staticData = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
-        delete staticData.__dataChanged;
-        saved = staticData;
-      }
-    }
-  }
+	async function withWorkflow<T>(
+		call: (workflow: Workflow, node: INode, webhookData: IWebhookData) => Promise<T>,
+		http: Pick<AdditionalDataOptions, 'httpRequest' | 'httpResponse'> = {},
+	): Promise<T> {
+		const workflow = createWorkflow([{ ...template, parameters: harness.parameters }], structuredClone(saved));
+		workflow.active = true;
+		const node = workflow.getNode(template.name) as INode;
+		const additionalData = createAdditionalData({
+			credentials: options.credentials,
+			mode: 'trigger',
+			webhookBaseUrl: options.webhookBaseUrl,
+			workflow,
+			...http,
+		});
+		const [webhookDescription] = nodeTypeNamed(node.type).description.webhooks ?? [];
+		const webhookData: IWebhookData = {
+			httpMethod: webhookDescription.httpMethod as IWebhookData['httpMethod'],
+			node: node.name,
+			path: NodeHelpers.getNodeWebhookPath(workflow.id, node, String(webhookDescription.path)),
+			webhookDescription,
+			workflowId: workflow.id,
+			workflowExecuteAdditionalData: additionalData,
+		};
+		try {
+			return await call(workflow, node, webhookData);
+		} finally {
+			// As n8n's WorkflowStaticDataService.saveStaticData: only data the node changed (through the
+			// observable static data object) is saved.
+			if (workflow.staticData.__dataChanged === true) {
+				const staticData = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+				delete staticData.__dataChanged;
+				saved = staticData;
+			}
+		}
+	}
 
-  return harness;
+	return harness;
 }
 
 export type TriggerHarness = ReturnType<typeof createTriggerHarness>;

@@ -13,17 +13,17 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Buffer given here is decoded the same way before use.
  */
 export function seedVerifyWebhookSignature(
-  timestamp: string,
-  rawBody: string | Buffer,
-  signature: string,
-  secret: string,
+	timestamp: string,
+	rawBody: string | Buffer,
+	signature: string,
+	secret: string,
 ): boolean {
-  const rawBodyText = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-  const key = Buffer.from(secret, 'utf8'); // secret.encode()
-  const message = Buffer.from(`${timestamp}.${rawBodyText}`, 'utf8'); // f'{timestamp}.{raw_body}'.encode()
-  const digest = createHmac('sha256', key).update(message).digest('hex'); // .hexdigest()
-  const expected = `sha256=${digest}`;
-  return compareDigest(expected, signature);
+	const rawBodyText = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+	const key = Buffer.from(secret, 'utf8'); // secret.encode()
+	const message = Buffer.from(`${timestamp}.${rawBodyText}`, 'utf8'); // f'{timestamp}.{raw_body}'.encode()
+	const digest = createHmac('sha256', key).update(message).digest('hex'); // .hexdigest()
+	const expected = `sha256=${digest}`;
+	return compareDigest(expected, signature);
 }
 
 /**
@@ -31,13 +31,13 @@ export function seedVerifyWebhookSignature(
  * different lengths give False, equal lengths are compared in constant time.
  */
 export function compareDigest(a: string, b: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  const ascii = /^[\x00-\x7f]*$/;
-  if (!ascii.test(a) || !ascii.test(b)) {
-    throw new TypeError('comparing strings with non-ASCII characters is not supported');
-  }
-  const left = Buffer.from(a, 'ascii');
-  const right = Buffer.from(b, 'ascii');
-  if (left.length !== right.length) return false;
-  return timingSafeEqual(left, right);
+	// eslint-disable-next-line no-control-regex
+	const ascii = /^[\x00-\x7f]*$/;
+	if (!ascii.test(a) || !ascii.test(b)) {
+		throw new TypeError('comparing strings with non-ASCII characters is not supported');
+	}
+	const left = Buffer.from(a, 'ascii');
+	const right = Buffer.from(b, 'ascii');
+	if (left.length !== right.length) return false;
+	return timingSafeEqual(left, right);
 }

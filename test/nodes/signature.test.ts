@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import {
-  computeSignature,
-  SIGNATURE_HEADERS,
-  SIGNATURE_HEADERS_LOWER,
-  SIGNATURE_TOLERANCE_SECONDS,
-  verifySignature,
-  type VerifySignatureInput,
+	computeSignature,
+	SIGNATURE_HEADERS,
+	SIGNATURE_HEADERS_LOWER,
+	SIGNATURE_TOLERANCE_SECONDS,
+	verifySignature,
+	type VerifySignatureInput,
 } from '../../nodes/lib/signature';
 import { seedVerifyWebhookSignature } from '../helpers/seed-verifier';
 
@@ -19,68 +19,80 @@ const ARABIC_EMOJI_BODY = '{"event":"message.received","data":{"text":"مرحب�
 const CRLF_BODY = '{"event":"message.received","data":{"text":"line one\r\nline two"}}\r\n';
 
 describe('header names', () => {
-  it('are the contract names, with lower-case twins for req.headers', () => {
-    expect(SIGNATURE_HEADERS).toEqual({
-      event: 'X-WhatsApp-Gateway-Event',
-      timestamp: 'X-WhatsApp-Gateway-Timestamp',
-      signature: 'X-WhatsApp-Gateway-Signature',
-      delivery: 'X-WhatsApp-Gateway-Delivery',
-    });
-    for (const key of Object.keys(SIGNATURE_HEADERS) as Array<keyof typeof SIGNATURE_HEADERS>) {
-      expect(SIGNATURE_HEADERS_LOWER[key]).toBe(SIGNATURE_HEADERS[key].toLowerCase());
-    }
-    expect(SIGNATURE_TOLERANCE_SECONDS).toBe(300);
-  });
+	it('are the contract names, with lower-case twins for req.headers', () => {
+		expect(SIGNATURE_HEADERS).toEqual({
+			event: 'X-WhatsApp-Gateway-Event',
+			timestamp: 'X-WhatsApp-Gateway-Timestamp',
+			signature: 'X-WhatsApp-Gateway-Signature',
+			delivery: 'X-WhatsApp-Gateway-Delivery',
+		});
+		for (const key of Object.keys(SIGNATURE_HEADERS) as Array<keyof typeof SIGNATURE_HEADERS>) {
+			expect(SIGNATURE_HEADERS_LOWER[key]).toBe(SIGNATURE_HEADERS[key].toLowerCase());
+		}
+		expect(SIGNATURE_TOLERANCE_SECONDS).toBe(300);
+	});
 });
 
 describe('known vectors', () => {
-  it("matches GitHub's documented HMAC-SHA256 vector (body only, the primitive we build on)", () => {
-    const hex = createHmac('sha256', SECRET).update('Hello, World!').digest('hex');
-    expect(hex).toBe('757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
-  });
+	it("matches GitHub's documented HMAC-SHA256 vector (body only, the primitive we build on)", () => {
+		const hex = createHmac('sha256', SECRET).update('Hello, World!').digest('hex');
+		expect(hex).toBe('757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
+	});
 
-  it('signs `timestamp.body` exactly as the seed formula does', () => {
-    // Computed once, independently, with the seed's formula:
-    //   python3 -c "import hmac, hashlib; print('sha256=' + hmac.new(\"It's a Secret to Everybody\".encode(), f'{1778234400}.{\"Hello, World!\"}'.encode(), hashlib.sha256).hexdigest())"
-    // and cross-checked with:
-    //   printf '%s' '1778234400.Hello, World!' | openssl dgst -sha256 -hmac "It's a Secret to Everybody"
-    const expected = 'sha256=4eccf5a8d7efcf49e71e03aceefe2bcec1e94251513a193f7bf252f97802bfc4';
-    expect(computeSignature(SECRET, 1778234400, 'Hello, World!')).toBe(expected);
-    expect(computeSignature(SECRET, '1778234400', 'Hello, World!')).toBe(expected);
-    expect(computeSignature(SECRET, '1778234400', Buffer.from('Hello, World!', 'utf8'))).toBe(expected);
-  });
+	it('signs `timestamp.body` exactly as the seed formula does', () => {
+		// Computed once, independently, with the seed's formula:
+		//   python3 -c "import hmac, hashlib; print('sha256=' + hmac.new(\"It's a Secret to Everybody\".encode(), f'{1778234400}.{\"Hello, World!\"}'.encode(), hashlib.sha256).hexdigest())"
+		// and cross-checked with:
+		//   printf '%s' '1778234400.Hello, World!' | openssl dgst -sha256 -hmac "It's a Secret to Everybody"
+		const expected = 'sha256=4eccf5a8d7efcf49e71e03aceefe2bcec1e94251513a193f7bf252f97802bfc4';
+		expect(computeSignature(SECRET, 1778234400, 'Hello, World!')).toBe(expected);
+		expect(computeSignature(SECRET, '1778234400', 'Hello, World!')).toBe(expected);
+		expect(computeSignature(SECRET, '1778234400', Buffer.from('Hello, World!', 'utf8'))).toBe(expected);
+	});
 
-  it('hashes a string body as UTF-8 and a Buffer body as its bytes (same result for the same text)', () => {
-    expect(computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY)).toBe(
-      computeSignature(SECRET, NOW, Buffer.from(ARABIC_EMOJI_BODY, 'utf8')),
-    );
-    // Not latin1 or UTF-16: the text and its bytes must sign alike only under UTF-8.
-    expect(computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY)).not.toBe(
-      computeSignature(SECRET, NOW, Buffer.from(ARABIC_EMOJI_BODY, 'utf16le')),
-    );
-  });
+	it('hashes a string body as UTF-8 and a Buffer body as its bytes (same result for the same text)', () => {
+		expect(computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY)).toBe(
+			computeSignature(SECRET, NOW, Buffer.from(ARABIC_EMOJI_BODY, 'utf8')),
+		);
+		// Not latin1 or UTF-16: the text and its bytes must sign alike only under UTF-8.
+		expect(computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY)).not.toBe(
+			computeSignature(SECRET, NOW, Buffer.from(ARABIC_EMOJI_BODY, 'utf16le')),
+		);
+	});
 });
 
 describe('the seed verifier (Node port of verify_webhook_signature) accepts our signatures', () => {
-  it.each([
-    ['ASCII', ASCII_BODY],
-    ['Arabic and emoji (multi-byte UTF-8)', ARABIC_EMOJI_BODY],
-    ['CRLF line endings', CRLF_BODY],
-  ])('%s body', (_label, body) => {
-    const signature = computeSignature(SECRET, NOW, body);
-    // As text (what Flask's get_data(as_text=True) yields) and as the raw bytes we put on the wire.
-    expect(seedVerifyWebhookSignature(String(NOW), body, signature, SECRET)).toBe(true);
-    expect(seedVerifyWebhookSignature(String(NOW), Buffer.from(body, 'utf8'), signature, SECRET)).toBe(true);
-    // And our own verifier agrees.
-    expect(verifySignature({ secret: SECRET, timestamp: String(NOW), rawBody: Buffer.from(body, 'utf8'), signature, nowSeconds: NOW })).toEqual({ valid: true });
-  });
+	it.each([
+		['ASCII', ASCII_BODY],
+		['Arabic and emoji (multi-byte UTF-8)', ARABIC_EMOJI_BODY],
+		['CRLF line endings', CRLF_BODY],
+	])('%s body', (_label, body) => {
+		const signature = computeSignature(SECRET, NOW, body);
+		// As text (what Flask's get_data(as_text=True) yields) and as the raw bytes we put on the wire.
+		expect(seedVerifyWebhookSignature(String(NOW), body, signature, SECRET)).toBe(true);
+		expect(seedVerifyWebhookSignature(String(NOW), Buffer.from(body, 'utf8'), signature, SECRET)).toBe(true);
+		// And our own verifier agrees.
+		expect(
+			verifySignature({
+				secret: SECRET,
+				timestamp: String(NOW),
+				rawBody: Buffer.from(body, 'utf8'),
+				signature,
+				nowSeconds: NOW,
+			}),
+		).toEqual({ valid: true });
+	});
 
-  it('refuses a changed body, a wrong secret and a bare hex digest', () => {
-    const signature = computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY);
-    expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY.replace('🚚', '🚛'), signature, SECRET)).toBe(false);
-    expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY, signature, 'another secret')).toBe(false);
-    expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY, signature.slice('sha256='.length), SECRET)).toBe(false);
-  });
+	it('refuses a changed body, a wrong secret and a bare hex digest', () => {
+		const signature = computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY);
+		expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY.replace('🚚', '🚛'), signature, SECRET)).toBe(
+			false,
+		);
+		expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY, signature, 'another secret')).toBe(false);
+		expect(seedVerifyWebhookSignature(String(NOW), ARABIC_EMOJI_BODY, signature.slice('sha256='.length), SECRET)).toBe(
+			false,
+		);
+	});
 });
 
 /**
@@ -104,111 +116,132 @@ const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
 const hasPython = python.error === undefined && python.status === 0;
 const pythonTest = hasPython ? it : it.skip;
 const pythonTitle = hasPython
-  ? "real python3 runs the seed's verify_webhook_signature and accepts our signature of an Arabic body byte for byte"
-  : "real python3 seed verifier on an Arabic body: SKIPPED, python3 is not on PATH (the Node port above still ran)";
+	? "real python3 runs the seed's verify_webhook_signature and accepts our signature of an Arabic body byte for byte"
+	: 'real python3 seed verifier on an Arabic body: SKIPPED, python3 is not on PATH (the Node port above still ran)';
 
 describe('the real seed verifier', () => {
-  pythonTest(pythonTitle, () => {
-    const bytes = Buffer.from(ARABIC_EMOJI_BODY, 'utf8');
-    const good = computeSignature(SECRET, NOW, bytes);
-    const tampered = computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY + ' ');
-    const run = spawnSync('python3', ['-c', PYTHON_SEED], {
-      input: JSON.stringify({ timestamp: String(NOW), secret: SECRET, body: bytes.toString('base64'), signatures: [good, tampered] }),
-      encoding: 'utf8',
-    });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual([true, false]);
-  });
+	pythonTest(pythonTitle, () => {
+		const bytes = Buffer.from(ARABIC_EMOJI_BODY, 'utf8');
+		const good = computeSignature(SECRET, NOW, bytes);
+		const tampered = computeSignature(SECRET, NOW, ARABIC_EMOJI_BODY + ' ');
+		const run = spawnSync('python3', ['-c', PYTHON_SEED], {
+			input: JSON.stringify({
+				timestamp: String(NOW),
+				secret: SECRET,
+				body: bytes.toString('base64'),
+				signatures: [good, tampered],
+			}),
+			encoding: 'utf8',
+		});
+		expect(run.stderr).toBe('');
+		expect(run.status).toBe(0);
+		expect(JSON.parse(run.stdout)).toEqual([true, false]);
+	});
 });
 
 describe('verifySignature', () => {
-  const signed = (overrides: Partial<VerifySignatureInput> = {}): VerifySignatureInput => ({
-    secret: SECRET,
-    timestamp: String(NOW),
-    rawBody: BODY,
-    signature: computeSignature(SECRET, NOW, BODY),
-    nowSeconds: NOW,
-    ...overrides,
-  });
-  /** A request signed `offset` seconds away from now, checked at NOW. */
-  const signedAt = (offset: number): VerifySignatureInput =>
-    signed({ timestamp: String(NOW + offset), signature: computeSignature(SECRET, NOW + offset, BODY) });
-  const hex = computeSignature(SECRET, NOW, BODY).slice('sha256='.length);
+	const signed = (overrides: Partial<VerifySignatureInput> = {}): VerifySignatureInput => ({
+		secret: SECRET,
+		timestamp: String(NOW),
+		rawBody: BODY,
+		signature: computeSignature(SECRET, NOW, BODY),
+		nowSeconds: NOW,
+		...overrides,
+	});
+	/** A request signed `offset` seconds away from now, checked at NOW. */
+	const signedAt = (offset: number): VerifySignatureInput =>
+		signed({ timestamp: String(NOW + offset), signature: computeSignature(SECRET, NOW + offset, BODY) });
+	const hex = computeSignature(SECRET, NOW, BODY).slice('sha256='.length);
 
-  it('accepts a good signature, string or Buffer body', () => {
-    expect(verifySignature(signed())).toEqual({ valid: true });
-    expect(verifySignature(signed({ rawBody: Buffer.from(BODY, 'utf8') }))).toEqual({ valid: true });
-  });
+	it('accepts a good signature, string or Buffer body', () => {
+		expect(verifySignature(signed())).toEqual({ valid: true });
+		expect(verifySignature(signed({ rawBody: Buffer.from(BODY, 'utf8') }))).toEqual({ valid: true });
+	});
 
-  it.each<[string, Partial<VerifySignatureInput>, string]>([
-    ['empty secret (fails closed)', { secret: '' }, 'missing_secret'],
-    ['empty secret even with an empty-key signature', { secret: '', signature: computeSignature('', NOW, BODY) }, 'missing_secret'],
-    ['missing timestamp header', { timestamp: undefined }, 'missing_timestamp'],
-    ['empty timestamp header', { timestamp: '' }, 'missing_timestamp'],
-    ['missing signature header', { signature: undefined }, 'missing_signature'],
-    ['empty signature header', { signature: '' }, 'missing_signature'],
-    ['non-numeric timestamp', { timestamp: 'yesterday' }, 'invalid_timestamp'],
-    ['ISO timestamp', { timestamp: '2026-05-08T10:00:00Z' }, 'invalid_timestamp'],
-    ['negative timestamp', { timestamp: `-${NOW}` }, 'invalid_timestamp'],
-    ['fractional timestamp', { timestamp: `${NOW}.5` }, 'invalid_timestamp'],
-    ['timestamp with spaces', { timestamp: ` ${NOW}` }, 'invalid_timestamp'],
-    ['timestamp in milliseconds (far future)', { timestamp: String(NOW * 1000) }, 'future_timestamp'],
-    ['NaN clock', { nowSeconds: Number.NaN }, 'stale_timestamp'],
-    ['one byte of the body changed', { rawBody: BODY.replace('Hello', 'Jello') }, 'mismatch'],
-    ['one byte appended to the body', { rawBody: Buffer.concat([Buffer.from(BODY), Buffer.from('\n')]) }, 'mismatch'],
-    ['wrong secret', { secret: 'It\'s a Secret to Nobody' }, 'mismatch'],
-    ['signature for another timestamp', { signature: computeSignature(SECRET, NOW - 1, BODY) }, 'mismatch'],
-    ['prefix sha1=', { signature: `sha1=${hex}` }, 'malformed_signature'],
-    ['prefix SHA256= (case matters, as in the seed)', { signature: `SHA256=${hex}` }, 'malformed_signature'],
-    ['prefix v1, (Standard Webhooks style)', { signature: `v1,${hex}` }, 'malformed_signature'],
-    ['truncated hex', { signature: `sha256=${hex.slice(0, 63)}` }, 'malformed_signature'],
-    ['odd trailing hex digit', { signature: `sha256=${hex}0` }, 'malformed_signature'],
-    ['non-hex characters', { signature: `sha256=${'z'.repeat(64)}` }, 'malformed_signature'],
-    ['base64 digest', { signature: `sha256=${Buffer.from(hex, 'hex').toString('base64')}` }, 'malformed_signature'],
-    ['bare hex by default', { signature: hex }, 'malformed_signature'],
-    ['bare hex truncated, even when allowed', { signature: hex.slice(0, 62), allowBareHex: true }, 'malformed_signature'],
-  ])('refuses %s', (_label, overrides, reason) => {
-    expect(verifySignature(signed(overrides))).toEqual({ valid: false, reason });
-  });
+	it.each<[string, Partial<VerifySignatureInput>, string]>([
+		['empty secret (fails closed)', { secret: '' }, 'missing_secret'],
+		[
+			'empty secret even with an empty-key signature',
+			{ secret: '', signature: computeSignature('', NOW, BODY) },
+			'missing_secret',
+		],
+		['missing timestamp header', { timestamp: undefined }, 'missing_timestamp'],
+		['empty timestamp header', { timestamp: '' }, 'missing_timestamp'],
+		['missing signature header', { signature: undefined }, 'missing_signature'],
+		['empty signature header', { signature: '' }, 'missing_signature'],
+		['non-numeric timestamp', { timestamp: 'yesterday' }, 'invalid_timestamp'],
+		['ISO timestamp', { timestamp: '2026-05-08T10:00:00Z' }, 'invalid_timestamp'],
+		['negative timestamp', { timestamp: `-${NOW}` }, 'invalid_timestamp'],
+		['fractional timestamp', { timestamp: `${NOW}.5` }, 'invalid_timestamp'],
+		['timestamp with spaces', { timestamp: ` ${NOW}` }, 'invalid_timestamp'],
+		['timestamp in milliseconds (far future)', { timestamp: String(NOW * 1000) }, 'future_timestamp'],
+		['NaN clock', { nowSeconds: Number.NaN }, 'stale_timestamp'],
+		['one byte of the body changed', { rawBody: BODY.replace('Hello', 'Jello') }, 'mismatch'],
+		['one byte appended to the body', { rawBody: Buffer.concat([Buffer.from(BODY), Buffer.from('\n')]) }, 'mismatch'],
+		['wrong secret', { secret: "It's a Secret to Nobody" }, 'mismatch'],
+		['signature for another timestamp', { signature: computeSignature(SECRET, NOW - 1, BODY) }, 'mismatch'],
+		['prefix sha1=', { signature: `sha1=${hex}` }, 'malformed_signature'],
+		['prefix SHA256= (case matters, as in the seed)', { signature: `SHA256=${hex}` }, 'malformed_signature'],
+		['prefix v1, (Standard Webhooks style)', { signature: `v1,${hex}` }, 'malformed_signature'],
+		['truncated hex', { signature: `sha256=${hex.slice(0, 63)}` }, 'malformed_signature'],
+		['odd trailing hex digit', { signature: `sha256=${hex}0` }, 'malformed_signature'],
+		['non-hex characters', { signature: `sha256=${'z'.repeat(64)}` }, 'malformed_signature'],
+		['base64 digest', { signature: `sha256=${Buffer.from(hex, 'hex').toString('base64')}` }, 'malformed_signature'],
+		['bare hex by default', { signature: hex }, 'malformed_signature'],
+		[
+			'bare hex truncated, even when allowed',
+			{ signature: hex.slice(0, 62), allowBareHex: true },
+			'malformed_signature',
+		],
+	])('refuses %s', (_label, overrides, reason) => {
+		expect(verifySignature(signed(overrides))).toEqual({ valid: false, reason });
+	});
 
-  it('accepts upper-case hex', () => {
-    expect(verifySignature(signed({ signature: `sha256=${hex.toUpperCase()}` }))).toEqual({ valid: true });
-  });
+	it('accepts upper-case hex', () => {
+		expect(verifySignature(signed({ signature: `sha256=${hex.toUpperCase()}` }))).toEqual({ valid: true });
+	});
 
-  it('accepts bare hex only with allowBareHex (the 3CX middleware), and the prefixed form still', () => {
-    expect(verifySignature(signed({ signature: hex, allowBareHex: true }))).toEqual({ valid: true });
-    expect(verifySignature(signed({ signature: hex.toUpperCase(), allowBareHex: true }))).toEqual({ valid: true });
-    expect(verifySignature(signed({ allowBareHex: true }))).toEqual({ valid: true });
-    expect(verifySignature(signed({ signature: hex.replace(/^./, (c) => (c === '0' ? '1' : '0')), allowBareHex: true }))).toEqual({
-      valid: false,
-      reason: 'mismatch',
-    });
-  });
+	it('accepts bare hex only with allowBareHex (the 3CX middleware), and the prefixed form still', () => {
+		expect(verifySignature(signed({ signature: hex, allowBareHex: true }))).toEqual({ valid: true });
+		expect(verifySignature(signed({ signature: hex.toUpperCase(), allowBareHex: true }))).toEqual({ valid: true });
+		expect(verifySignature(signed({ allowBareHex: true }))).toEqual({ valid: true });
+		expect(
+			verifySignature(signed({ signature: hex.replace(/^./, (c) => (c === '0' ? '1' : '0')), allowBareHex: true })),
+		).toEqual({
+			valid: false,
+			reason: 'mismatch',
+		});
+	});
 
-  it('accepts timestamps exactly 300 s old or ahead and refuses 301 s either way', () => {
-    expect(verifySignature(signedAt(-300))).toEqual({ valid: true });
-    expect(verifySignature(signedAt(300))).toEqual({ valid: true });
-    expect(verifySignature(signedAt(-301))).toEqual({ valid: false, reason: 'stale_timestamp' });
-    expect(verifySignature(signedAt(301))).toEqual({ valid: false, reason: 'future_timestamp' });
-  });
+	it('accepts timestamps exactly 300 s old or ahead and refuses 301 s either way', () => {
+		expect(verifySignature(signedAt(-300))).toEqual({ valid: true });
+		expect(verifySignature(signedAt(300))).toEqual({ valid: true });
+		expect(verifySignature(signedAt(-301))).toEqual({ valid: false, reason: 'stale_timestamp' });
+		expect(verifySignature(signedAt(301))).toEqual({ valid: false, reason: 'future_timestamp' });
+	});
 
-  it('honours a custom tolerance', () => {
-    expect(verifySignature({ ...signedAt(-60), toleranceSeconds: 30 })).toEqual({ valid: false, reason: 'stale_timestamp' });
-    expect(verifySignature({ ...signedAt(-600), toleranceSeconds: 900 })).toEqual({ valid: true });
-  });
+	it('honours a custom tolerance', () => {
+		expect(verifySignature({ ...signedAt(-60), toleranceSeconds: 30 })).toEqual({
+			valid: false,
+			reason: 'stale_timestamp',
+		});
+		expect(verifySignature({ ...signedAt(-600), toleranceSeconds: 900 })).toEqual({ valid: true });
+	});
 
-  it('checks the window before the signature, so a replayed good signature is still stale', () => {
-    const replay = signed();
-    expect(verifySignature({ ...replay, nowSeconds: NOW + 301 })).toEqual({ valid: false, reason: 'stale_timestamp' });
-  });
+	it('checks the window before the signature, so a replayed good signature is still stale', () => {
+		const replay = signed();
+		expect(verifySignature({ ...replay, nowSeconds: NOW + 301 })).toEqual({ valid: false, reason: 'stale_timestamp' });
+	});
 
-  it('never throws, even on values the types forbid', () => {
-    const bad = (value: unknown) => value as never;
-    expect(verifySignature(signed({ secret: bad(undefined) }))).toEqual({ valid: false, reason: 'missing_secret' });
-    expect(verifySignature(signed({ timestamp: bad(NOW) }))).toEqual({ valid: false, reason: 'invalid_timestamp' });
-    expect(verifySignature(signed({ signature: bad(['sha256=00']) }))).toEqual({ valid: false, reason: 'malformed_signature' });
-    expect(verifySignature(signed({ rawBody: bad(undefined) }))).toEqual({ valid: false, reason: 'mismatch' });
-    expect(verifySignature(signed({ rawBody: bad({ parsed: 'json' }) }))).toEqual({ valid: false, reason: 'mismatch' });
-  });
+	it('never throws, even on values the types forbid', () => {
+		const bad = (value: unknown) => value as never;
+		expect(verifySignature(signed({ secret: bad(undefined) }))).toEqual({ valid: false, reason: 'missing_secret' });
+		expect(verifySignature(signed({ timestamp: bad(NOW) }))).toEqual({ valid: false, reason: 'invalid_timestamp' });
+		expect(verifySignature(signed({ signature: bad(['sha256=00']) }))).toEqual({
+			valid: false,
+			reason: 'malformed_signature',
+		});
+		expect(verifySignature(signed({ rawBody: bad(undefined) }))).toEqual({ valid: false, reason: 'mismatch' });
+		expect(verifySignature(signed({ rawBody: bad({ parsed: 'json' }) }))).toEqual({ valid: false, reason: 'mismatch' });
+	});
 });

@@ -10,84 +10,93 @@ const phoneN = (n: number) => `+9665${String(10000000 + n)}`;
 const ZWSP = '\u200b';
 
 describe('content policy against invisible and look-alike characters', () => {
-  const plain = 'Buy now! Limited time discount';
+	const plain = 'Buy now! Limited time discount';
 
-  it('refuses marketing text hidden with zero-width spaces like its plain form', async () => {
-    t = createTestGateway();
-    const plainAnswer = await t.send(sendBody({ message: plain, phone: phoneN(1) }));
-    const hidden = await t.send(sendBody({ message: `B${ZWSP}uy now! Lim${ZWSP}ited time disc${ZWSP}ount`, phone: phoneN(2) }));
-    expect(plainAnswer.status).toBe(403);
-    expect({ status: hidden.status, error: hidden.body.error, details: hidden.body.details }).toEqual({
-      status: 403,
-      error: 'policy_violation',
-      details: plainAnswer.body.details,
-    });
-  });
+	it('refuses marketing text hidden with zero-width spaces like its plain form', async () => {
+		t = createTestGateway();
+		const plainAnswer = await t.send(sendBody({ message: plain, phone: phoneN(1) }));
+		const hidden = await t.send(
+			sendBody({ message: `B${ZWSP}uy now! Lim${ZWSP}ited time disc${ZWSP}ount`, phone: phoneN(2) }),
+		);
+		expect(plainAnswer.status).toBe(403);
+		expect({ status: hidden.status, error: hidden.body.error, details: hidden.body.details }).toEqual({
+			status: 403,
+			error: 'policy_violation',
+			details: plainAnswer.body.details,
+		});
+	});
 
-  it('refuses other format characters too (joiners, soft hyphen, bidi marks, word joiner)', async () => {
-    t = createTestGateway();
-    const res = await t.send(sendBody({ message: 'Bu\u200dy n\u00adow! Lim\u2060ited t\u200eime dis\ufeffcount' }));
-    expect(res.status).toBe(403);
-    expect(res.body.error).toBe('policy_violation');
-  });
+	it('refuses other format characters too (joiners, soft hyphen, bidi marks, word joiner)', async () => {
+		t = createTestGateway();
+		const res = await t.send(sendBody({ message: 'Bu\u200dy n\u00adow! Lim\u2060ited t\u200eime dis\ufeffcount' }));
+		expect(res.status).toBe(403);
+		expect(res.body.error).toBe('policy_violation');
+	});
 
-  it('refuses Cyrillic and Greek look-alike letters like the Latin text', async () => {
-    t = createTestGateway();
-    // а е о і are Cyrillic, ο is Greek: the text looks exactly like the plain one.
-    const lookAlike = 'Buy n\u043ew! L\u0456mit\u0435d tim\u0435 disc\u03bfunt';
-    expect(lookAlike).not.toBe(plain);
-    const res = await t.send(sendBody({ message: lookAlike }));
-    expect(res.status).toBe(403);
-    expect(res.body.details).toMatchObject({ reasons: ['marketing_language'], risk_score: 70 });
-    expect(inspectContent(lookAlike).marketingPhrases.sort()).toEqual(['buy now', 'discount', 'limited time']);
-    expect(inspectContent(`50% \u043eff today`).marketingPhrases).toEqual(['% off']);
-  });
+	it('refuses Cyrillic and Greek look-alike letters like the Latin text', async () => {
+		t = createTestGateway();
+		// а е о і are Cyrillic, ο is Greek: the text looks exactly like the plain one.
+		const lookAlike = 'Buy n\u043ew! L\u0456mit\u0435d tim\u0435 disc\u03bfunt';
+		expect(lookAlike).not.toBe(plain);
+		const res = await t.send(sendBody({ message: lookAlike }));
+		expect(res.status).toBe(403);
+		expect(res.body.details).toMatchObject({ reasons: ['marketing_language'], risk_score: 70 });
+		expect(inspectContent(lookAlike).marketingPhrases.sort()).toEqual(['buy now', 'discount', 'limited time']);
+		expect(inspectContent(`50% \u043eff today`).marketingPhrases).toEqual(['% off']);
+	});
 
-  it('the bulk rule is not evaded by a different number of zero-width spaces per recipient', async () => {
-    t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
-    const notice = (n: number) => `Our office is${ZWSP.repeat(n)} closed today.`;
-    for (let i = 0; i < 4; i += 1) expect((await t.send(sendBody({ message: notice(i), phone: phoneN(i) }))).status).toBe(200);
-    const res = await t.send(sendBody({ message: notice(4), phone: phoneN(4) }));
-    expect(res.status).toBe(403);
-    expect(res.body.details.reasons).toEqual(['bulk_identical_content']);
-  });
+	it('the bulk rule is not evaded by a different number of zero-width spaces per recipient', async () => {
+		t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
+		const notice = (n: number) => `Our office is${ZWSP.repeat(n)} closed today.`;
+		for (let i = 0; i < 4; i += 1)
+			expect((await t.send(sendBody({ message: notice(i), phone: phoneN(i) }))).status).toBe(200);
+		const res = await t.send(sendBody({ message: notice(4), phone: phoneN(4) }));
+		expect(res.status).toBe(403);
+		expect(res.body.details.reasons).toEqual(['bulk_identical_content']);
+	});
 
-  it('the bulk rule is not evaded by look-alike letters per recipient either', async () => {
-    t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
-    const variants = ['Our office is closed today.', 'Our \u043effice is closed today.', 'Our office is cl\u043esed today.', 'Our offic\u0435 is closed today.'];
-    for (let i = 0; i < 4; i += 1) expect((await t.send(sendBody({ message: variants[i], phone: phoneN(i) }))).status).toBe(200);
-    const res = await t.send(sendBody({ message: 'Our office is closed tod\u0430y.', phone: phoneN(4) }));
-    expect(res.status).toBe(403);
-    expect(res.body.details.reasons).toEqual(['bulk_identical_content']);
-  });
+	it('the bulk rule is not evaded by look-alike letters per recipient either', async () => {
+		t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
+		const variants = [
+			'Our office is closed today.',
+			'Our \u043effice is closed today.',
+			'Our office is cl\u043esed today.',
+			'Our offic\u0435 is closed today.',
+		];
+		for (let i = 0; i < 4; i += 1)
+			expect((await t.send(sendBody({ message: variants[i], phone: phoneN(i) }))).status).toBe(200);
+		const res = await t.send(sendBody({ message: 'Our office is closed tod\u0430y.', phone: phoneN(4) }));
+		expect(res.status).toBe(403);
+		expect(res.body.details.reasons).toEqual(['bulk_identical_content']);
+	});
 
-  it('ordinary text in other scripts is still sent, and the folding is only for comparing', async () => {
-    t = createTestGateway();
-    expect((await t.send(sendBody({ message: 'Ваш заказ №2041 отправлен.', phone: phoneN(1) }))).status).toBe(200);
-    expect((await t.send(sendBody({ message: 'تم شحن طلبك رقم 2041', phone: phoneN(2) }))).status).toBe(200);
-    expect(normalizeForMatching('Lim\u200bited')).toBe(normalizeForMatching('L\u0456mited'));
-  });
+	it('ordinary text in other scripts is still sent, and the folding is only for comparing', async () => {
+		t = createTestGateway();
+		expect((await t.send(sendBody({ message: 'Ваш заказ №2041 отправлен.', phone: phoneN(1) }))).status).toBe(200);
+		expect((await t.send(sendBody({ message: 'تم شحن طلبك رقم 2041', phone: phoneN(2) }))).status).toBe(200);
+		expect(normalizeForMatching('Lim\u200bited')).toBe(normalizeForMatching('L\u0456mited'));
+	});
 });
 
 describe('text and caption limits count characters, not UTF-16 code units', () => {
-  const emoji = '\u{1F600}';
+	const emoji = '\u{1F600}';
 
-  it('4,096 emoji are a valid text; 4,097 are not', async () => {
-    t = createTestGateway();
-    const ok = await t.send(sendBody({ message: emoji.repeat(4096), phone: phoneN(1) }));
-    expect(ok.status).toBe(200);
-    const tooLong = await t.send(sendBody({ message: emoji.repeat(4097), phone: phoneN(2) }));
-    expect(tooLong.status).toBe(422);
-    expect(tooLong.body.details.fields.message).toBe('must be at most 4096 characters');
-  });
+	it('4,096 emoji are a valid text; 4,097 are not', async () => {
+		t = createTestGateway();
+		const ok = await t.send(sendBody({ message: emoji.repeat(4096), phone: phoneN(1) }));
+		expect(ok.status).toBe(200);
+		const tooLong = await t.send(sendBody({ message: emoji.repeat(4097), phone: phoneN(2) }));
+		expect(tooLong.status).toBe(422);
+		expect(tooLong.body.details.fields.message).toBe('must be at most 4096 characters');
+	});
 
-  it('a caption of 1,024 emoji is valid; 1,025 are not', async () => {
-    t = createTestGateway();
-    const media = { media_type: 'image', mime_type: 'image/png', media: Buffer.from('png').toString('base64') };
-    const ok = await t.send(sendBody({ ...media, message: emoji.repeat(1024), phone: phoneN(1) }));
-    expect(ok.status).toBe(200);
-    const tooLong = await t.send(sendBody({ ...media, message: emoji.repeat(1025), phone: phoneN(2) }));
-    expect(tooLong.status).toBe(422);
-    expect(tooLong.body.details.fields.message).toBe('must be at most 1024 characters as a caption');
-  });
+	it('a caption of 1,024 emoji is valid; 1,025 are not', async () => {
+		t = createTestGateway();
+		const media = { media_type: 'image', mime_type: 'image/png', media: Buffer.from('png').toString('base64') };
+		const ok = await t.send(sendBody({ ...media, message: emoji.repeat(1024), phone: phoneN(1) }));
+		expect(ok.status).toBe(200);
+		const tooLong = await t.send(sendBody({ ...media, message: emoji.repeat(1025), phone: phoneN(2) }));
+		expect(tooLong.status).toBe(422);
+		expect(tooLong.body.details.fields.message).toBe('must be at most 1024 characters as a caption');
+	});
 });

@@ -9,23 +9,23 @@
 import { rmSync } from 'node:fs';
 
 jest.mock('n8n-core/dist/execution-engine/ssh-clients-manager', () => {
-  const actual = jest.requireActual<typeof import('n8n-core/dist/execution-engine/ssh-clients-manager')>(
-    'n8n-core/dist/execution-engine/ssh-clients-manager',
-  );
-  const { Container } = jest.requireActual<typeof import('@n8n/di')>('@n8n/di');
-  const stub = {
-    getClient: async () => {
-      throw new Error('SSH tunnels are not available in the tests');
-    },
-    updateLastUsed: () => undefined,
-    onShutdown: () => undefined,
-  };
-  Container.set(actual.SSHClientsManager, stub as unknown as InstanceType<typeof actual.SSHClientsManager>);
-  return actual;
+	const actual = jest.requireActual<typeof import('n8n-core/dist/execution-engine/ssh-clients-manager')>(
+		'n8n-core/dist/execution-engine/ssh-clients-manager',
+	);
+	const { Container } = jest.requireActual<typeof import('@n8n/di')>('@n8n/di');
+	const stub = {
+		getClient: async () => {
+			throw new Error('SSH tunnels are not available in the tests');
+		},
+		updateLastUsed: () => undefined,
+		onShutdown: () => undefined,
+	};
+	Container.set(actual.SSHClientsManager, stub as unknown as InstanceType<typeof actual.SSHClientsManager>);
+	return actual;
 });
 
 afterAll(() => {
-  if (process.env.N8N_TEST_OWNS_USER_FOLDER === 'true' && process.env.N8N_USER_FOLDER) {
-    rmSync(process.env.N8N_USER_FOLDER, { recursive: true, force: true });
-  }
+	if (process.env.N8N_TEST_OWNS_USER_FOLDER === 'true' && process.env.N8N_USER_FOLDER) {
+		rmSync(process.env.N8N_USER_FOLDER, { recursive: true, force: true });
+	}
 });

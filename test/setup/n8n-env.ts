@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 if (process.env.N8N_USER_FOLDER === undefined) {
-  process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'n8n-test-'));
-  process.env.N8N_TEST_OWNS_USER_FOLDER = 'true';
+	process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'n8n-test-'));
+	process.env.N8N_TEST_OWNS_USER_FOLDER = 'true';
 }
 process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
 process.env.N8N_LOG_LEVEL ??= 'silent';

@@ -2,10 +2,10 @@
 import { runCli } from './program';
 
 void runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  cwd: process.cwd(),
+	stdout: (text) => process.stdout.write(text),
+	stderr: (text) => process.stderr.write(text),
+	env: process.env,
+	cwd: process.cwd(),
 }).then(({ code, server }) => {
-  if (!server) process.exitCode = code;
+	if (!server) process.exitCode = code;
 });

@@ -12,16 +12,16 @@ import { threecxCommands } from './commands/threecx';
 import type { CliContext } from './context';
 
 export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
+	stdout: (text: string) => void;
+	stderr: (text: string) => void;
+	env: NodeJS.ProcessEnv;
+	cwd: string;
 }
 
 export interface CliResult {
-  code: number;
-  /** Set by `serve`: the running server, kept alive by the caller. */
-  server?: RunningServer;
+	code: number;
+	/** Set by `serve`: the running server, kept alive by the caller. */
+	server?: RunningServer;
 }
 
 /**
@@ -29,71 +29,71 @@ export interface CliResult {
  * they also work while the gateway runs (SQLite WAL allows it).
  */
 export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
-  let server: RunningServer | undefined;
-  let config: Config | undefined;
-  const getConfig = () => (config ??= loadConfig(io.env, io.cwd));
+	let server: RunningServer | undefined;
+	let config: Config | undefined;
+	const getConfig = () => (config ??= loadConfig(io.env, io.cwd));
 
-  const withGateway = async <T>(fn: (gateway: Gateway) => T | Promise<T>): Promise<T> => {
-    // The same provider settings and webhook destination rules (GATEWAY_WEBHOOK_BLOCK_PRIVATE) as the server.
-    const gateway = new Gateway({
-      databasePath: getConfig().databasePath,
-      providers: Gateway.providerOptions(getConfig()),
-      delivery: { allowPrivate: getConfig().webhooks.allowPrivate },
-    });
-    try {
-      return await fn(gateway);
-    } finally {
-      gateway.close();
-    }
-  };
-  const emit = (json: boolean | undefined, data: unknown, human: string) => {
-    io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : human);
-  };
-  const progress = (json: boolean | undefined, text: string) => (json ? io.stderr(text) : io.stdout(text));
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  const context: CliContext = { getConfig, withGateway, emit, progress, sleep };
+	const withGateway = async <T>(fn: (gateway: Gateway) => T | Promise<T>): Promise<T> => {
+		// The same provider settings and webhook destination rules (GATEWAY_WEBHOOK_BLOCK_PRIVATE) as the server.
+		const gateway = new Gateway({
+			databasePath: getConfig().databasePath,
+			providers: Gateway.providerOptions(getConfig()),
+			delivery: { allowPrivate: getConfig().webhooks.allowPrivate },
+		});
+		try {
+			return await fn(gateway);
+		} finally {
+			gateway.close();
+		}
+	};
+	const emit = (json: boolean | undefined, data: unknown, human: string) => {
+		io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : human);
+	};
+	const progress = (json: boolean | undefined, text: string) => (json ? io.stderr(text) : io.stdout(text));
+	const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+	const context: CliContext = { getConfig, withGateway, emit, progress, sleep };
 
-  const program = new Command('whatsapp-gateway')
-    .description('Run and manage a self-hosted WhatsApp Gateway.')
-    .version(VERSION)
-    .option('--data-dir <dir>', 'database folder (default: GATEWAY_DATA_DIR or ./data)')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError(false);
-  program.hook('preAction', () => {
-    const dataDir = program.opts<{ dataDir?: string }>().dataDir;
-    if (dataDir) config = loadConfig({ ...io.env, GATEWAY_DATA_DIR: dataDir }, io.cwd);
-  });
+	const program = new Command('whatsapp-gateway')
+		.description('Run and manage a self-hosted WhatsApp Gateway.')
+		.version(VERSION)
+		.option('--data-dir <dir>', 'database folder (default: GATEWAY_DATA_DIR or ./data)')
+		.exitOverride()
+		.configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+		.showHelpAfterError(false);
+	program.hook('preAction', () => {
+		const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+		if (dataDir) config = loadConfig({ ...io.env, GATEWAY_DATA_DIR: dataDir }, io.cwd);
+	});
 
-  program
-    .command('serve')
-    .description('start the gateway HTTP server')
-    .action(async () => {
-      server = await startServer(getConfig(), { print: io.stdout, handleSignals: true });
-    });
+	program
+		.command('serve')
+		.description('start the gateway HTTP server')
+		.action(async () => {
+			server = await startServer(getConfig(), { print: io.stdout, handleSignals: true });
+		});
 
-  accountCommands(program, context);
-  instanceCommands(program, context);
-  eventCommands(program, context);
-  threecxCommands(program, context);
+	accountCommands(program, context);
+	instanceCommands(program, context);
+	eventCommands(program, context);
+	threecxCommands(program, context);
 
-  // ---- backup, restore ----
-  operationCommands(program, context);
+	// ---- backup, restore ----
+	operationCommands(program, context);
 
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { code: 0, server };
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version print to stdout and exit 0; usage errors were already written by commander.
-      return { code: error.exitCode === 0 ? 0 : 2 };
-    }
-    io.stderr(`whatsapp-gateway: ${oneLine(error)}\n`);
-    return { code: 1 };
-  }
+	try {
+		await program.parseAsync(argv, { from: 'user' });
+		return { code: 0, server };
+	} catch (error) {
+		if (error instanceof CommanderError) {
+			// Help and version print to stdout and exit 0; usage errors were already written by commander.
+			return { code: error.exitCode === 0 ? 0 : 2 };
+		}
+		io.stderr(`whatsapp-gateway: ${oneLine(error)}\n`);
+		return { code: 1 };
+	}
 }
 
 function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, ' ').trim();
+	const message = error instanceof Error ? error.message : String(error);
+	return message.replace(/\s+/g, ' ').trim();
 }

@@ -2,5 +2,5 @@
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+	return ms === null ? null : new Date(ms).toISOString();
 }

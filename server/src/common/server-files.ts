@@ -6,14 +6,14 @@ import path from 'node:path';
  * this file: the same from the source tree (tests) and from the build output (`server/dist/…`).
  */
 export function serverFolder(name: string): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = path.join(dir, name);
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`server/${name} not found`);
-    dir = parent;
-  }
+	let dir = __dirname;
+	for (;;) {
+		const candidate = path.join(dir, name);
+		if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
+		const parent = path.dirname(dir);
+		if (parent === dir) throw new Error(`server/${name} not found`);
+		dir = parent;
+	}
 }
 
 /**
@@ -21,7 +21,7 @@ export function serverFolder(name: string): string {
  * README's reference pages are read where they are, from the source tree and from the build output alike.
  */
 export function repositoryFolder(name: string): string {
-  const candidate = path.resolve(serverFolder('migrations'), '../..', name);
-  if (!fs.existsSync(candidate)) throw new Error(`${name}/ not found beside server/`);
-  return candidate;
+	const candidate = path.resolve(serverFolder('migrations'), '../..', name);
+	if (!fs.existsSync(candidate)) throw new Error(`${name}/ not found beside server/`);
+	return candidate;
 }

@@ -17,14 +17,14 @@ const COMBINING_MARKS = /\p{Mn}/gu;
 
 /** Every code point the table maps, as one character class: most text has few, so replacing them is cheap. */
 const CONFUSABLE_CHARACTER = new RegExp(
-  `[${[...CONFUSABLE_PROTOTYPES.keys()].map((character) => character.replace(/[\\\]^-]/g, '\\$&')).join('')}]`,
-  'gu',
+	`[${[...CONFUSABLE_PROTOTYPES.keys()].map((character) => character.replace(/[\\\]^-]/g, '\\$&')).join('')}]`,
+	'gu',
 );
 const NON_ASCII = /[^\p{ASCII}]/u;
 
 /** The UTS #39 skeleton of already decomposed text: every code point replaced by its prototype. */
 function confusableSkeleton(text: string): string {
-  return text.replace(CONFUSABLE_CHARACTER, (character) => CONFUSABLE_PROTOTYPES.get(character) ?? character);
+	return text.replace(CONFUSABLE_CHARACTER, (character) => CONFUSABLE_PROTOTYPES.get(character) ?? character);
 }
 
 /**
@@ -34,22 +34,22 @@ function confusableSkeleton(text: string): string {
  * comparing, not for reading ("m" becomes "rn", as in Unicode's table).
  */
 export function normalizeForMatching(text: string): string {
-  // ASCII is already NFKC and NFD and has no format characters or marks: only the skeleton applies.
-  const folded = NON_ASCII.test(text)
-    ? text
-        .normalize('NFKC')
-        .replace(FORMAT_CHARACTERS, '')
-        .toLowerCase()
-        .replace(/[\u0622\u0623\u0625\u0671]/g, '\u0627')
-        .replace(/\u0629/g, '\u0647')
-        .replace(/\u0649/g, '\u064A')
-        .replace(/\u0640/g, '')
-        .normalize('NFD')
-        .replace(COMBINING_MARKS, '')
-    : text.toLowerCase();
-  const skeleton = confusableSkeleton(folded);
-  return (NON_ASCII.test(skeleton) ? skeleton.normalize('NFD').replace(COMBINING_MARKS, '') : skeleton)
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
+	// ASCII is already NFKC and NFD and has no format characters or marks: only the skeleton applies.
+	const folded = NON_ASCII.test(text)
+		? text
+				.normalize('NFKC')
+				.replace(FORMAT_CHARACTERS, '')
+				.toLowerCase()
+				.replace(/[\u0622\u0623\u0625\u0671]/g, '\u0627')
+				.replace(/\u0629/g, '\u0647')
+				.replace(/\u0649/g, '\u064A')
+				.replace(/\u0640/g, '')
+				.normalize('NFD')
+				.replace(COMBINING_MARKS, '')
+		: text.toLowerCase();
+	const skeleton = confusableSkeleton(folded);
+	return (NON_ASCII.test(skeleton) ? skeleton.normalize('NFD').replace(COMBINING_MARKS, '') : skeleton)
+		.toLowerCase()
+		.replace(/\s+/g, ' ')
+		.trim();
 }

@@ -21,15 +21,15 @@ export type DashboardPages = (router: Router, deps: DashboardDeps) => void;
 
 /** Every section of the dashboard, in one place. */
 const PAGES: DashboardPages[] = [
-  loginRoutes,
-  overviewRoutes,
-  accountsRoutes,
-  apiKeysRoutes,
-  instanceRoutes,
-  messagesRoutes,
-  suppressionsRoutes,
-  inboundLogsRoutes,
-  threecxRoutes,
+	loginRoutes,
+	overviewRoutes,
+	accountsRoutes,
+	apiKeysRoutes,
+	instanceRoutes,
+	messagesRoutes,
+	suppressionsRoutes,
+	inboundLogsRoutes,
+	threecxRoutes,
 ];
 
 /**
@@ -37,18 +37,18 @@ const PAGES: DashboardPages[] = [
  * (inside the dashboard when signed in); every page gets the security headers.
  */
 export function dashboardRoutes(deps: DashboardDeps): Router {
-  const router = new Router();
-  router.use(pageHeaders);
-  router.use(
-    htmlErrors(deps.logger, (ctx, status, message) => {
-      const body = html`<div class="flash flash-error" role="alert"><p>${message}</p></div>
+	const router = new Router();
+	router.use(pageHeaders);
+	router.use(
+		htmlErrors(deps.logger, (ctx, status, message) => {
+			const body = html`<div class="flash flash-error" role="alert"><p>${message}</p></div>
 <p><a href="/dashboard" data-back>Go back</a></p>`;
-      return sessionOf(ctx)
-        ? dashboardPage(ctx, deps.sessions, { title: `${status}: that did not work`, section: '/dashboard', body })
-        : plainPage(`${status}: that did not work`, html`${body}<p><a href="/login">Sign in</a></p>`);
-    }),
-  );
-  router.use(loadSession(deps));
-  for (const pages of PAGES) pages(router, deps);
-  return router;
+			return sessionOf(ctx)
+				? dashboardPage(ctx, deps.sessions, { title: `${status}: that did not work`, section: '/dashboard', body })
+				: plainPage(`${status}: that did not work`, html`${body}<p><a href="/login">Sign in</a></p>`);
+		}),
+	);
+	router.use(loadSession(deps));
+	for (const pages of PAGES) pages(router, deps);
+	return router;
 }

@@ -16,20 +16,25 @@ import { csrfField } from './layout';
 
 /** What the API would have answered: its HTTP status and body. */
 export interface TestSendResult {
-  status: number;
-  body: object;
+	status: number;
+	body: object;
 }
 
 export interface TestSendInput {
-  phone: string;
-  message: string;
-  purpose: string;
+	phone: string;
+	message: string;
+	purpose: string;
 }
 
 /** The test send tab: a form, and the API's answer to the last test. */
-export function testSendTab(ctx: Context, target: InstanceTarget, input?: TestSendInput, result?: TestSendResult): SafeHtml {
-  const sent = result?.status === 200;
-  return html`<section class="panel">
+export function testSendTab(
+	ctx: Context,
+	target: InstanceTarget,
+	input?: TestSendInput,
+	result?: TestSendResult,
+): SafeHtml {
+	const sent = result?.status === 200;
+	return html`<section class="panel">
   <h2>Test send</h2>
   <p class="hint">Sends through the same guards as <code>POST /api/send-message</code> (plan, purpose, pause, suppression, quota,
     velocity, content policy) and counts against the plan like any send.</p>
@@ -41,49 +46,62 @@ export function testSendTab(ctx: Context, target: InstanceTarget, input?: TestSe
     <textarea id="test-message" name="message" rows="3" required>${input?.message ?? ''}</textarea>
     <label for="test-purpose">Purpose</label>
     <select id="test-purpose" name="message_purpose">${ALLOWED_PURPOSES.map(
-      (purpose) => html`<option value="${purpose}" ${purpose === input?.purpose && html`selected`}>${purpose}</option>`,
-    )}</select>
+			(purpose) => html`<option value="${purpose}" ${purpose === input?.purpose && html`selected`}>${purpose}</option>`,
+		)}</select>
     <button type="submit" class="button primary">Send test message</button>
   </form>
 </section>
-${result &&
-html`<section class="panel" data-test-result>
+${
+	result &&
+	html`<section class="panel" data-test-result>
   <h2>Result: <span class="badge ${sent ? 'ok' : 'bad'}">HTTP ${result.status}</span></h2>
   <pre class="result">${JSON.stringify(result.body, null, 2)}</pre>
-</section>`}`;
+</section>`
+}`;
 }
 
 function idempotencyKeyOf(form: URLSearchParams): string | undefined {
-  const key = form.get('idempotency_key') ?? '';
-  return isValidIdempotencyKey(key) ? key : undefined;
+	const key = form.get('idempotency_key') ?? '';
+	return isValidIdempotencyKey(key) ? key : undefined;
 }
 
 /** `POST /instances/{id}/test-send`: the API's guard list and send, with source `dashboard` in the message log. */
 export function testSendRoutes(router: Router, deps: DashboardDeps): void {
-  router.post('/instances/:id/test-send', ...formPost, async (ctx) => {
-    const target = instanceTarget(ctx, deps);
-    const form = formOf(ctx);
-    const input: TestSendInput = { phone: form.get('phone') ?? '', message: form.get('message') ?? '', purpose: form.get('message_purpose') ?? '' };
-    const body = { instance_id: target.instance.id, phone: input.phone, message: input.message, message_purpose: input.purpose };
-    const attempt: ApiAttempt = {
-      now: deps.clock.now(),
-      account: target.account,
-      apiKeyId: null,
-      source: 'dashboard',
-      // Each rendering of the form has its own key: submitting it again (a reload) gets the first answer
-      // back, never a second message.
-      idempotencyKey: idempotencyKeyOf(form),
-      asked: askedInBody(body),
-      body,
-    };
-    let result: TestSendResult;
-    try {
-      const answer = await deps.messaging.sends.send(attempt, deps.messaging.apiGuards, () => sha256(stringify(body) ?? ''));
-      result = { status: answer.status, body: answer.body };
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      result = { status: error.status, body: errorBody(error) };
-    }
-    sendPage(ctx, managePage(ctx, deps, target, 'test', testSendTab(ctx, target, input, result)));
-  });
+	router.post('/instances/:id/test-send', ...formPost, async (ctx) => {
+		const target = instanceTarget(ctx, deps);
+		const form = formOf(ctx);
+		const input: TestSendInput = {
+			phone: form.get('phone') ?? '',
+			message: form.get('message') ?? '',
+			purpose: form.get('message_purpose') ?? '',
+		};
+		const body = {
+			instance_id: target.instance.id,
+			phone: input.phone,
+			message: input.message,
+			message_purpose: input.purpose,
+		};
+		const attempt: ApiAttempt = {
+			now: deps.clock.now(),
+			account: target.account,
+			apiKeyId: null,
+			source: 'dashboard',
+			// Each rendering of the form has its own key: submitting it again (a reload) gets the first answer
+			// back, never a second message.
+			idempotencyKey: idempotencyKeyOf(form),
+			asked: askedInBody(body),
+			body,
+		};
+		let result: TestSendResult;
+		try {
+			const answer = await deps.messaging.sends.send(attempt, deps.messaging.apiGuards, () =>
+				sha256(stringify(body) ?? ''),
+			);
+			result = { status: answer.status, body: answer.body };
+		} catch (error) {
+			if (!(error instanceof ApiError)) throw error;
+			result = { status: error.status, body: errorBody(error) };
+		}
+		sendPage(ctx, managePage(ctx, deps, target, 'test', testSendTab(ctx, target, input, result)));
+	});
 }

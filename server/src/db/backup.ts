@@ -9,36 +9,36 @@ export const KEPT_MIGRATION_BACKUPS = 5;
 export const BACKUP_FOLDER = 'backups';
 
 export interface BackupInfo {
-  file: string;
-  bytes: number;
-  schema_version: number;
-  /** `PRAGMA quick_check` of the copy: "ok" or the first problem found. */
-  check: string;
+	file: string;
+	bytes: number;
+	schema_version: number;
+	/** `PRAGMA quick_check` of the copy: "ok" or the first problem found. */
+	check: string;
 }
 
 function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+	return db.pragma('user_version', { simple: true }) as number;
 }
 
 /** Opens a database file, runs `work` on it, and closes it whatever happens. */
 function withDatabase<T>(file: string, work: (db: Database.Database) => T, options?: Database.Options): T {
-  const db = new Database(file, options);
-  try {
-    return work(db);
-  } finally {
-    db.close();
-  }
+	const db = new Database(file, options);
+	try {
+		return work(db);
+	} finally {
+		db.close();
+	}
 }
 
 function describe(file: string): BackupInfo {
-  return withDatabase(
-    file,
-    (copy) => {
-      const check = copy.pragma('quick_check', { simple: true }) as string;
-      return { file, bytes: fs.statSync(file).size, schema_version: schemaVersion(copy), check };
-    },
-    { readonly: true, fileMustExist: true },
-  );
+	return withDatabase(
+		file,
+		(copy) => {
+			const check = copy.pragma('quick_check', { simple: true }) as string;
+			return { file, bytes: fs.statSync(file).size, schema_version: schemaVersion(copy), check };
+		},
+		{ readonly: true, fileMustExist: true },
+	);
 }
 
 /**
@@ -48,38 +48,42 @@ function describe(file: string): BackupInfo {
  * name first, so a half-written backup never carries the target's name; created 0600 before a byte is
  * written, since it holds what the database holds (an empty file is an empty SQLite database).
  */
-export async function backupDatabase(databasePath: string, target: string, options: { overwrite?: boolean } = {}): Promise<BackupInfo> {
-  if (!fs.existsSync(databasePath)) throw new Error(`no database at ${databasePath}`);
-  const destination = path.resolve(target);
-  if (destination === path.resolve(databasePath)) throw new Error('the backup file cannot be the database itself');
-  if (fs.existsSync(destination) && !options.overwrite) {
-    throw new Error(`${destination} exists; choose another file name or pass --force`);
-  }
-  fs.mkdirSync(path.dirname(destination), { recursive: true });
-  const partial = `${destination}.partial`;
-  fs.rmSync(partial, { force: true });
-  const source = new Database(databasePath, { fileMustExist: true });
-  try {
-    source.pragma('busy_timeout = 5000');
-    ensurePrivateFile(partial);
-    await source.backup(partial);
-    source.close();
-    // A single self-contained file: the copy needs no -wal beside it.
-    withDatabase(partial, (copy) => copy.pragma('journal_mode = DELETE'));
-    fs.renameSync(partial, destination);
-  } catch (error) {
-    fs.rmSync(partial, { force: true });
-    throw error;
-  } finally {
-    if (source.open) source.close();
-  }
-  return describe(destination);
+export async function backupDatabase(
+	databasePath: string,
+	target: string,
+	options: { overwrite?: boolean } = {},
+): Promise<BackupInfo> {
+	if (!fs.existsSync(databasePath)) throw new Error(`no database at ${databasePath}`);
+	const destination = path.resolve(target);
+	if (destination === path.resolve(databasePath)) throw new Error('the backup file cannot be the database itself');
+	if (fs.existsSync(destination) && !options.overwrite) {
+		throw new Error(`${destination} exists; choose another file name or pass --force`);
+	}
+	fs.mkdirSync(path.dirname(destination), { recursive: true });
+	const partial = `${destination}.partial`;
+	fs.rmSync(partial, { force: true });
+	const source = new Database(databasePath, { fileMustExist: true });
+	try {
+		source.pragma('busy_timeout = 5000');
+		ensurePrivateFile(partial);
+		await source.backup(partial);
+		source.close();
+		// A single self-contained file: the copy needs no -wal beside it.
+		withDatabase(partial, (copy) => copy.pragma('journal_mode = DELETE'));
+		fs.renameSync(partial, destination);
+	} catch (error) {
+		fs.rmSync(partial, { force: true });
+		throw error;
+	} finally {
+		if (source.open) source.close();
+	}
+	return describe(destination);
 }
 
 export interface RestoreResult {
-  restored: BackupInfo;
-  /** The database that was replaced, kept beside it (absent when there was none). */
-  previous: string | undefined;
+	restored: BackupInfo;
+	/** The database that was replaced, kept beside it (absent when there was none). */
+	previous: string | undefined;
 }
 
 /**
@@ -88,35 +92,40 @@ export interface RestoreResult {
  * version knows); the current database is kept as `gateway.db.before-restore-<time>`; its WAL and shared
  * memory files go, since they belong to the replaced file.
  */
-export function restoreDatabase(databasePath: string, backupFile: string, latestSchema: number, now: Date): RestoreResult {
-  const source = path.resolve(backupFile);
-  if (!fs.existsSync(source)) throw new Error(`no backup file at ${source}`);
-  let restored: BackupInfo;
-  try {
-    restored = describe(source);
-  } catch (error) {
-    throw new Error(`${source} is not a readable SQLite database (${errorText(error)})`);
-  }
-  if (restored.check !== 'ok') throw new Error(`${source} failed SQLite's quick_check: ${restored.check}`);
-  if (restored.schema_version < 1) throw new Error(`${source} is not a gateway database (schema version 0)`);
-  if (restored.schema_version > latestSchema) {
-    throw new Error(
-      `${source} has schema version ${restored.schema_version}, newer than this gateway's ${latestSchema}: upgrade the gateway first`,
-    );
-  }
-  fs.mkdirSync(path.dirname(databasePath), { recursive: true });
-  const incoming = `${databasePath}.restoring`;
-  copyPrivately(source, incoming);
-  let previous: string | undefined;
-  if (fs.existsSync(databasePath)) {
-    previous = `${databasePath}.before-restore-${stamp(now)}`;
-    // Fold the WAL into the file first, so the kept copy is complete on its own.
-    withDatabase(databasePath, (current) => current.pragma('wal_checkpoint(TRUNCATE)'));
-    fs.renameSync(databasePath, previous);
-  }
-  for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
-  fs.renameSync(incoming, databasePath);
-  return { restored: { ...restored, file: source }, previous };
+export function restoreDatabase(
+	databasePath: string,
+	backupFile: string,
+	latestSchema: number,
+	now: Date,
+): RestoreResult {
+	const source = path.resolve(backupFile);
+	if (!fs.existsSync(source)) throw new Error(`no backup file at ${source}`);
+	let restored: BackupInfo;
+	try {
+		restored = describe(source);
+	} catch (error) {
+		throw new Error(`${source} is not a readable SQLite database (${errorText(error)})`);
+	}
+	if (restored.check !== 'ok') throw new Error(`${source} failed SQLite's quick_check: ${restored.check}`);
+	if (restored.schema_version < 1) throw new Error(`${source} is not a gateway database (schema version 0)`);
+	if (restored.schema_version > latestSchema) {
+		throw new Error(
+			`${source} has schema version ${restored.schema_version}, newer than this gateway's ${latestSchema}: upgrade the gateway first`,
+		);
+	}
+	fs.mkdirSync(path.dirname(databasePath), { recursive: true });
+	const incoming = `${databasePath}.restoring`;
+	copyPrivately(source, incoming);
+	let previous: string | undefined;
+	if (fs.existsSync(databasePath)) {
+		previous = `${databasePath}.before-restore-${stamp(now)}`;
+		// Fold the WAL into the file first, so the kept copy is complete on its own.
+		withDatabase(databasePath, (current) => current.pragma('wal_checkpoint(TRUNCATE)'));
+		fs.renameSync(databasePath, previous);
+	}
+	for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
+	fs.renameSync(incoming, databasePath);
+	return { restored: { ...restored, file: source }, previous };
 }
 
 /**
@@ -124,24 +133,25 @@ export function restoreDatabase(databasePath: string, backupFile: string, latest
  * source's mode (a backup left 0644, say) for as long as it takes.
  */
 function copyPrivately(from: string, to: string): void {
-  fs.rmSync(to, { force: true });
-  const output = fs.openSync(to, 'wx', PRIVATE_FILE_MODE);
-  const input = fs.openSync(from, 'r');
-  try {
-    fs.fchmodSync(output, PRIVATE_FILE_MODE);
-    const buffer = Buffer.allocUnsafe(1024 * 1024);
-    for (let read; (read = fs.readSync(input, buffer, 0, buffer.length, null)) > 0; ) fs.writeSync(output, buffer, 0, read);
-  } catch (error) {
-    fs.rmSync(to, { force: true });
-    throw error;
-  } finally {
-    fs.closeSync(input);
-    fs.closeSync(output);
-  }
+	fs.rmSync(to, { force: true });
+	const output = fs.openSync(to, 'wx', PRIVATE_FILE_MODE);
+	const input = fs.openSync(from, 'r');
+	try {
+		fs.fchmodSync(output, PRIVATE_FILE_MODE);
+		const buffer = Buffer.allocUnsafe(1024 * 1024);
+		for (let read; (read = fs.readSync(input, buffer, 0, buffer.length, null)) > 0;)
+			fs.writeSync(output, buffer, 0, read);
+	} catch (error) {
+		fs.rmSync(to, { force: true });
+		throw error;
+	} finally {
+		fs.closeSync(input);
+		fs.closeSync(output);
+	}
 }
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[:.]/g, '-');
+	return date.toISOString().replace(/[:.]/g, '-');
 }
 
 /**
@@ -151,36 +161,36 @@ function stamp(date: Date): string {
  * A new database (version 0) or one without pending migrations is left alone. Returns the copy's path.
  */
 export function backupBeforeMigrations(
-  db: Database.Database,
-  databasePath: string,
-  migrations: readonly { version: number }[],
-  now: Date = new Date(),
+	db: Database.Database,
+	databasePath: string,
+	migrations: readonly { version: number }[],
+	now: Date = new Date(),
 ): string | undefined {
-  if (databasePath === ':memory:') return undefined;
-  const current = schemaVersion(db);
-  const target = Math.max(0, ...migrations.map((migration) => migration.version));
-  if (current === 0 || target <= current) return undefined;
-  const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
-  ensurePrivateDir(folder);
-  const file = path.join(folder, `gateway-v${current}-before-v${target}-${stamp(now)}.db`);
-  // VACUUM INTO writes into an empty file as into a new one: created 0600 first. A copy that failed
-  // (a full disk) is removed rather than kept as one of the newest.
-  ensurePrivateFile(file);
-  try {
-    db.prepare('VACUUM INTO ?').run(file);
-  } catch (error) {
-    fs.rmSync(file, { force: true });
-    throw error;
-  }
-  pruneMigrationBackups(folder);
-  return file;
+	if (databasePath === ':memory:') return undefined;
+	const current = schemaVersion(db);
+	const target = Math.max(0, ...migrations.map((migration) => migration.version));
+	if (current === 0 || target <= current) return undefined;
+	const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
+	ensurePrivateDir(folder);
+	const file = path.join(folder, `gateway-v${current}-before-v${target}-${stamp(now)}.db`);
+	// VACUUM INTO writes into an empty file as into a new one: created 0600 first. A copy that failed
+	// (a full disk) is removed rather than kept as one of the newest.
+	ensurePrivateFile(file);
+	try {
+		db.prepare('VACUUM INTO ?').run(file);
+	} catch (error) {
+		fs.rmSync(file, { force: true });
+		throw error;
+	}
+	pruneMigrationBackups(folder);
+	return file;
 }
 
 function pruneMigrationBackups(folder: string): void {
-  const copies = fs
-    .readdirSync(folder)
-    .filter((name) => /^gateway-v\d+-before-v\d+-.+\.db$/.test(name))
-    .map((name) => ({ name, at: fs.statSync(path.join(folder, name)).mtimeMs }))
-    .sort((a, b) => b.at - a.at || b.name.localeCompare(a.name));
-  for (const old of copies.slice(KEPT_MIGRATION_BACKUPS)) fs.rmSync(path.join(folder, old.name), { force: true });
+	const copies = fs
+		.readdirSync(folder)
+		.filter((name) => /^gateway-v\d+-before-v\d+-.+\.db$/.test(name))
+		.map((name) => ({ name, at: fs.statSync(path.join(folder, name)).mtimeMs }))
+		.sort((a, b) => b.at - a.at || b.name.localeCompare(a.name));
+	for (const old of copies.slice(KEPT_MIGRATION_BACKUPS)) fs.rmSync(path.join(folder, old.name), { force: true });
 }

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { ensurePrivateDir, ensurePrivateFile } from './private-files';
 
 export interface DataDirLock {
-  file: string;
-  release(): void;
+	file: string;
+	release(): void;
 }
 
 /** Lock files this process holds (a second gateway in the same process, as tests start them). */
@@ -28,37 +28,40 @@ const LOCK_DEADLINE_MS = 1500;
  * which process holds it; it is never trusted to decide anything.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
-  ensurePrivateDir(dataDir);
-  const dir = path.resolve(dataDir);
-  const file = path.join(dir, 'gateway.lock');
-  const pidFile = path.join(dir, 'gateway.pid');
-  if (heldHere.has(file)) throw new Error(`another gateway (pid ${process.pid}) is already serving ${dataDir}; stop it first`);
-  ensurePrivateFile(file);
-  let db: Database.Database;
-  try {
-    db = takeLock(file);
-  } catch (error) {
-    if (isBusy(error)) {
-      const holder = readPid(pidFile);
-      throw new Error(`another gateway${holder ? ` (pid ${holder})` : ''} is already serving ${dataDir}; stop it first`);
-    }
-    throw error;
-  }
-  heldHere.add(file);
-  try {
-    fs.writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
-    fs.chmodSync(pidFile, 0o600);
-  } catch {
-    // The pid file is for people only; the lock above is what counts.
-  }
-  return {
-    file,
-    release: () => {
-      if (!heldHere.delete(file)) return;
-      if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
-      db.close();
-    },
-  };
+	ensurePrivateDir(dataDir);
+	const dir = path.resolve(dataDir);
+	const file = path.join(dir, 'gateway.lock');
+	const pidFile = path.join(dir, 'gateway.pid');
+	if (heldHere.has(file))
+		throw new Error(`another gateway (pid ${process.pid}) is already serving ${dataDir}; stop it first`);
+	ensurePrivateFile(file);
+	let db: Database.Database;
+	try {
+		db = takeLock(file);
+	} catch (error) {
+		if (isBusy(error)) {
+			const holder = readPid(pidFile);
+			throw new Error(
+				`another gateway${holder ? ` (pid ${holder})` : ''} is already serving ${dataDir}; stop it first`,
+			);
+		}
+		throw error;
+	}
+	heldHere.add(file);
+	try {
+		fs.writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+		fs.chmodSync(pidFile, 0o600);
+	} catch {
+		// The pid file is for people only; the lock above is what counts.
+	}
+	return {
+		file,
+		release: () => {
+			if (!heldHere.delete(file)) return;
+			if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
+			db.close();
+		},
+	};
 }
 
 /**
@@ -69,36 +72,36 @@ export function lockDataDir(dataDir: string): DataDirLock {
  * passed. A lock held by a running gateway refuses every try, and the start is refused after the deadline.
  */
 function takeLock(file: string): Database.Database {
-  const deadline = Date.now() + LOCK_DEADLINE_MS;
-  for (;;) {
-    const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = MEMORY');
-      db.transaction(() => {
-        db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since INTEGER NOT NULL)');
-        db.exec('DELETE FROM holder');
-        db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, Date.now());
-      }).exclusive();
-      return db;
-    } catch (error) {
-      db.close();
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      // A blocking pause is fine here: this runs once, before the gateway serves anything.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
-    }
-  }
+	const deadline = Date.now() + LOCK_DEADLINE_MS;
+	for (;;) {
+		const db = new Database(file, { timeout: LOCK_BUSY_TIMEOUT_MS });
+		try {
+			db.pragma('locking_mode = EXCLUSIVE');
+			db.pragma('journal_mode = MEMORY');
+			db.transaction(() => {
+				db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since INTEGER NOT NULL)');
+				db.exec('DELETE FROM holder');
+				db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, Date.now());
+			}).exclusive();
+			return db;
+		} catch (error) {
+			db.close();
+			if (!isBusy(error) || Date.now() >= deadline) throw error;
+			// A blocking pause is fine here: this runs once, before the gateway serves anything.
+			Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
+		}
+	}
 }
 
 function isBusy(error: unknown): boolean {
-  return LOCK_BUSY.has((error as { code?: string }).code ?? '');
+	return LOCK_BUSY.has((error as { code?: string }).code ?? '');
 }
 
 function readPid(file: string): number | undefined {
-  try {
-    const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-    return Number.isInteger(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+	try {
+		const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+		return Number.isInteger(pid) ? pid : undefined;
+	} catch {
+		return undefined;
+	}
 }

@@ -13,24 +13,24 @@ import type { Db } from './index';
 const versionReaders = new WeakMap<Db, () => number>();
 
 function dataVersion(db: Db): () => number {
-  let read = versionReaders.get(db);
-  if (!read) {
-    const statement = db.prepare('PRAGMA data_version').pluck();
-    let current: number | undefined;
-    const forget = () => {
-      current = undefined;
-    };
-    read = () => {
-      if (db.inTransaction) return statement.get() as number;
-      if (current === undefined) {
-        current = statement.get() as number;
-        setImmediate(forget);
-      }
-      return current;
-    };
-    versionReaders.set(db, read);
-  }
-  return read;
+	let read = versionReaders.get(db);
+	if (!read) {
+		const statement = db.prepare('PRAGMA data_version').pluck();
+		let current: number | undefined;
+		const forget = () => {
+			current = undefined;
+		};
+		read = () => {
+			if (db.inTransaction) return statement.get() as number;
+			if (current === undefined) {
+				current = statement.get() as number;
+				setImmediate(forget);
+			}
+			return current;
+		};
+		versionReaders.set(db, read);
+	}
+	return read;
 }
 
 /** Rollbacks of this process's transactions per database: a rolled-back write does not move data_version. */
@@ -41,7 +41,7 @@ const rollbacks = new WeakMap<Db, number>();
  * the transaction (an instance it paused) may be one the database no longer has.
  */
 export function noteRollback(db: Db): void {
-  rollbacks.set(db, (rollbacks.get(db) ?? 0) + 1);
+	rollbacks.set(db, (rollbacks.get(db) ?? 0) + 1);
 }
 
 /**
@@ -52,34 +52,34 @@ export function noteRollback(db: Db): void {
  * turn of the event loop, as if nothing were cached.
  */
 export class ReadCache<V> {
-  private readonly rows = new Map<string | number, V | undefined>();
-  private seenVersion = -1;
-  private seenRollbacks = 0;
-  private readonly version: () => number;
+	private readonly rows = new Map<string | number, V | undefined>();
+	private seenVersion = -1;
+	private seenRollbacks = 0;
+	private readonly version: () => number;
 
-  constructor(
-    private readonly db: Db,
-    private readonly maxEntries = 10_000,
-  ) {
-    this.version = dataVersion(db);
-  }
+	constructor(
+		private readonly db: Db,
+		private readonly maxEntries = 10_000,
+	) {
+		this.version = dataVersion(db);
+	}
 
-  get<K extends string | number>(key: K, load: (key: K) => V | undefined): V | undefined {
-    const version = this.version();
-    const rolledBack = rollbacks.get(this.db) ?? 0;
-    if (version !== this.seenVersion || rolledBack !== this.seenRollbacks) {
-      this.rows.clear();
-      this.seenVersion = version;
-      this.seenRollbacks = rolledBack;
-    }
-    if (this.rows.has(key)) return this.rows.get(key);
-    const value = load(key);
-    if (this.rows.size >= this.maxEntries) this.rows.clear();
-    this.rows.set(key, value);
-    return value;
-  }
+	get<K extends string | number>(key: K, load: (key: K) => V | undefined): V | undefined {
+		const version = this.version();
+		const rolledBack = rollbacks.get(this.db) ?? 0;
+		if (version !== this.seenVersion || rolledBack !== this.seenRollbacks) {
+			this.rows.clear();
+			this.seenVersion = version;
+			this.seenRollbacks = rolledBack;
+		}
+		if (this.rows.has(key)) return this.rows.get(key);
+		const value = load(key);
+		if (this.rows.size >= this.maxEntries) this.rows.clear();
+		this.rows.set(key, value);
+		return value;
+	}
 
-  invalidate(): void {
-    this.rows.clear();
-  }
+	invalidate(): void {
+		this.rows.clear();
+	}
 }

@@ -4,6 +4,6 @@
  * tries again later. Anything else (a read-only file, a constraint, a bug) is not expected to pass by waiting.
  */
 export function isTransientStorageError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|BUSY|IOERR)/.test(code);
+	const code = (error as { code?: unknown } | null)?.code;
+	return typeof code === 'string' && /^SQLITE_(FULL|BUSY|IOERR)/.test(code);
 }

@@ -3,38 +3,38 @@
  * rendered from: the one table the sidebar, the routes, the link rewriting and the tests read.
  */
 export interface DocPage {
-  /** The served path. */
-  path: string;
-  /** The Markdown file in `docs/`. */
-  file: string;
-  /** The sidebar's label and the page's title. */
-  title: string;
+	/** The served path. */
+	path: string;
+	/** The Markdown file in `docs/`. */
+	file: string;
+	/** The sidebar's label and the page's title. */
+	title: string;
 }
 
 /** Seed 002's "Portal Paths", in the seed's order. */
 export const PORTAL_PAGES: readonly DocPage[] = [
-  { path: '/docs', file: 'overview.md', title: 'Docs Overview' },
-  { path: '/docs/quickstart', file: 'quickstart.md', title: 'Quickstart' },
-  { path: '/docs/connect', file: 'connect-whatsapp.md', title: 'Connect' },
-  { path: '/docs/send', file: 'api.md', title: 'Send' },
-  { path: '/docs/receive', file: 'events.md', title: 'Receive' },
-  { path: '/docs/responsible-messaging', file: 'policy-and-limits.md', title: 'Responsible Messaging' },
-  { path: '/docs/3cx', file: '3cx.md', title: '3CX Middleware Overview' },
-  { path: '/docs/3cx/webhooks', file: '3cx-webhooks.md', title: '3CX Webhook Reference' },
-  { path: '/docs/3cx/call-events', file: '3cx-call-events.md', title: '3CX Call Event Templates' },
-  { path: '/docs/3cx/troubleshooting', file: '3cx-troubleshooting.md', title: '3CX Middleware Troubleshooting' },
-  { path: '/docs/endpoints', file: 'endpoints.md', title: 'Endpoints' },
-  { path: '/docs/troubleshooting', file: 'troubleshooting.md', title: 'Troubleshooting' },
+	{ path: '/docs', file: 'overview.md', title: 'Docs Overview' },
+	{ path: '/docs/quickstart', file: 'quickstart.md', title: 'Quickstart' },
+	{ path: '/docs/connect', file: 'connect-whatsapp.md', title: 'Connect' },
+	{ path: '/docs/send', file: 'api.md', title: 'Send' },
+	{ path: '/docs/receive', file: 'events.md', title: 'Receive' },
+	{ path: '/docs/responsible-messaging', file: 'policy-and-limits.md', title: 'Responsible Messaging' },
+	{ path: '/docs/3cx', file: '3cx.md', title: '3CX Middleware Overview' },
+	{ path: '/docs/3cx/webhooks', file: '3cx-webhooks.md', title: '3CX Webhook Reference' },
+	{ path: '/docs/3cx/call-events', file: '3cx-call-events.md', title: '3CX Call Event Templates' },
+	{ path: '/docs/3cx/troubleshooting', file: '3cx-troubleshooting.md', title: '3CX Middleware Troubleshooting' },
+	{ path: '/docs/endpoints', file: 'endpoints.md', title: 'Endpoints' },
+	{ path: '/docs/troubleshooting', file: 'troubleshooting.md', title: 'Troubleshooting' },
 ];
 
 /** The README's other reference pages and the policy page: served too, so that every link between docs resolves. */
 export const REFERENCE_PAGES: readonly DocPage[] = [
-  { path: '/acceptable-use', file: 'acceptable-use.md', title: 'Acceptable Use' },
-  { path: '/docs/dashboard', file: 'dashboard.md', title: 'Dashboard' },
-  { path: '/docs/cli', file: 'cli.md', title: 'CLI' },
-  { path: '/docs/configuration', file: 'configuration.md', title: 'Configuration' },
-  { path: '/docs/design-notes', file: 'design-notes.md', title: 'Design notes' },
-  { path: '/docs/benchmarks', file: 'benchmarks.md', title: 'Benchmarks' },
+	{ path: '/acceptable-use', file: 'acceptable-use.md', title: 'Acceptable Use' },
+	{ path: '/docs/dashboard', file: 'dashboard.md', title: 'Dashboard' },
+	{ path: '/docs/cli', file: 'cli.md', title: 'CLI' },
+	{ path: '/docs/configuration', file: 'configuration.md', title: 'Configuration' },
+	{ path: '/docs/design-notes', file: 'design-notes.md', title: 'Design notes' },
+	{ path: '/docs/benchmarks', file: 'benchmarks.md', title: 'Benchmarks' },
 ];
 
 export const DOC_PAGES: readonly DocPage[] = [...PORTAL_PAGES, ...REFERENCE_PAGES];
@@ -44,5 +44,5 @@ export const API_REFERENCE = { path: '/docs/api', title: 'API reference' } as co
 
 /** The served path of a docs file (`events.md`), if it is served. */
 export function pathOfFile(file: string): string | undefined {
-  return DOC_PAGES.find((page) => page.file === file)?.path;
+	return DOC_PAGES.find((page) => page.file === file)?.path;
 }

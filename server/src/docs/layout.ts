@@ -6,13 +6,16 @@ import { API_REFERENCE, PORTAL_PAGES, REFERENCE_PAGES } from './catalog';
 const isSubPage = (path: string): boolean => path.startsWith('/docs/3cx/');
 
 function navLink(href: string, label: string, current: string, sub = false): SafeHtml {
-  const link = href === current ? html`<a href="${href}" class="active" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`;
-  return sub ? html`<li class="sub">${link}</li>` : html`<li>${link}</li>`;
+	const link =
+		href === current
+			? html`<a href="${href}" class="active" aria-current="page">${label}</a>`
+			: html`<a href="${href}">${label}</a>`;
+	return sub ? html`<li class="sub">${link}</li>` : html`<li>${link}</li>`;
 }
 
 /** The sidebar: seed 002's portal sections in its order, then the reference pages and the dashboard. */
 function sidebar(current: string): SafeHtml {
-  return html`<nav class="docs-nav" aria-label="Documentation">
+	return html`<nav class="docs-nav" aria-label="Documentation">
   <h2>Guides</h2>
   <ul>${PORTAL_PAGES.map((page) => navLink(page.path, page.title, current, isSubPage(page.path)))}</ul>
   <h2>Reference</h2>
@@ -30,10 +33,10 @@ function sidebar(current: string): SafeHtml {
  * becomes a block of links above the content.
  */
 export function docsPage(options: { title: string; path: string; content: HtmlValue }): SafeHtml {
-  return documentShell({
-    title: options.title,
-    bodyClass: 'docs-site',
-    body: html`<header class="topbar">
+	return documentShell({
+		title: options.title,
+		bodyClass: 'docs-site',
+		body: html`<header class="topbar">
   <a class="brand" href="/docs">WhatsApp Gateway docs</a>
   <a href="/login">Dashboard</a>
 </header>
@@ -43,5 +46,5 @@ ${sidebar(options.path)}
 <div class="docs-content">${options.content}</div>
 </div>
 </main>`,
-  });
+	});
 }

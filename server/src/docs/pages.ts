@@ -11,9 +11,9 @@ import { docsPage } from './layout';
 import { renderMarkdown } from './markdown';
 
 export interface DocsPagesDeps {
-  logger: Logger;
-  /** The Markdown files; the repository's `docs/` unless a test says otherwise. */
-  docsFolder?: string;
+	logger: Logger;
+	/** The Markdown files; the repository's `docs/` unless a test says otherwise. */
+	docsFolder?: string;
 }
 
 /**
@@ -22,34 +22,38 @@ export interface DocsPagesDeps {
  * a 404 page.
  */
 export function docsPageRoutes(deps: DocsPagesDeps): Router {
-  const folder = deps.docsFolder ?? repositoryFolder('docs');
-  const rendered = new Map<string, SafeHtml>();
-  const render = async (page: DocPage): Promise<SafeHtml> => {
-    let result = rendered.get(page.path);
-    if (!result) {
-      const source = fs.readFileSync(path.join(folder, page.file), 'utf8');
-      const content = await renderMarkdown(source);
-      result = docsPage({ title: page.title, path: page.path, content: html`<article class="prose">${raw(content)}</article>` });
-      rendered.set(page.path, result);
-    }
-    return result;
-  };
+	const folder = deps.docsFolder ?? repositoryFolder('docs');
+	const rendered = new Map<string, SafeHtml>();
+	const render = async (page: DocPage): Promise<SafeHtml> => {
+		let result = rendered.get(page.path);
+		if (!result) {
+			const source = fs.readFileSync(path.join(folder, page.file), 'utf8');
+			const content = await renderMarkdown(source);
+			result = docsPage({
+				title: page.title,
+				path: page.path,
+				content: html`<article class="prose">${raw(content)}</article>`,
+			});
+			rendered.set(page.path, result);
+		}
+		return result;
+	};
 
-  const router = new Router();
-  router.use(pageHeaders);
-  router.use(
-    htmlErrors(deps.logger, (ctx, status, message) =>
-      docsPage({
-        title: `${status}: not here`,
-        path: ctx.path,
-        content: html`<article class="prose"><h1>${status}: not here</h1><p>${message}</p><p><a href="/docs">All docs</a></p></article>`,
-      }),
-    ),
-  );
-  addApiReference(router);
-  for (const page of DOC_PAGES) router.get(page.path, async (ctx) => sendPage(ctx, await render(page)));
-  router.get('/docs/*rest', (ctx) => {
-    throw new PageError(404, `There is no docs page at ${ctx.path}.`);
-  });
-  return router;
+	const router = new Router();
+	router.use(pageHeaders);
+	router.use(
+		htmlErrors(deps.logger, (ctx, status, message) =>
+			docsPage({
+				title: `${status}: not here`,
+				path: ctx.path,
+				content: html`<article class="prose"><h1>${status}: not here</h1><p>${message}</p><p><a href="/docs">All docs</a></p></article>`,
+			}),
+		),
+	);
+	addApiReference(router);
+	for (const page of DOC_PAGES) router.get(page.path, async (ctx) => sendPage(ctx, await render(page)));
+	router.get('/docs/*rest', (ctx) => {
+		throw new PageError(404, `There is no docs page at ${ctx.path}.`);
+	});
+	return router;
 }

@@ -3,12 +3,12 @@ import { openApiDocument } from './openapi';
 
 /** `GET /` (the health document) and `GET /openapi.json` (our superset of seed 001). */
 export function docsRoutes(deps: { version: string }): Router {
-  const router = new Router();
-  router.get('/', (ctx) => {
-    ctx.body = { success: true, status: 'ok', version: deps.version };
-  });
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = openApiDocument;
-  });
-  return router;
+	const router = new Router();
+	router.get('/', (ctx) => {
+		ctx.body = { success: true, status: 'ok', version: deps.version };
+	});
+	router.get('/openapi.json', (ctx) => {
+		ctx.body = openApiDocument;
+	});
+	return router;
 }

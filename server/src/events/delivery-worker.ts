@@ -7,12 +7,12 @@ import type { DueDelivery, EventsRepository } from './repository';
 
 /** What the worker knows about a subscription it serves. */
 interface SubscriptionState {
-  accountId: number;
-  consecutiveFailures: number;
-  successWrittenAt: number;
-  warnedAt: number | undefined;
-  /** Whether this run of failures (since the last success) has had its warning. */
-  warnedSinceSuccess: boolean;
+	accountId: number;
+	consecutiveFailures: number;
+	successWrittenAt: number;
+	warnedAt: number | undefined;
+	/** Whether this run of failures (since the last success) has had its warning. */
+	warnedSinceSuccess: boolean;
 }
 /** After this many failed attempts in a row, a subscription gets one attempt at a time until one succeeds. */
 export const FAILING_AFTER_CONSECUTIVE_FAILURES = 3;
@@ -22,20 +22,20 @@ export const FAILURE_WARNING_INTERVAL_MS = 15 * 60_000;
 const SUCCESS_WRITE_INTERVAL_MS = 1000;
 
 export interface DeliveryOptions {
-  retryScheduleMs: number[];
-  timeoutMs: number;
-  concurrency: number;
-  pollMs: number;
-  /** Private and loopback destinations (self-hosted n8n next door); link-local and metadata never. */
-  allowPrivate: boolean;
+	retryScheduleMs: number[];
+	timeoutMs: number;
+	concurrency: number;
+	pollMs: number;
+	/** Private and loopback destinations (self-hosted n8n next door); link-local and metadata never. */
+	allowPrivate: boolean;
 }
 
 export interface DeliveryWorkerDeps {
-  db: Db;
-  repo: EventsRepository;
-  clock: Clock;
-  logger: Logger;
-  options: DeliveryOptions;
+	db: Db;
+	repo: EventsRepository;
+	clock: Clock;
+	logger: Logger;
+	options: DeliveryOptions;
 }
 
 /**
@@ -45,291 +45,318 @@ export interface DeliveryWorkerDeps {
  * again, so delivery is at least once and the receiver dedupes on X-WhatsApp-Gateway-Delivery.
  */
 export class DeliveryWorker {
-  private readonly writes: CommitQueue;
-  private readonly poster: SignedPoster;
-  private readonly inFlight = new Set<number>();
-  private readonly inFlightPerWebhook = new Map<string, number>();
-  private readonly inFlightPerAccount = new Map<number, number>();
-  /** Subscriptions that may have pending deliveries. */
-  private readonly activeWebhooks = new Set<string>();
-  private readonly subscriptions = new Map<string, SubscriptionState>();
-  /** Round-robin positions: over accounts, and over each account's subscriptions. */
-  private accountCursor = 0;
-  private readonly webhookCursor = new Map<number, number>();
-  private pollTimer: NodeJS.Timeout | undefined;
-  private kickScheduled = false;
-  private readonly readTogether: ReturnType<Db['transaction']>;
-  private running = false;
-  private idleWaiters: (() => void)[] = [];
+	private readonly writes: CommitQueue;
+	private readonly poster: SignedPoster;
+	private readonly inFlight = new Set<number>();
+	private readonly inFlightPerWebhook = new Map<string, number>();
+	private readonly inFlightPerAccount = new Map<number, number>();
+	/** Subscriptions that may have pending deliveries. */
+	private readonly activeWebhooks = new Set<string>();
+	private readonly subscriptions = new Map<string, SubscriptionState>();
+	/** Round-robin positions: over accounts, and over each account's subscriptions. */
+	private accountCursor = 0;
+	private readonly webhookCursor = new Map<number, number>();
+	private pollTimer: NodeJS.Timeout | undefined;
+	private kickScheduled = false;
+	private readonly readTogether: ReturnType<Db['transaction']>;
+	private running = false;
+	private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly deps: DeliveryWorkerDeps) {
-    this.writes = new CommitQueue(deps.db);
-    this.readTogether = deps.db.transaction((work: () => void) => work());
-    this.poster = new SignedPoster(deps.clock, deps.options);
-  }
+	constructor(private readonly deps: DeliveryWorkerDeps) {
+		this.writes = new CommitQueue(deps.db);
+		this.readTogether = deps.db.transaction((work: () => void) => work());
+		this.poster = new SignedPoster(deps.clock, deps.options);
+	}
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.refreshActiveWebhooks();
-    // The poll also finds deliveries written by another process (the CLI) or come due by the clock.
-    this.pollTimer = setInterval(() => {
-      this.safely('polling for deliveries', () => this.refreshActiveWebhooks());
-      this.kick();
-    }, this.deps.options.pollMs);
-    this.kick();
-  }
+	start(): void {
+		if (this.running) return;
+		this.running = true;
+		this.refreshActiveWebhooks();
+		// The poll also finds deliveries written by another process (the CLI) or come due by the clock.
+		this.pollTimer = setInterval(() => {
+			this.safely('polling for deliveries', () => this.refreshActiveWebhooks());
+			this.kick();
+		}, this.deps.options.pollMs);
+		this.kick();
+	}
 
-  /** New deliveries were recorded for these subscriptions. */
-  notify(webhookIds: string[]): void {
-    for (const id of webhookIds) this.activeWebhooks.add(id);
-    this.kick();
-  }
+	/** New deliveries were recorded for these subscriptions. */
+	notify(webhookIds: string[]): void {
+		for (const id of webhookIds) this.activeWebhooks.add(id);
+		this.kick();
+	}
 
-  private refreshActiveWebhooks(): void {
-    for (const id of this.deps.repo.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
-  }
+	private refreshActiveWebhooks(): void {
+		for (const id of this.deps.repo.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
+	}
 
-  /** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
-  kick(): void {
-    if (!this.running || this.kickScheduled) return;
-    this.kickScheduled = true;
-    setImmediate(() => {
-      this.kickScheduled = false;
-      this.safely('looking for due deliveries', () => this.pumpInOneRead());
-    });
-  }
+	/** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
+	kick(): void {
+		if (!this.running || this.kickScheduled) return;
+		this.kickScheduled = true;
+		setImmediate(() => {
+			this.kickScheduled = false;
+			this.safely('looking for due deliveries', () => this.pumpInOneRead());
+		});
+	}
 
-  /**
-   * Work run from a timer: a database that refuses a read or write for a while (a full disk, a lock) is
-   * logged, and the next poll tries again; nothing is thrown out of the event loop.
-   */
-  private safely(what: string, work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.deps.logger.error({ err: error }, `delivery worker: ${what} failed; the next poll tries again`);
-    }
-  }
+	/**
+	 * Work run from a timer: a database that refuses a read or write for a while (a full disk, a lock) is
+	 * logged, and the next poll tries again; nothing is thrown out of the event loop.
+	 */
+	private safely(what: string, work: () => void): void {
+		try {
+			work();
+		} catch (error) {
+			this.deps.logger.error({ err: error }, `delivery worker: ${what} failed; the next poll tries again`);
+		}
+	}
 
-  /** Stops taking new deliveries and waits for the attempts in flight to finish and be recorded. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.writes.flush();
-  }
+	/** Stops taking new deliveries and waits for the attempts in flight to finish and be recorded. */
+	async stop(): Promise<void> {
+		this.running = false;
+		if (this.pollTimer) clearInterval(this.pollTimer);
+		if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+		this.writes.flush();
+	}
 
-  /** Resolves once nothing is in flight and nothing is due (tests and the benchmark). */
-  async idle(): Promise<void> {
-    for (;;) {
-      if (this.inFlight.size === 0) {
-        this.writes.flush();
-        const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
-        if (due.length === 0) return;
-        this.refreshActiveWebhooks();
-        this.pumpInOneRead();
-      }
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    }
-  }
+	/** Resolves once nothing is in flight and nothing is due (tests and the benchmark). */
+	async idle(): Promise<void> {
+		for (;;) {
+			if (this.inFlight.size === 0) {
+				this.writes.flush();
+				const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
+				if (due.length === 0) return;
+				this.refreshActiveWebhooks();
+				this.pumpInOneRead();
+			}
+			await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+		}
+	}
 
-  /** The subscription's account and failure count, loaded once; undefined once it is deleted. */
-  private subscription(webhookId: string): SubscriptionState | undefined {
-    let state = this.subscriptions.get(webhookId);
-    if (!state) {
-      const row = this.deps.repo.webhookDeliveryState(webhookId);
-      if (!row) return undefined;
-      state = { accountId: row.account_id, consecutiveFailures: row.consecutive_failures, successWrittenAt: 0, warnedAt: undefined, warnedSinceSuccess: false };
-      if (this.subscriptions.size > 100_000) this.subscriptions.clear();
-      this.subscriptions.set(webhookId, state);
-    }
-    return state;
-  }
+	/** The subscription's account and failure count, loaded once; undefined once it is deleted. */
+	private subscription(webhookId: string): SubscriptionState | undefined {
+		let state = this.subscriptions.get(webhookId);
+		if (!state) {
+			const row = this.deps.repo.webhookDeliveryState(webhookId);
+			if (!row) return undefined;
+			state = {
+				accountId: row.account_id,
+				consecutiveFailures: row.consecutive_failures,
+				successWrittenAt: 0,
+				warnedAt: undefined,
+				warnedSinceSuccess: false,
+			};
+			if (this.subscriptions.size > 100_000) this.subscriptions.clear();
+			this.subscriptions.set(webhookId, state);
+		}
+		return state;
+	}
 
-  /**
-   * A pump reads a due list and a row per delivery it launches; in one read transaction SQLite takes its
-   * read lock once for all of them instead of once per statement (the pump writes nothing itself: attempts
-   * record their outcome later, through the group commit).
-   */
-  private pumpInOneRead(): void {
-    this.readTogether.deferred(() => this.pump());
-  }
+	/**
+	 * A pump reads a due list and a row per delivery it launches; in one read transaction SQLite takes its
+	 * read lock once for all of them instead of once per statement (the pump writes nothing itself: attempts
+	 * record their outcome later, through the group commit).
+	 */
+	private pumpInOneRead(): void {
+		this.readTogether.deferred(() => this.pump());
+	}
 
-  /**
-   * Fills free slots fairly: round-robin over accounts first, one delivery per account per round, then
-   * round-robin over that account's subscriptions. A quarter of the slots is kept for accounts below their
-   * fair share (the slots divided by the accounts with work), so however many subscriptions one tenant has
-   * and however slow its receivers are, another tenant's event finds a free slot at once. A subscription
-   * whose receiver keeps failing gets one attempt at a time until one succeeds.
-   */
-  private pump(): void {
-    const { concurrency } = this.deps.options;
-    let free = concurrency - this.inFlight.size;
-    if (!this.running || free <= 0 || this.activeWebhooks.size === 0) return;
-    const now = this.deps.clock.now();
-    const webhooksByAccount = new Map<number, string[]>();
-    for (const webhookId of this.activeWebhooks) {
-      const state = this.subscription(webhookId);
-      if (!state) {
-        this.activeWebhooks.delete(webhookId);
-        continue;
-      }
-      const list = webhooksByAccount.get(state.accountId);
-      if (list) list.push(webhookId);
-      else webhooksByAccount.set(state.accountId, [webhookId]);
-    }
-    const accounts = [...webhooksByAccount.keys()];
-    if (accounts.length === 0) return;
-    const busyAccounts = new Set([...accounts, ...this.inFlightPerAccount.keys()]).size;
-    const reserve = Math.max(1, Math.floor(concurrency / 4));
-    const ceiling = Math.max(1, concurrency - reserve);
-    const fairShare = Math.max(1, Math.min(ceiling, Math.floor(concurrency / busyAccounts)));
-    this.accountCursor = (this.accountCursor + 1) % accounts.length;
-    const queues = new Map<string, number[]>();
-    const done = new Set<number>();
-    while (free > 0 && done.size < accounts.length) {
-      for (let i = 0; i < accounts.length && free > 0; i += 1) {
-        const accountId = accounts[(this.accountCursor + i) % accounts.length];
-        if (done.has(accountId)) continue;
-        const held = this.inFlightPerAccount.get(accountId) ?? 0;
-        // Below its fair share an account may use the reserve; above it, only what the reserve leaves.
-        const mayTake = held < fairShare || (held < ceiling && free > reserve);
-        const delivery = mayTake ? this.nextDue(accountId, webhooksByAccount.get(accountId) ?? [], queues, now, free) : undefined;
-        if (!delivery) {
-          done.add(accountId);
-          continue;
-        }
-        this.launch(delivery, accountId);
-        free -= 1;
-      }
-    }
-  }
+	/**
+	 * Fills free slots fairly: round-robin over accounts first, one delivery per account per round, then
+	 * round-robin over that account's subscriptions. A quarter of the slots is kept for accounts below their
+	 * fair share (the slots divided by the accounts with work), so however many subscriptions one tenant has
+	 * and however slow its receivers are, another tenant's event finds a free slot at once. A subscription
+	 * whose receiver keeps failing gets one attempt at a time until one succeeds.
+	 */
+	private pump(): void {
+		const { concurrency } = this.deps.options;
+		let free = concurrency - this.inFlight.size;
+		if (!this.running || free <= 0 || this.activeWebhooks.size === 0) return;
+		const now = this.deps.clock.now();
+		const webhooksByAccount = new Map<number, string[]>();
+		for (const webhookId of this.activeWebhooks) {
+			const state = this.subscription(webhookId);
+			if (!state) {
+				this.activeWebhooks.delete(webhookId);
+				continue;
+			}
+			const list = webhooksByAccount.get(state.accountId);
+			if (list) list.push(webhookId);
+			else webhooksByAccount.set(state.accountId, [webhookId]);
+		}
+		const accounts = [...webhooksByAccount.keys()];
+		if (accounts.length === 0) return;
+		const busyAccounts = new Set([...accounts, ...this.inFlightPerAccount.keys()]).size;
+		const reserve = Math.max(1, Math.floor(concurrency / 4));
+		const ceiling = Math.max(1, concurrency - reserve);
+		const fairShare = Math.max(1, Math.min(ceiling, Math.floor(concurrency / busyAccounts)));
+		this.accountCursor = (this.accountCursor + 1) % accounts.length;
+		const queues = new Map<string, number[]>();
+		const done = new Set<number>();
+		while (free > 0 && done.size < accounts.length) {
+			for (let i = 0; i < accounts.length && free > 0; i += 1) {
+				const accountId = accounts[(this.accountCursor + i) % accounts.length];
+				if (done.has(accountId)) continue;
+				const held = this.inFlightPerAccount.get(accountId) ?? 0;
+				// Below its fair share an account may use the reserve; above it, only what the reserve leaves.
+				const mayTake = held < fairShare || (held < ceiling && free > reserve);
+				const delivery = mayTake
+					? this.nextDue(accountId, webhooksByAccount.get(accountId) ?? [], queues, now, free)
+					: undefined;
+				if (!delivery) {
+					done.add(accountId);
+					continue;
+				}
+				this.launch(delivery, accountId);
+				free -= 1;
+			}
+		}
+	}
 
-  /** The next due delivery of one account, its subscriptions taken in turn; undefined when none may go now. */
-  private nextDue(
-    accountId: number,
-    webhookIds: string[],
-    queues: Map<string, number[]>,
-    now: number,
-    free: number,
-  ): DueDelivery | undefined {
-    const start = this.webhookCursor.get(accountId) ?? 0;
-    for (let i = 0; i < webhookIds.length; i += 1) {
-      const index = (start + i) % webhookIds.length;
-      const webhookId = webhookIds[index];
-      const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
-      const failing = (this.subscriptions.get(webhookId)?.consecutiveFailures ?? 0) >= FAILING_AFTER_CONSECUTIVE_FAILURES;
-      if (failing && busy > 0) continue;
-      let queue = queues.get(webhookId);
-      if (!queue) {
-        queue = this.deps.repo.dueDeliveryIdsFor(webhookId, now, busy + free).filter((id) => !this.inFlight.has(id));
-        queues.set(webhookId, queue);
-        if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
-          this.activeWebhooks.delete(webhookId);
-        }
-      }
-      let delivery: DueDelivery | undefined;
-      while (!delivery && queue.length > 0) delivery = this.deps.repo.pendingDelivery(queue.shift() as number);
-      if (!delivery) continue;
-      // A failing subscription's one attempt: nothing more of it in this pump.
-      if (failing) queue.length = 0;
-      this.webhookCursor.set(accountId, (index + 1) % webhookIds.length);
-      return delivery;
-    }
-    return undefined;
-  }
+	/** The next due delivery of one account, its subscriptions taken in turn; undefined when none may go now. */
+	private nextDue(
+		accountId: number,
+		webhookIds: string[],
+		queues: Map<string, number[]>,
+		now: number,
+		free: number,
+	): DueDelivery | undefined {
+		const start = this.webhookCursor.get(accountId) ?? 0;
+		for (let i = 0; i < webhookIds.length; i += 1) {
+			const index = (start + i) % webhookIds.length;
+			const webhookId = webhookIds[index];
+			const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
+			const failing =
+				(this.subscriptions.get(webhookId)?.consecutiveFailures ?? 0) >= FAILING_AFTER_CONSECUTIVE_FAILURES;
+			if (failing && busy > 0) continue;
+			let queue = queues.get(webhookId);
+			if (!queue) {
+				queue = this.deps.repo.dueDeliveryIdsFor(webhookId, now, busy + free).filter((id) => !this.inFlight.has(id));
+				queues.set(webhookId, queue);
+				if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
+					this.activeWebhooks.delete(webhookId);
+				}
+			}
+			let delivery: DueDelivery | undefined;
+			while (!delivery && queue.length > 0) delivery = this.deps.repo.pendingDelivery(queue.shift() as number);
+			if (!delivery) continue;
+			// A failing subscription's one attempt: nothing more of it in this pump.
+			if (failing) queue.length = 0;
+			this.webhookCursor.set(accountId, (index + 1) % webhookIds.length);
+			return delivery;
+		}
+		return undefined;
+	}
 
-  private launch(delivery: DueDelivery, accountId: number): void {
-    const webhookId = delivery.webhook_id;
-    this.inFlight.add(delivery.id);
-    const adjust = <K>(counts: Map<K, number>, key: K, by: number) => {
-      const value = (counts.get(key) ?? 0) + by;
-      if (value <= 0) counts.delete(key);
-      else counts.set(key, value);
-    };
-    adjust(this.inFlightPerWebhook, webhookId, 1);
-    adjust(this.inFlightPerAccount, accountId, 1);
-    void this.attempt(delivery).finally(() => {
-      this.inFlight.delete(delivery.id);
-      adjust(this.inFlightPerWebhook, webhookId, -1);
-      adjust(this.inFlightPerAccount, accountId, -1);
-      if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      this.kick();
-    });
-  }
+	private launch(delivery: DueDelivery, accountId: number): void {
+		const webhookId = delivery.webhook_id;
+		this.inFlight.add(delivery.id);
+		const adjust = <K>(counts: Map<K, number>, key: K, by: number) => {
+			const value = (counts.get(key) ?? 0) + by;
+			if (value <= 0) counts.delete(key);
+			else counts.set(key, value);
+		};
+		adjust(this.inFlightPerWebhook, webhookId, 1);
+		adjust(this.inFlightPerAccount, accountId, 1);
+		void this.attempt(delivery).finally(() => {
+			this.inFlight.delete(delivery.id);
+			adjust(this.inFlightPerWebhook, webhookId, -1);
+			adjust(this.inFlightPerAccount, accountId, -1);
+			if (this.inFlight.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+			this.kick();
+		});
+	}
 
-  private async attempt(delivery: DueDelivery): Promise<void> {
-    try {
-      if (delivery.webhook_enabled !== 1) {
-        await this.record(delivery, { statusCode: null, error: 'the webhook is disabled', retryAfterMs: null }, 'give_up');
-        return;
-      }
-      const result = await this.poster.post(delivery);
-      await this.record(delivery, result);
-    } catch (error) {
-      this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'recording a delivery attempt failed');
-    }
-  }
+	private async attempt(delivery: DueDelivery): Promise<void> {
+		try {
+			if (delivery.webhook_enabled !== 1) {
+				await this.record(
+					delivery,
+					{ statusCode: null, error: 'the webhook is disabled', retryAfterMs: null },
+					'give_up',
+				);
+				return;
+			}
+			const result = await this.poster.post(delivery);
+			await this.record(delivery, result);
+		} catch (error) {
+			this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'recording a delivery attempt failed');
+		}
+	}
 
-  private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {
-    const now = this.deps.clock.now();
-    const { repo, logger } = this.deps;
-    const schedule = this.deps.options.retryScheduleMs;
-    const attemptNumber = delivery.attempts + 1;
-    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
-    // A failure that is not tried again (410 Gone, the last attempt) gets its own warning below, not "retrying".
-    const retried = !ok && result.statusCode !== 410 && attemptNumber < schedule.length;
-    const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now, retried);
-    return this.writes.run(() => {
-      if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
-      else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
-      if (ok) {
-        repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
-        return;
-      }
-      if (result.statusCode === 410) {
-        repo.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
-        repo.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
-        logger.warn({ webhookId: delivery.webhook_id }, 'webhook disabled: destination answered 410 Gone');
-        return;
-      }
-      if (force === 'give_up' || attemptNumber >= schedule.length) {
-        repo.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
-        logger.warn({ deliveryId: delivery.id, attempts: attemptNumber, error }, 'delivery failed for good');
-        return;
-      }
-      const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
-      repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
-    });
-  }
+	private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {
+		const now = this.deps.clock.now();
+		const { repo, logger } = this.deps;
+		const schedule = this.deps.options.retryScheduleMs;
+		const attemptNumber = delivery.attempts + 1;
+		const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+		const error =
+			result.error ??
+			(ok
+				? null
+				: `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
+		// A failure that is not tried again (410 Gone, the last attempt) gets its own warning below, not "retrying".
+		const retried = !ok && result.statusCode !== 410 && attemptNumber < schedule.length;
+		const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now, retried);
+		return this.writes.run(() => {
+			if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
+			else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
+			if (ok) {
+				repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
+				return;
+			}
+			if (result.statusCode === 410) {
+				repo.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
+				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
+				logger.warn({ webhookId: delivery.webhook_id }, 'webhook disabled: destination answered 410 Gone');
+				return;
+			}
+			if (force === 'give_up' || attemptNumber >= schedule.length) {
+				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
+				logger.warn({ deliveryId: delivery.id, attempts: attemptNumber, error }, 'delivery failed for good');
+				return;
+			}
+			const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
+			repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
+		});
+	}
 
-  /**
-   * Updates the subscription's failure count at once (the next pump sees it) and says which health write
-   * the attempt needs. The first failure since the last success that will be retried is logged as a warning,
-   * at most once per interval per subscription, so a receiver that is down is noticed long before the last
-   * retry.
-   */
-  private noteHealth(delivery: DueDelivery, ok: boolean, reason: string, now: number, retried: boolean): 'success' | 'failure' | undefined {
-    const state = this.subscription(delivery.webhook_id);
-    if (!state) return undefined;
-    if (ok) {
-      state.warnedSinceSuccess = false;
-      if (state.consecutiveFailures === 0 && now - state.successWrittenAt < SUCCESS_WRITE_INTERVAL_MS) return undefined;
-      state.consecutiveFailures = 0;
-      state.successWrittenAt = now;
-      return 'success';
-    }
-    state.consecutiveFailures += 1;
-    if (retried && !state.warnedSinceSuccess && (state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)) {
-      state.warnedAt = now;
-      state.warnedSinceSuccess = true;
-      this.deps.logger.warn(
-        { webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
-        'webhook delivery failed; retrying on schedule',
-      );
-    }
-    return 'failure';
-  }
+	/**
+	 * Updates the subscription's failure count at once (the next pump sees it) and says which health write
+	 * the attempt needs. The first failure since the last success that will be retried is logged as a warning,
+	 * at most once per interval per subscription, so a receiver that is down is noticed long before the last
+	 * retry.
+	 */
+	private noteHealth(
+		delivery: DueDelivery,
+		ok: boolean,
+		reason: string,
+		now: number,
+		retried: boolean,
+	): 'success' | 'failure' | undefined {
+		const state = this.subscription(delivery.webhook_id);
+		if (!state) return undefined;
+		if (ok) {
+			state.warnedSinceSuccess = false;
+			if (state.consecutiveFailures === 0 && now - state.successWrittenAt < SUCCESS_WRITE_INTERVAL_MS) return undefined;
+			state.consecutiveFailures = 0;
+			state.successWrittenAt = now;
+			return 'success';
+		}
+		state.consecutiveFailures += 1;
+		if (
+			retried &&
+			!state.warnedSinceSuccess &&
+			(state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)
+		) {
+			state.warnedAt = now;
+			state.warnedSinceSuccess = true;
+			this.deps.logger.warn(
+				{ webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
+				'webhook delivery failed; retrying on schedule',
+			);
+		}
+		return 'failure';
+	}
 }

@@ -6,22 +6,21 @@
 export type ConnectionState = 'connected' | 'connecting' | 'qr' | 'disconnected';
 
 export type InboundEvent =
-  | {
-      kind: 'message';
-      providerMessageId: string;
-      from: string;
-      text: string;
-      messageType?: string;
-      groupId?: string;
-      receivedAt?: number;
-    }
-  /** `status`: sent, delivered, read or failed (the message log's words); `providerStatus` the provider's own. */
-  | { kind: 'status'; providerMessageId: string; status: string; providerStatus?: string; at?: number }
-  | { kind: 'connection'; state: ConnectionState; at?: number }
-  /** `code`: the QR code's text (what a scanner reads), kept for the operator's connect screen. */
-  | { kind: 'qr'; qrAvailable: boolean; code?: string; pairingCode?: string; at?: number }
-  /** `providerEventId`: the provider's id of this report (a retry of it is recorded once). */
-  | { kind: 'call'; missed: boolean; from?: string; callStatus?: string; providerEventId?: string; at?: number }
-  | { kind: 'group'; groupId: string; at?: number }
-  | { kind: 'conversation'; conversationId?: string; at?: number };
-
+	| {
+			kind: 'message';
+			providerMessageId: string;
+			from: string;
+			text: string;
+			messageType?: string;
+			groupId?: string;
+			receivedAt?: number;
+	  }
+	/** `status`: sent, delivered, read or failed (the message log's words); `providerStatus` the provider's own. */
+	| { kind: 'status'; providerMessageId: string; status: string; providerStatus?: string; at?: number }
+	| { kind: 'connection'; state: ConnectionState; at?: number }
+	/** `code`: the QR code's text (what a scanner reads), kept for the operator's connect screen. */
+	| { kind: 'qr'; qrAvailable: boolean; code?: string; pairingCode?: string; at?: number }
+	/** `providerEventId`: the provider's id of this report (a retry of it is recorded once). */
+	| { kind: 'call'; missed: boolean; from?: string; callStatus?: string; providerEventId?: string; at?: number }
+	| { kind: 'group'; groupId: string; at?: number }
+	| { kind: 'conversation'; conversationId?: string; at?: number };

@@ -10,51 +10,52 @@ import { WebhookLimitError, type WebhookService } from './webhooks';
 
 /** The shape of a subscription request; what the values mean (URL, event types, instance) the service checks. */
 const createWebhookSchema = z.strictObject({
-  destination_url: z.string(),
-  events: z.array(z.string()),
-  instance_id: z.string().nullable().optional(),
+	destination_url: z.string(),
+	events: z.array(z.string()),
+	instance_id: z.string().nullable().optional(),
 });
 
 /** Customer webhook subscriptions (Bearer key, own account only): the Trigger node's activation lifecycle. */
 export function webhookRoutes(deps: { requireApiKey: Middleware; webhooks: WebhookService }): Router {
-  const router = new Router();
-  const auth = deps.requireApiKey;
-  const ownWebhook = (ctx: Context) => {
-    const found = deps.webhooks.find(String(ctx.params.id), callerOf(ctx).account.id);
-    // A managed subscription (a 3CX integration's forwarding) is changed through its owner only.
-    if (!found || found.managedBy !== null) throw new ApiError('not_found', { webhook_id: ctx.params.id });
-    return found;
-  };
+	const router = new Router();
+	const auth = deps.requireApiKey;
+	const ownWebhook = (ctx: Context) => {
+		const found = deps.webhooks.find(String(ctx.params.id), callerOf(ctx).account.id);
+		// A managed subscription (a 3CX integration's forwarding) is changed through its owner only.
+		if (!found || found.managedBy !== null) throw new ApiError('not_found', { webhook_id: ctx.params.id });
+		return found;
+	};
 
-  router.get('/api/webhooks', auth, (ctx) => {
-    const own = deps.webhooks.list(callerOf(ctx).account.id).filter((webhook) => webhook.managedBy === null);
-    ctx.body = { success: true, webhooks: own.map(webhookJson) };
-  });
+	router.get('/api/webhooks', auth, (ctx) => {
+		const own = deps.webhooks.list(callerOf(ctx).account.id).filter((webhook) => webhook.managedBy === null);
+		ctx.body = { success: true, webhooks: own.map(webhookJson) };
+	});
 
-  router.post('/api/webhooks', auth, async (ctx) => {
-    const body = parseWith(createWebhookSchema, await readJsonObject(ctx));
-    const created = deps.webhooks.create({
-      accountId: callerOf(ctx).account.id,
-      destinationUrl: body.destination_url,
-      events: body.events,
-      instanceId: body.instance_id,
-    });
-    const { webhook, secret } = await created.catch((error: unknown) => {
-      if (error instanceof WebhookLimitError) throw new ApiError('webhook_limit_reached', { limit: error.limit, used: error.used });
-      throw error;
-    });
-    ctx.status = 201;
-    ctx.body = { success: true, webhook: webhookJson(webhook), signing_secret: secret };
-  });
+	router.post('/api/webhooks', auth, async (ctx) => {
+		const body = parseWith(createWebhookSchema, await readJsonObject(ctx));
+		const created = deps.webhooks.create({
+			accountId: callerOf(ctx).account.id,
+			destinationUrl: body.destination_url,
+			events: body.events,
+			instanceId: body.instance_id,
+		});
+		const { webhook, secret } = await created.catch((error: unknown) => {
+			if (error instanceof WebhookLimitError)
+				throw new ApiError('webhook_limit_reached', { limit: error.limit, used: error.used });
+			throw error;
+		});
+		ctx.status = 201;
+		ctx.body = { success: true, webhook: webhookJson(webhook), signing_secret: secret };
+	});
 
-  router.get('/api/webhooks/:id', auth, (ctx) => {
-    ctx.body = { success: true, webhook: webhookJson(ownWebhook(ctx)) };
-  });
+	router.get('/api/webhooks/:id', auth, (ctx) => {
+		ctx.body = { success: true, webhook: webhookJson(ownWebhook(ctx)) };
+	});
 
-  router.delete('/api/webhooks/:id', auth, (ctx) => {
-    const webhook = ownWebhook(ctx);
-    deps.webhooks.delete(webhook.id);
-    ctx.body = { success: true, deleted: true, id: webhook.id };
-  });
-  return router;
+	router.delete('/api/webhooks/:id', auth, (ctx) => {
+		const webhook = ownWebhook(ctx);
+		deps.webhooks.delete(webhook.id);
+		ctx.body = { success: true, deleted: true, id: webhook.id };
+	});
+	return router;
 }

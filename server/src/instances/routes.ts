@@ -6,9 +6,9 @@ import type { InstanceService } from './service';
 
 /** `GET /api/instances`: the caller's instances (the Send node's instance list). */
 export function instanceRoutes(deps: { requireApiKey: Middleware; instances: InstanceService }): Router {
-  const router = new Router();
-  router.get('/api/instances', deps.requireApiKey, (ctx) => {
-    ctx.body = { success: true, instances: deps.instances.list(callerOf(ctx).account.id).map(instanceJson) };
-  });
-  return router;
+	const router = new Router();
+	router.get('/api/instances', deps.requireApiKey, (ctx) => {
+		ctx.body = { success: true, instances: deps.instances.list(callerOf(ctx).account.id).map(instanceJson) };
+	});
+	return router;
 }

@@ -1,56 +1,64 @@
 import { ApiError } from '../http/errors';
 import type { Asked, Attempt } from './attempt';
 import {
-  refuseBlockedContent,
-  requireActiveInstance,
-  requireActivePlan,
-  requireConnectedInstance,
-  requireModule,
-  type SharedGuards,
+	refuseBlockedContent,
+	requireActiveInstance,
+	requireActivePlan,
+	requireConnectedInstance,
+	requireModule,
+	type SharedGuards,
 } from './guards';
-import { ALLOWED_PURPOSES, contentHash, isAllowedPurpose, parseSendRequest, type MessagePurpose, type SendRequest } from './request';
+import {
+	ALLOWED_PURPOSES,
+	contentHash,
+	isAllowedPurpose,
+	parseSendRequest,
+	type MessagePurpose,
+	type SendRequest,
+} from './request';
 import { GuardList } from './pipeline';
 
 /** An attempt through `POST /api/send-message`: the JSON object the caller sent is what gets parsed. */
 export interface ApiAttempt extends Attempt {
-  body: Record<string, unknown>;
+	body: Record<string, unknown>;
 }
 
 const bounded = (value: unknown, length: number) => (typeof value === 'string' ? value.slice(0, length) : null);
 
 /** The message log's view of an API body before it is validated. */
 export function askedInBody(body: Record<string, unknown>): Asked {
-  return {
-    instanceRef: bounded(body.instance_id, 128),
-    phone: bounded(body.phone, 40),
-    purpose: bounded(body.message_purpose, 64),
-    text: bounded(body.message, 4096),
-  };
+	return {
+		instanceRef: bounded(body.instance_id, 128),
+		phone: bounded(body.phone, 40),
+		purpose: bounded(body.message_purpose, 64),
+		text: bounded(body.message, 4096),
+	};
 }
 
 /** Step 6: `message_purpose` is given and one of the five allowed. */
 export const requirePurpose = <T extends ApiAttempt>(attempt: T): T & { purpose: MessagePurpose } => {
-  const value = attempt.body.message_purpose;
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    throw new ApiError('message_purpose_required', { field: 'message_purpose' });
-  }
-  const purpose = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (!isAllowedPurpose(purpose)) {
-    throw new ApiError('message_purpose_not_allowed', {
-      message_purpose: typeof value === 'string' ? value.slice(0, 64) : `(${Array.isArray(value) ? 'array' : typeof value})`,
-      allowed: ALLOWED_PURPOSES,
-    });
-  }
-  return { ...attempt, purpose };
+	const value = attempt.body.message_purpose;
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+		throw new ApiError('message_purpose_required', { field: 'message_purpose' });
+	}
+	const purpose = typeof value === 'string' ? value.trim().toLowerCase() : '';
+	if (!isAllowedPurpose(purpose)) {
+		throw new ApiError('message_purpose_not_allowed', {
+			message_purpose:
+				typeof value === 'string' ? value.slice(0, 64) : `(${Array.isArray(value) ? 'array' : typeof value})`,
+			allowed: ALLOWED_PURPOSES,
+		});
+	}
+	return { ...attempt, purpose };
 };
 
 /** Step 7: every other field. */
 export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose }>(
-  attempt: T,
+	attempt: T,
 ): T & { request: SendRequest; contentHash: string } => {
-  const parsed = parseSendRequest(attempt.body, attempt.purpose, attempt.account.defaultCountry);
-  if ('errors' in parsed) throw new ApiError('validation_error', { fields: parsed.errors });
-  return { ...attempt, request: parsed.request, contentHash: contentHash(parsed.request) };
+	const parsed = parseSendRequest(attempt.body, attempt.purpose, attempt.account.defaultCountry);
+	if ('errors' in parsed) throw new ApiError('validation_error', { fields: parsed.errors });
+	return { ...attempt, request: parsed.request, contentHash: contentHash(parsed.request) };
 };
 
 /**
@@ -59,18 +67,18 @@ export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose 
  * pace is part of the velocity step (12).
  */
 export function apiSendGuards(shared: SharedGuards) {
-  return GuardList.start<ApiAttempt>()
-    .check(requireModule('apiAccess'))
-    .check(requireActivePlan)
-    .then(requirePurpose)
-    .then(validateFields)
-    .then(shared.resolveInstance)
-    .check(requireActiveInstance)
-    .check(requireConnectedInstance)
-    .check(shared.requireTemplateSupport)
-    .check(shared.requireNotSuppressed)
-    .then(shared.enforceQuota)
-    .then(shared.enforceVelocity)
-    .then(shared.scoreContentPolicy)
-    .check(refuseBlockedContent);
+	return GuardList.start<ApiAttempt>()
+		.check(requireModule('apiAccess'))
+		.check(requireActivePlan)
+		.then(requirePurpose)
+		.then(validateFields)
+		.then(shared.resolveInstance)
+		.check(requireActiveInstance)
+		.check(requireConnectedInstance)
+		.check(shared.requireTemplateSupport)
+		.check(shared.requireNotSuppressed)
+		.then(shared.enforceQuota)
+		.then(shared.enforceVelocity)
+		.then(shared.scoreContentPolicy)
+		.check(refuseBlockedContent);
 }

@@ -17,14 +17,14 @@ import { recoverInterruptedSends } from './recovery';
 import { SendService } from './send-service';
 
 export interface MessagingDeps {
-  db: Db;
-  clock: Clock;
-  logger: Logger;
-  writes: CommitQueue;
-  instances: InstanceService;
-  suppressions: SuppressionService;
-  providers: ProviderRegistry;
-  outbox: EventOutbox;
+	db: Db;
+	clock: Clock;
+	logger: Logger;
+	writes: CommitQueue;
+	instances: InstanceService;
+	suppressions: SuppressionService;
+	providers: ProviderRegistry;
+	outbox: EventOutbox;
 }
 
 /**
@@ -32,60 +32,61 @@ export interface MessagingDeps {
  * outcome), the message log, crash recovery and upkeep, over one repository and one set of limit states.
  */
 export class Messaging {
-  readonly sends: SendService;
-  readonly log: MessageLog;
-  /** The guards that read the gateway's state, for callers composing their own list (the 3CX endpoint). */
-  readonly guards: SharedGuards;
-  /** `POST /api/send-message`'s guard list, composed once. */
-  readonly apiGuards: ReturnType<typeof apiSendGuards>;
-  private readonly repo: MessagingRepository;
-  private readonly idempotency: IdempotencyKeys;
-  private readonly usage: UsageCounters;
-  private readonly velocity = new VelocityState();
-  private readonly refusals = new RefusalBudget();
+	readonly sends: SendService;
+	readonly log: MessageLog;
+	/** The guards that read the gateway's state, for callers composing their own list (the 3CX endpoint). */
+	readonly guards: SharedGuards;
+	/** `POST /api/send-message`'s guard list, composed once. */
+	readonly apiGuards: ReturnType<typeof apiSendGuards>;
+	private readonly repo: MessagingRepository;
+	private readonly idempotency: IdempotencyKeys;
+	private readonly usage: UsageCounters;
+	private readonly velocity = new VelocityState();
+	private readonly refusals = new RefusalBudget();
 
-  constructor(private readonly deps: MessagingDeps) {
-    this.repo = new MessagingRepository(deps.db);
-    this.idempotency = new IdempotencyKeys(this.repo);
-    this.usage = new UsageCounters(this.repo);
-    this.guards = sharedGuards({
-      instances: deps.instances,
-      suppressions: deps.suppressions,
-      repo: this.repo,
-      usage: this.usage,
-      velocity: this.velocity,
-      providerLimits: {
-        pacePerMinute: (instance) => deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
-        canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
-      },
-    });
-    this.apiGuards = apiSendGuards(this.guards);
-    this.sends = new SendService({
-      ...deps,
-      repo: this.repo,
-      idempotency: this.idempotency,
-      usage: this.usage,
-      velocity: this.velocity,
-      refusals: this.refusals,
-    });
-    this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
-  }
+	constructor(private readonly deps: MessagingDeps) {
+		this.repo = new MessagingRepository(deps.db);
+		this.idempotency = new IdempotencyKeys(this.repo);
+		this.usage = new UsageCounters(this.repo);
+		this.guards = sharedGuards({
+			instances: deps.instances,
+			suppressions: deps.suppressions,
+			repo: this.repo,
+			usage: this.usage,
+			velocity: this.velocity,
+			providerLimits: {
+				pacePerMinute: (instance) =>
+					deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
+				canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
+			},
+		});
+		this.apiGuards = apiSendGuards(this.guards);
+		this.sends = new SendService({
+			...deps,
+			repo: this.repo,
+			idempotency: this.idempotency,
+			usage: this.usage,
+			velocity: this.velocity,
+			refusals: this.refusals,
+		});
+		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+	}
 
-  /** See recovery.ts; run at start, before serving. */
-  recoverInterruptedSends(): number {
-    return recoverInterruptedSends({ ...this.deps, repo: this.repo, idempotency: this.idempotency });
-  }
+	/** See recovery.ts; run at start, before serving. */
+	recoverInterruptedSends(): number {
+		return recoverInterruptedSends({ ...this.deps, repo: this.repo, idempotency: this.idempotency });
+	}
 
-  /**
-   * Hourly upkeep: expired idempotency records, in-memory limiter state nobody will read again, and
-   * message log entries older than `retainBefore` (when given).
-   */
-  housekeeping(retainBefore?: number): void {
-    const now = this.deps.clock.now();
-    this.idempotency.purge(now);
-    if (retainBefore !== undefined) this.repo.pruneLogEntries(retainBefore);
-    this.usage.sweep(now);
-    this.velocity.sweep(now);
-    this.refusals.sweep(now);
-  }
+	/**
+	 * Hourly upkeep: expired idempotency records, in-memory limiter state nobody will read again, and
+	 * message log entries older than `retainBefore` (when given).
+	 */
+	housekeeping(retainBefore?: number): void {
+		const now = this.deps.clock.now();
+		this.idempotency.purge(now);
+		if (retainBefore !== undefined) this.repo.pruneLogEntries(retainBefore);
+		this.usage.sweep(now);
+		this.velocity.sweep(now);
+		this.refusals.sweep(now);
+	}
 }

@@ -4,26 +4,26 @@ import type { MessageLogRow, MessageStatus } from './repository';
 
 /** The message log's filters (the dashboard's search); every one optional; newest first, after entry `beforeLogId`. */
 export interface LogFilter {
-  status?: string;
-  errorCode?: string;
-  purpose?: string;
-  phone?: string;
-  from?: number;
-  to?: number;
-  beforeLogId?: number;
+	status?: string;
+	errorCode?: string;
+	purpose?: string;
+	phone?: string;
+	from?: number;
+	to?: number;
+	beforeLogId?: number;
 }
 
 /** A page of the log: up to `limit` entries, and where a search stopped when it examined its most entries first. */
 export interface LogPage {
-  rows: MessageLogRow[];
-  /** Set when a status, error code or purpose filter examined its most entries: how many, and the log number of the last. */
-  stopped?: { examined: number; after: number };
+	rows: MessageLogRow[];
+	/** Set when a status, error code or purpose filter examined its most entries: how many, and the log number of the last. */
+	stopped?: { examined: number; after: number };
 }
 
 export interface OutcomeCount {
-  status: MessageStatus;
-  error_code: string | null;
-  n: number;
+	status: MessageStatus;
+	error_code: string | null;
+	n: number;
 }
 
 /** How many entries a search by status, error code or purpose examines for one page before it stops. */
@@ -32,20 +32,29 @@ export const EXAMINE_LIMIT = 10_000;
 type Params = Record<string, string | number>;
 
 /** A search's bound parameters: only the filters given (their names select the statement). */
-function paramsOf(accountId: number, filter: LogFilter, limit: number, cursor?: { cursorAt: number; cursorId: number }): Params {
-  const params: Params = { accountId, limit, ...cursor };
-  const given: [string, string | number | undefined][] = [
-    ['phone', filter.phone], ['from', filter.from], ['to', filter.to],
-    ['status', filter.status], ['errorCode', filter.errorCode], ['purpose', filter.purpose],
-  ];
-  for (const [name, value] of given) if (value !== undefined) params[name] = value;
-  return params;
+function paramsOf(
+	accountId: number,
+	filter: LogFilter,
+	limit: number,
+	cursor?: { cursorAt: number; cursorId: number },
+): Params {
+	const params: Params = { accountId, limit, ...cursor };
+	const given: [string, string | number | undefined][] = [
+		['phone', filter.phone],
+		['from', filter.from],
+		['to', filter.to],
+		['status', filter.status],
+		['errorCode', filter.errorCode],
+		['purpose', filter.purpose],
+	];
+	for (const [name, value] of given) if (value !== undefined) params[name] = value;
+	return params;
 }
 
 interface SearchStatements {
-  search: Database.Statement<[Params], MessageLogRow>;
-  /** The id of the `examineLimit`-th entry in the window (undefined when the window is smaller): only with residual filters. */
-  boundary?: Database.Statement<[Params], number>;
+	search: Database.Statement<[Params], MessageLogRow>;
+	/** The id of the `examineLimit`-th entry in the window (undefined when the window is smaller): only with residual filters. */
+	boundary?: Database.Statement<[Params], number>;
 }
 
 /**
@@ -67,98 +76,111 @@ interface SearchStatements {
  *   search on below the last entry examined.
  */
 export class MessageLogQueries {
-  private readonly statements = new Map<string, SearchStatements>();
-  private readonly selectCursor;
-  private readonly countOutcomes;
+	private readonly statements = new Map<string, SearchStatements>();
+	private readonly selectCursor;
+	private readonly countOutcomes;
 
-  constructor(
-    private readonly db: Db,
-    private readonly examineLimit = EXAMINE_LIMIT,
-  ) {
-    this.selectCursor = db.prepare<[number, number], { account_seq: number; created_at: number; id: number }>(
-      `SELECT account_seq, created_at, id FROM message_log
+	constructor(
+		private readonly db: Db,
+		private readonly examineLimit = EXAMINE_LIMIT,
+	) {
+		this.selectCursor = db.prepare<[number, number], { account_seq: number; created_at: number; id: number }>(
+			`SELECT account_seq, created_at, id FROM message_log
        WHERE account_id = ? AND account_seq <= ? ORDER BY account_seq DESC LIMIT 1`,
-    );
-    this.countOutcomes = db.prepare<[number, number, number], OutcomeCount>(
-      `SELECT status, error_code, COUNT(*) AS n FROM message_log
+		);
+		this.countOutcomes = db.prepare<[number, number, number], OutcomeCount>(
+			`SELECT status, error_code, COUNT(*) AS n FROM message_log
        WHERE account_id = ? AND created_at >= ? AND created_at < ? GROUP BY status, error_code`,
-    );
-  }
+		);
+	}
 
-  /** One page of an account's log, newest first, filtered: `limit` entries at most. */
-  search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
-    return this.searchPage(accountId, filter, limit).rows;
-  }
+	/** One page of an account's log, newest first, filtered: `limit` entries at most. */
+	search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
+		return this.searchPage(accountId, filter, limit).rows;
+	}
 
-  /** One page of an account's log, newest first, filtered, and where the search stopped if it examined its most entries. */
-  searchPage(accountId: number, filter: LogFilter, limit: number): LogPage {
-    let cursor: { cursorAt: number; cursorId: number } | undefined;
-    if (filter.beforeLogId !== undefined) {
-      // The entry the page continues below; when that number is gone, the newest entry under it, included.
-      const found = this.selectCursor.get(accountId, filter.beforeLogId);
-      if (!found) return { rows: [] };
-      cursor = { cursorAt: found.created_at, cursorId: found.account_seq === filter.beforeLogId ? found.id : found.id + 1 };
-    }
-    const params = paramsOf(accountId, filter, limit, cursor);
-    const statements = this.statementsFor(params);
-    if (!statements.boundary) return { rows: statements.search.all(params) };
-    const rows = statements.search.all({ ...params, examine: this.examineLimit });
-    if (rows.length >= limit) return { rows };
-    const last = statements.boundary.get({ ...params, offset: this.examineLimit - 1 });
-    return last === undefined ? { rows } : { rows, stopped: { examined: this.examineLimit, after: last } };
-  }
+	/** One page of an account's log, newest first, filtered, and where the search stopped if it examined its most entries. */
+	searchPage(accountId: number, filter: LogFilter, limit: number): LogPage {
+		let cursor: { cursorAt: number; cursorId: number } | undefined;
+		if (filter.beforeLogId !== undefined) {
+			// The entry the page continues below; when that number is gone, the newest entry under it, included.
+			const found = this.selectCursor.get(accountId, filter.beforeLogId);
+			if (!found) return { rows: [] };
+			cursor = {
+				cursorAt: found.created_at,
+				cursorId: found.account_seq === filter.beforeLogId ? found.id : found.id + 1,
+			};
+		}
+		const params = paramsOf(accountId, filter, limit, cursor);
+		const statements = this.statementsFor(params);
+		if (!statements.boundary) return { rows: statements.search.all(params) };
+		const rows = statements.search.all({ ...params, examine: this.examineLimit });
+		if (rows.length >= limit) return { rows };
+		const last = statements.boundary.get({ ...params, offset: this.examineLimit - 1 });
+		return last === undefined ? { rows } : { rows, stopped: { examined: this.examineLimit, after: last } };
+	}
 
-  /** EXPLAIN QUERY PLAN of the statements a search with these filters runs (the filters' values do not matter). */
-  plan(filter: LogFilter): string[] {
-    const cursor = filter.beforeLogId === undefined ? undefined : { cursorAt: 0, cursorId: 0 };
-    const params = paramsOf(0, filter, 51, cursor);
-    const { search, boundary } = this.statementsFor(params);
-    const bound = { ...params, examine: 1, offset: 0 };
-    return [search, boundary].filter((statement) => statement !== undefined).map((statement) =>
-      this.db.prepare<[Params], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`).all(bound).map((row) => row.detail).join('; '),
-    );
-  }
+	/** EXPLAIN QUERY PLAN of the statements a search with these filters runs (the filters' values do not matter). */
+	plan(filter: LogFilter): string[] {
+		const cursor = filter.beforeLogId === undefined ? undefined : { cursorAt: 0, cursorId: 0 };
+		const params = paramsOf(0, filter, 51, cursor);
+		const { search, boundary } = this.statementsFor(params);
+		const bound = { ...params, examine: 1, offset: 0 };
+		return [search, boundary]
+			.filter((statement) => statement !== undefined)
+			.map((statement) =>
+				this.db
+					.prepare<[Params], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`)
+					.all(bound)
+					.map((row) => row.detail)
+					.join('; '),
+			);
+	}
 
-  /** The statements of one combination of filters (the names of the bound parameters are its key), prepared on first use. */
-  private statementsFor(params: Params): SearchStatements {
-    const key = Object.keys(params).sort().join(',');
-    const cached = this.statements.get(key);
-    if (cached) return cached;
-    const has = new Set(Object.keys(params));
-    const index = has.has('phone') ? 'message_log_account_phone_time' : 'message_log_account_time';
-    const seek = [
-      'account_id = @accountId',
-      has.has('phone') && 'phone = @phone',
-      has.has('from') && 'created_at >= @from',
-      has.has('to') && 'created_at < @to',
-      has.has('cursorAt') && 'created_at <= @cursorAt AND (created_at < @cursorAt OR id < @cursorId)',
-    ].filter(Boolean).join(' AND ');
-    const residual = [
-      has.has('status') && 'status = @status',
-      has.has('errorCode') && 'error_code = @errorCode',
-      has.has('purpose') && 'message_purpose = @purpose',
-    ].filter(Boolean).join(' AND ');
-    // INDEXED BY: the plan does not depend on the planner's guesses (a missing index is an error, not a scan).
-    const window = `FROM message_log INDEXED BY ${index} WHERE ${seek} ORDER BY created_at DESC, id DESC`;
-    const statements: SearchStatements =
-      residual === ''
-        ? { search: this.db.prepare<[Params], MessageLogRow>(`SELECT * ${window} LIMIT @limit`) }
-        : {
-            search: this.db.prepare<[Params], MessageLogRow>(
-              `SELECT * FROM (SELECT * ${window} LIMIT @examine) WHERE ${residual} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-            ),
-            boundary: this.db
-              .prepare<[Params], number>(
-                `SELECT account_seq FROM message_log WHERE id = (SELECT id ${window} LIMIT 1 OFFSET @offset)`,
-              )
-              .pluck(),
-          };
-    this.statements.set(key, statements);
-    return statements;
-  }
+	/** The statements of one combination of filters (the names of the bound parameters are its key), prepared on first use. */
+	private statementsFor(params: Params): SearchStatements {
+		const key = Object.keys(params).sort().join(',');
+		const cached = this.statements.get(key);
+		if (cached) return cached;
+		const has = new Set(Object.keys(params));
+		const index = has.has('phone') ? 'message_log_account_phone_time' : 'message_log_account_time';
+		const seek = [
+			'account_id = @accountId',
+			has.has('phone') && 'phone = @phone',
+			has.has('from') && 'created_at >= @from',
+			has.has('to') && 'created_at < @to',
+			has.has('cursorAt') && 'created_at <= @cursorAt AND (created_at < @cursorAt OR id < @cursorId)',
+		]
+			.filter(Boolean)
+			.join(' AND ');
+		const residual = [
+			has.has('status') && 'status = @status',
+			has.has('errorCode') && 'error_code = @errorCode',
+			has.has('purpose') && 'message_purpose = @purpose',
+		]
+			.filter(Boolean)
+			.join(' AND ');
+		// INDEXED BY: the plan does not depend on the planner's guesses (a missing index is an error, not a scan).
+		const window = `FROM message_log INDEXED BY ${index} WHERE ${seek} ORDER BY created_at DESC, id DESC`;
+		const statements: SearchStatements =
+			residual === ''
+				? { search: this.db.prepare<[Params], MessageLogRow>(`SELECT * ${window} LIMIT @limit`) }
+				: {
+						search: this.db.prepare<[Params], MessageLogRow>(
+							`SELECT * FROM (SELECT * ${window} LIMIT @examine) WHERE ${residual} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+						),
+						boundary: this.db
+							.prepare<[Params], number>(
+								`SELECT account_seq FROM message_log WHERE id = (SELECT id ${window} LIMIT 1 OFFSET @offset)`,
+							)
+							.pluck(),
+					};
+		this.statements.set(key, statements);
+		return statements;
+	}
 
-  /** Entries created in [from, to) by status and error code. */
-  outcomes(accountId: number, from: number, to: number): OutcomeCount[] {
-    return this.countOutcomes.all(accountId, from, to);
-  }
+	/** Entries created in [from, to) by status and error code. */
+	outcomes(accountId: number, from: number, to: number): OutcomeCount[] {
+		return this.countOutcomes.all(accountId, from, to);
+	}
 }

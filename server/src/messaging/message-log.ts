@@ -9,8 +9,8 @@ import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './rep
 
 /** One local day of an account's sends by outcome: the dashboard's chart. */
 export interface DayOutcomes {
-  day: string;
-  counts: OutcomeCount[];
+	day: string;
+	counts: OutcomeCount[];
 }
 
 /**
@@ -23,65 +23,70 @@ const isRanked = (status: string): status is RankedStatus => Object.hasOwn(STATU
 
 /** Reading the message log, and moving a sent message's status on the provider's reports. */
 export class MessageLog {
-  constructor(
-    private readonly repo: MessagingRepository,
-    private readonly usageCounters: UsageCounters,
-    private readonly clock: Clock,
-    private readonly queries: MessageLogQueries,
-  ) {}
+	constructor(
+		private readonly repo: MessagingRepository,
+		private readonly usageCounters: UsageCounters,
+		private readonly clock: Clock,
+		private readonly queries: MessageLogQueries,
+	) {}
 
-  /** One message by its number in this account's log (the API's log_id), with its status history. */
-  find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
-    const entry = this.repo.findByLogId(accountId, logId);
-    return entry ? { entry, history: this.repo.statusHistory(entry.id) } : undefined;
-  }
+	/** One message by its number in this account's log (the API's log_id), with its status history. */
+	find(accountId: number, logId: number): { entry: MessageLogRow; history: StatusHistoryRow[] } | undefined {
+		const entry = this.repo.findByLogId(accountId, logId);
+		return entry ? { entry, history: this.repo.statusHistory(entry.id) } : undefined;
+	}
 
-  /** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
-  search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
-    return this.queries.search(accountId, filter, limit);
-  }
+	/** A page of the account's log, newest first (one more than `limit` tells the caller there is another page). */
+	search(accountId: number, filter: LogFilter, limit: number): MessageLogRow[] {
+		return this.queries.search(accountId, filter, limit);
+	}
 
-  /** As `search`, and where a search by status, error code or purpose stopped when it examined its most entries. */
-  searchPage(accountId: number, filter: LogFilter, limit: number): LogPage {
-    return this.queries.searchPage(accountId, filter, limit);
-  }
+	/** As `search`, and where a search by status, error code or purpose stopped when it examined its most entries. */
+	searchPage(accountId: number, filter: LogFilter, limit: number): LogPage {
+		return this.queries.searchPage(accountId, filter, limit);
+	}
 
-  /** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
-  outcomesByDay(account: Account, days: number): DayOutcomes[] {
-    const today = DateTime.fromMillis(this.clock.now(), { zone: account.timeZone }).startOf('day');
-    return Array.from({ length: days }, (_, index) => {
-      const start = today.minus({ days: days - 1 - index });
-      const counts = this.queries.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
-      return { day: start.toFormat('yyyy-LL-dd'), counts };
-    });
-  }
+	/** The last `days` local days (today included) of the account's log by status and error code, oldest first. */
+	outcomesByDay(account: Account, days: number): DayOutcomes[] {
+		const today = DateTime.fromMillis(this.clock.now(), { zone: account.timeZone }).startOf('day');
+		return Array.from({ length: days }, (_, index) => {
+			const start = today.minus({ days: days - 1 - index });
+			const counts = this.queries.outcomes(account.id, start.toMillis(), start.plus({ days: 1 }).toMillis());
+			return { day: start.toFormat('yyyy-LL-dd'), counts };
+		});
+	}
 
-  /**
-   * Moves a sent message's status forward on a provider report (delivered, read) and returns its log entry,
-   * or undefined when the message is unknown or the report is not news. Runs in the caller's transaction.
-   */
-  applyProviderStatus(instanceId: string, providerMessageId: string, status: string, at: number): { phone: string | null } | undefined {
-    const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
-    if (!entry) return undefined;
-    if (!isRanked(entry.status)) return undefined;
-    if (status === 'failed') {
-      // WhatsApp gave up on a message it had accepted: final, and only before it was read.
-      if (entry.status !== 'sent' && entry.status !== 'delivered') return undefined;
-    } else if (!isRanked(status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) {
-      return undefined;
-    }
-    this.repo.setStatus(entry.id, status, at, null);
-    return entry;
-  }
+	/**
+	 * Moves a sent message's status forward on a provider report (delivered, read) and returns its log entry,
+	 * or undefined when the message is unknown or the report is not news. Runs in the caller's transaction.
+	 */
+	applyProviderStatus(
+		instanceId: string,
+		providerMessageId: string,
+		status: string,
+		at: number,
+	): { phone: string | null } | undefined {
+		const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
+		if (!entry) return undefined;
+		if (!isRanked(entry.status)) return undefined;
+		if (status === 'failed') {
+			// WhatsApp gave up on a message it had accepted: final, and only before it was read.
+			if (entry.status !== 'sent' && entry.status !== 'delivered') return undefined;
+		} else if (!isRanked(status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) {
+			return undefined;
+		}
+		this.repo.setStatus(entry.id, status, at, null);
+		return entry;
+	}
 
-  /** Accepted sends today and this month, in the account's time zone. */
-  usage(account: Account): AccountUsage {
-    const periods = periodKeys(this.clock.now(), account.timeZone);
-    return {
-      day: periods.day,
-      month: periods.month,
-      today: this.usageCounters.get(account.id, `d:${periods.day}`),
-      thisMonth: this.usageCounters.get(account.id, `m:${periods.month}`),
-    };
-  }
+	/** Accepted sends today and this month, in the account's time zone. */
+	usage(account: Account): AccountUsage {
+		const periods = periodKeys(this.clock.now(), account.timeZone);
+		return {
+			day: periods.day,
+			month: periods.month,
+			today: this.usageCounters.get(account.id, `d:${periods.day}`),
+			thisMonth: this.usageCounters.get(account.id, `m:${periods.month}`),
+		};
+	}
 }

@@ -2,7 +2,7 @@ import { ApiError } from '../http/errors';
 import type { Reached } from './attempt';
 
 interface Trail {
-  reached: Reached;
+	reached: Reached;
 }
 
 export type GuardOutcome<Out> = { passed: Out } | { refused: ApiError; reached: Reached };
@@ -14,39 +14,39 @@ export type GuardOutcome<Out> = { passed: Out } | { refused: ApiError; reached: 
  * Each caller composes its own list: the API's is in `api-guards.ts`.
  */
 export class GuardList<In extends Reached, Out extends Reached> {
-  private constructor(private readonly steps: (start: In, trail: Trail) => Out) {}
+	private constructor(private readonly steps: (start: In, trail: Trail) => Out) {}
 
-  static start<T extends Reached>(): GuardList<T, T> {
-    return new GuardList<T, T>((start, trail) => {
-      trail.reached = start;
-      return start;
-    });
-  }
+	static start<T extends Reached>(): GuardList<T, T> {
+		return new GuardList<T, T>((start, trail) => {
+			trail.reached = start;
+			return start;
+		});
+	}
 
-  check(guard: (attempt: Out) => void): GuardList<In, Out> {
-    return new GuardList<In, Out>((start, trail) => {
-      const attempt = this.steps(start, trail);
-      guard(attempt);
-      return attempt;
-    });
-  }
+	check(guard: (attempt: Out) => void): GuardList<In, Out> {
+		return new GuardList<In, Out>((start, trail) => {
+			const attempt = this.steps(start, trail);
+			guard(attempt);
+			return attempt;
+		});
+	}
 
-  then<Next extends Out>(step: (attempt: Out) => Next): GuardList<In, Next> {
-    return new GuardList<In, Next>((start, trail) => {
-      const next = step(this.steps(start, trail));
-      trail.reached = next;
-      return next;
-    });
-  }
+	then<Next extends Out>(step: (attempt: Out) => Next): GuardList<In, Next> {
+		return new GuardList<In, Next>((start, trail) => {
+			const next = step(this.steps(start, trail));
+			trail.reached = next;
+			return next;
+		});
+	}
 
-  /** Runs every guard in order, synchronously: a refusal says how far the attempt got. */
-  run(start: In): GuardOutcome<Out> {
-    const trail: Trail = { reached: start };
-    try {
-      return { passed: this.steps(start, trail) };
-    } catch (error) {
-      if (error instanceof ApiError) return { refused: error, reached: trail.reached };
-      throw error;
-    }
-  }
+	/** Runs every guard in order, synchronously: a refusal says how far the attempt got. */
+	run(start: In): GuardOutcome<Out> {
+		const trail: Trail = { reached: start };
+		try {
+			return { passed: this.steps(start, trail) };
+		} catch (error) {
+			if (error instanceof ApiError) return { refused: error, reached: trail.reached };
+			throw error;
+		}
+	}
 }

@@ -20,43 +20,43 @@ const NOTHING_ASKED: Asked = { instanceRef: null, phone: null, purpose: null, te
  * only once the caller is known) and `GET /api/messages/{log_id}`.
  */
 export function messagingRoutes(deps: { clock: Clock; requireApiKey: Middleware; messaging: Messaging }): Router {
-  const { clock, messaging } = deps;
-  const router = new Router();
+	const { clock, messaging } = deps;
+	const router = new Router();
 
-  router.post('/api/send-message', requireJson, deps.requireApiKey, async (ctx) => {
-    const { account, key } = callerOf(ctx);
-    const idempotencyKey = ctx.get('idempotency-key') || undefined;
-    const keyIsValid = idempotencyKey === undefined || isValidIdempotencyKey(idempotencyKey);
-    const attempt: Attempt = {
-      now: clock.now(),
-      account,
-      apiKeyId: key.id,
-      source: 'api',
-      idempotencyKey: keyIsValid ? idempotencyKey : undefined,
-      asked: NOTHING_ASKED,
-    };
-    let body: Record<string, unknown> | undefined;
-    try {
-      body = parseJsonObject(await readTextBody(ctx));
-      if (!keyIsValid) throw new ApiError('validation_error', { fields: { 'Idempotency-Key': IDEMPOTENCY_KEY_RULE } });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      // Past authentication every attempt is logged, a malformed one too; refuse() then throws the refusal.
-      const asked = body ? askedInBody(body) : NOTHING_ASKED;
-      return messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
-    }
-    const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
-    const answer = await messaging.sends.send(start, messaging.apiGuards, () => sha256(stringify(body) ?? ''));
-    ctx.status = answer.status;
-    if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.body = answer.body;
-  });
+	router.post('/api/send-message', requireJson, deps.requireApiKey, async (ctx) => {
+		const { account, key } = callerOf(ctx);
+		const idempotencyKey = ctx.get('idempotency-key') || undefined;
+		const keyIsValid = idempotencyKey === undefined || isValidIdempotencyKey(idempotencyKey);
+		const attempt: Attempt = {
+			now: clock.now(),
+			account,
+			apiKeyId: key.id,
+			source: 'api',
+			idempotencyKey: keyIsValid ? idempotencyKey : undefined,
+			asked: NOTHING_ASKED,
+		};
+		let body: Record<string, unknown> | undefined;
+		try {
+			body = parseJsonObject(await readTextBody(ctx));
+			if (!keyIsValid) throw new ApiError('validation_error', { fields: { 'Idempotency-Key': IDEMPOTENCY_KEY_RULE } });
+		} catch (error) {
+			if (!(error instanceof ApiError)) throw error;
+			// Past authentication every attempt is logged, a malformed one too; refuse() then throws the refusal.
+			const asked = body ? askedInBody(body) : NOTHING_ASKED;
+			return messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
+		}
+		const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
+		const answer = await messaging.sends.send(start, messaging.apiGuards, () => sha256(stringify(body) ?? ''));
+		ctx.status = answer.status;
+		if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+		ctx.body = answer.body;
+	});
 
-  router.get('/api/messages/:logId', deps.requireApiKey, (ctx) => {
-    const logId = /^[1-9]\d{0,15}$/.test(ctx.params.logId) ? Number(ctx.params.logId) : undefined;
-    const found = logId === undefined ? undefined : messaging.log.find(callerOf(ctx).account.id, logId);
-    if (!found) throw new ApiError('not_found', { log_id: ctx.params.logId });
-    ctx.body = { success: true, message: messageJson(found.entry, found.history) };
-  });
-  return router;
+	router.get('/api/messages/:logId', deps.requireApiKey, (ctx) => {
+		const logId = /^[1-9]\d{0,15}$/.test(ctx.params.logId) ? Number(ctx.params.logId) : undefined;
+		const found = logId === undefined ? undefined : messaging.log.find(callerOf(ctx).account.id, logId);
+		if (!found) throw new ApiError('not_found', { log_id: ctx.params.logId });
+		ctx.body = { success: true, message: messageJson(found.entry, found.history) };
+	});
+	return router;
 }

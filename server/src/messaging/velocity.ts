@@ -3,31 +3,31 @@
  * theoretical arrival time (TAT). `rate` sends per `periodMs` with `burst` extra sends allowed at once.
  */
 export interface GcraLimit {
-  rate: number;
-  periodMs: number;
-  burst: number;
+	rate: number;
+	periodMs: number;
+	burst: number;
 }
 
 export interface GcraDecision {
-  allowed: boolean;
-  /** The TAT to store when the send is accepted. */
-  newTat: number;
-  retryAfterMs: number;
+	allowed: boolean;
+	/** The TAT to store when the send is accepted. */
+	newTat: number;
+	retryAfterMs: number;
 }
 
 export function gcra(storedTat: number | undefined, now: number, limit: GcraLimit): GcraDecision {
-  const interval = limit.periodMs / limit.rate;
-  const delayTolerance = interval * (limit.burst + 1);
-  const tat = Math.max(storedTat ?? now, now);
-  const newTat = tat + interval;
-  const allowAt = newTat - delayTolerance;
-  if (now < allowAt) return { allowed: false, newTat: tat, retryAfterMs: Math.ceil(allowAt - now) };
-  return { allowed: true, newTat, retryAfterMs: 0 };
+	const interval = limit.periodMs / limit.rate;
+	const delayTolerance = interval * (limit.burst + 1);
+	const tat = Math.max(storedTat ?? now, now);
+	const newTat = tat + interval;
+	const allowAt = newTat - delayTolerance;
+	if (now < allowAt) return { allowed: false, newTat: tat, retryAfterMs: Math.ceil(allowAt - now) };
+	return { allowed: true, newTat, retryAfterMs: 0 };
 }
 
 /** Per-minute rate with a burst of a quarter of a minute's worth (at least one extra send). */
 export function perMinute(rate: number): GcraLimit {
-  return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 4)) };
+	return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 4)) };
 }
 
 /**
@@ -35,11 +35,11 @@ export function perMinute(rate: number): GcraLimit {
  * so a burst from many callers is spread out instead of reaching WhatsApp together.
  */
 export function providerPace(rate: number): GcraLimit {
-  return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 60)) };
+	return { rate, periodMs: 60_000, burst: Math.max(1, Math.floor(rate / 60)) };
 }
 
 /** The TAT that makes `limit` refuse until `until` (a provider said to slow down). */
 export function tatRefusingUntil(until: number, limit: GcraLimit): number {
-  const interval = limit.periodMs / limit.rate;
-  return until + interval * limit.burst;
+	const interval = limit.periodMs / limit.rate;
+	return until + interval * limit.burst;
 }

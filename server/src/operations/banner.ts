@@ -4,12 +4,12 @@
  * this start (a database made by the CLI before the first `serve`) is shown here, once.
  */
 export function restartBanner(baseUrl: string, operatorToken: string | undefined): string {
-  const lines = [
-    '',
-    `WhatsApp Gateway is running at ${baseUrl}`,
-    `  Dashboard:  ${baseUrl}/login   Docs: ${baseUrl}/docs   Health: ${baseUrl}/healthz`,
-    '  New API key: npx whatsapp-gateway keys create --account 1   (accounts list shows the ids)',
-  ];
-  if (operatorToken) lines.push('', `Operator token (shown once, keep it): ${operatorToken}`);
-  return `${lines.join('\n')}\n\n`;
+	const lines = [
+		'',
+		`WhatsApp Gateway is running at ${baseUrl}`,
+		`  Dashboard:  ${baseUrl}/login   Docs: ${baseUrl}/docs   Health: ${baseUrl}/healthz`,
+		'  New API key: npx whatsapp-gateway keys create --account 1   (accounts list shows the ids)',
+	];
+	if (operatorToken) lines.push('', `Operator token (shown once, keep it): ${operatorToken}`);
+	return `${lines.join('\n')}\n\n`;
 }

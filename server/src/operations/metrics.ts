@@ -14,8 +14,8 @@ export type DeliveryAttemptResult = 'succeeded' | 'retry_scheduled' | 'failed' |
 const TIMED_PROVIDER_CALLS = new Set(['sendText', 'sendMedia', 'connect', 'connectionState']);
 
 const QUOTA_CODES: Record<string, 'daily' | 'monthly'> = {
-  daily_message_limit_exceeded: 'daily',
-  monthly_message_limit_exceeded: 'monthly',
+	daily_message_limit_exceeded: 'daily',
+	monthly_message_limit_exceeded: 'monthly',
 };
 
 /**
@@ -23,125 +23,140 @@ const QUOTA_CODES: Record<string, 'daily' | 'monthly'> = {
  * Counters move as things happen; the outbox gauges are read from the database at scrape time.
  */
 export class GatewayMetrics {
-  readonly registry = new Registry();
-  private readonly sends: Counter<'outcome' | 'code'>;
-  private readonly quotaRefusals: Counter<'period'>;
-  private readonly deliveryAttempts: Counter<'result'>;
-  private readonly providerLatency: Histogram<'provider' | 'operation' | 'outcome'>;
-  private readonly outbox: OutboxGauges;
-  private readonly clock: Clock;
+	readonly registry = new Registry();
+	private readonly sends: Counter<'outcome' | 'code'>;
+	private readonly quotaRefusals: Counter<'period'>;
+	private readonly deliveryAttempts: Counter<'result'>;
+	private readonly providerLatency: Histogram<'provider' | 'operation' | 'outcome'>;
+	private readonly outbox: OutboxGauges;
+	private readonly clock: Clock;
 
-  constructor(db: Database.Database, clock: Clock, options: { processMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    this.sends = new Counter({
-      name: 'whatsapp_gateway_sends_total',
-      help: 'Answers of POST /api/send-message by outcome (sent, refused, failed, replayed) and error code ("none" when sent)',
-      labelNames: ['outcome', 'code'],
-      registers,
-    });
-    this.quotaRefusals = new Counter({
-      name: 'whatsapp_gateway_quota_refusals_total',
-      help: 'Sends refused because the daily or monthly plan quota was reached',
-      labelNames: ['period'],
-      registers,
-    });
-    this.deliveryAttempts = new Counter({
-      name: 'whatsapp_gateway_delivery_attempts_total',
-      help: 'Webhook delivery attempts by result (succeeded, retry_scheduled, failed for good, endpoint_gone on 410)',
-      labelNames: ['result'],
-      registers,
-    });
-    this.providerLatency = new Histogram({
-      name: 'whatsapp_gateway_provider_request_duration_seconds',
-      help: 'Time the WhatsApp provider took per call, by provider, operation and outcome (ok or error)',
-      labelNames: ['provider', 'operation', 'outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    // Series that exist from the start, so rate() and alerts see a 0 before the first event.
-    this.sends.inc({ outcome: 'sent', code: 'none' }, 0);
-    for (const period of ['daily', 'monthly'] as const) this.quotaRefusals.inc({ period }, 0);
-    for (const result of ['succeeded', 'retry_scheduled', 'failed', 'endpoint_gone'] as const) {
-      this.deliveryAttempts.inc({ result }, 0);
-    }
-    const outbox = new OutboxGauges(db);
-    this.outbox = outbox;
-    this.clock = clock;
-    new Gauge({
-      name: 'whatsapp_gateway_outbox_pending_deliveries',
-      help: 'Webhook deliveries not yet succeeded or failed for good (including those waiting for a retry)',
-      registers,
-      collect() {
-        this.set(outbox.pending());
-      },
-    });
-    new Gauge({
-      name: 'whatsapp_gateway_outbox_due_deliveries',
-      help: 'Pending webhook deliveries whose attempt time has come (the backlog the worker has not sent yet)',
-      registers,
-      collect() {
-        this.set(outbox.due(clock.now()));
-      },
-    });
-    const lag: Gauge = new Gauge({
-      name: 'whatsapp_gateway_delivery_lag_seconds',
-      help: 'How late the oldest due webhook delivery is (0 when nothing is due)',
-      registers,
-      collect: () => lag.set(this.deliveryLagSeconds()),
-    });
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'whatsapp_gateway_' });
-  }
+	constructor(db: Database.Database, clock: Clock, options: { processMetrics?: boolean } = {}) {
+		const registers = [this.registry];
+		this.sends = new Counter({
+			name: 'whatsapp_gateway_sends_total',
+			help: 'Answers of POST /api/send-message by outcome (sent, refused, failed, replayed) and error code ("none" when sent)',
+			labelNames: ['outcome', 'code'],
+			registers,
+		});
+		this.quotaRefusals = new Counter({
+			name: 'whatsapp_gateway_quota_refusals_total',
+			help: 'Sends refused because the daily or monthly plan quota was reached',
+			labelNames: ['period'],
+			registers,
+		});
+		this.deliveryAttempts = new Counter({
+			name: 'whatsapp_gateway_delivery_attempts_total',
+			help: 'Webhook delivery attempts by result (succeeded, retry_scheduled, failed for good, endpoint_gone on 410)',
+			labelNames: ['result'],
+			registers,
+		});
+		this.providerLatency = new Histogram({
+			name: 'whatsapp_gateway_provider_request_duration_seconds',
+			help: 'Time the WhatsApp provider took per call, by provider, operation and outcome (ok or error)',
+			labelNames: ['provider', 'operation', 'outcome'],
+			buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+			registers,
+		});
+		// Series that exist from the start, so rate() and alerts see a 0 before the first event.
+		this.sends.inc({ outcome: 'sent', code: 'none' }, 0);
+		for (const period of ['daily', 'monthly'] as const) this.quotaRefusals.inc({ period }, 0);
+		for (const result of ['succeeded', 'retry_scheduled', 'failed', 'endpoint_gone'] as const) {
+			this.deliveryAttempts.inc({ result }, 0);
+		}
+		const outbox = new OutboxGauges(db);
+		this.outbox = outbox;
+		this.clock = clock;
+		new Gauge({
+			name: 'whatsapp_gateway_outbox_pending_deliveries',
+			help: 'Webhook deliveries not yet succeeded or failed for good (including those waiting for a retry)',
+			registers,
+			collect() {
+				this.set(outbox.pending());
+			},
+		});
+		new Gauge({
+			name: 'whatsapp_gateway_outbox_due_deliveries',
+			help: 'Pending webhook deliveries whose attempt time has come (the backlog the worker has not sent yet)',
+			registers,
+			collect() {
+				this.set(outbox.due(clock.now()));
+			},
+		});
+		const lag: Gauge = new Gauge({
+			name: 'whatsapp_gateway_delivery_lag_seconds',
+			help: 'How late the oldest due webhook delivery is (0 when nothing is due)',
+			registers,
+			collect: () => lag.set(this.deliveryLagSeconds()),
+		});
+		if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'whatsapp_gateway_' });
+	}
 
-  /** How late the oldest due webhook delivery is, in seconds (0 when nothing is due). */
-  private deliveryLagSeconds(): number {
-    const now = this.clock.now();
-    const oldest = this.outbox.oldestDueAt(now);
-    return oldest === null ? 0 : Math.max(0, now - oldest) / 1000;
-  }
+	/** How late the oldest due webhook delivery is, in seconds (0 when nothing is due). */
+	private deliveryLagSeconds(): number {
+		const now = this.clock.now();
+		const oldest = this.outbox.oldestDueAt(now);
+		return oldest === null ? 0 : Math.max(0, now - oldest) / 1000;
+	}
 
-  /** The webhook delivery figures `/metrics` shows, as numbers (the dashboard's overview). */
-  async deliveryFigures(): Promise<{ attempts: Record<DeliveryAttemptResult, number>; pending: number; due: number; lagSeconds: number }> {
-    const attempts: Record<DeliveryAttemptResult, number> = { succeeded: 0, retry_scheduled: 0, failed: 0, endpoint_gone: 0 };
-    for (const { labels, value } of (await this.deliveryAttempts.get()).values) {
-      attempts[labels.result as DeliveryAttemptResult] = value;
-    }
-    const now = this.clock.now();
-    return { attempts, pending: this.outbox.pending(), due: this.outbox.due(now), lagSeconds: this.deliveryLagSeconds() };
-  }
+	/** The webhook delivery figures `/metrics` shows, as numbers (the dashboard's overview). */
+	async deliveryFigures(): Promise<{
+		attempts: Record<DeliveryAttemptResult, number>;
+		pending: number;
+		due: number;
+		lagSeconds: number;
+	}> {
+		const attempts: Record<DeliveryAttemptResult, number> = {
+			succeeded: 0,
+			retry_scheduled: 0,
+			failed: 0,
+			endpoint_gone: 0,
+		};
+		for (const { labels, value } of (await this.deliveryAttempts.get()).values) {
+			attempts[labels.result as DeliveryAttemptResult] = value;
+		}
+		const now = this.clock.now();
+		return {
+			attempts,
+			pending: this.outbox.pending(),
+			due: this.outbox.due(now),
+			lagSeconds: this.deliveryLagSeconds(),
+		};
+	}
 
-  /** Counts one answer of the send route from its status and `error` code. */
-  observeSendAnswer(status: number, body: unknown, replayed: boolean): void {
-    const code = errorCode(body);
-    const outcome: SendOutcome = replayed ? 'replayed' : status === 200 ? 'sent' : status >= 500 ? 'failed' : 'refused';
-    this.sends.inc({ outcome, code: code ?? 'none' });
-    const period = code && !replayed ? QUOTA_CODES[code] : undefined;
-    if (period) this.quotaRefusals.inc({ period });
-  }
+	/** Counts one answer of the send route from its status and `error` code. */
+	observeSendAnswer(status: number, body: unknown, replayed: boolean): void {
+		const code = errorCode(body);
+		const outcome: SendOutcome = replayed ? 'replayed' : status === 200 ? 'sent' : status >= 500 ? 'failed' : 'refused';
+		this.sends.inc({ outcome, code: code ?? 'none' });
+		const period = code && !replayed ? QUOTA_CODES[code] : undefined;
+		if (period) this.quotaRefusals.inc({ period });
+	}
 
-  observeDeliveryAttempt(result: DeliveryAttemptResult): void {
-    this.deliveryAttempts.inc({ result });
-  }
+	observeDeliveryAttempt(result: DeliveryAttemptResult): void {
+		this.deliveryAttempts.inc({ result });
+	}
 
-  observeProviderCall(provider: string, operation: string, outcome: 'ok' | 'error', seconds: number): void {
-    this.providerLatency.observe({ provider, operation, outcome }, seconds);
-  }
+	observeProviderCall(provider: string, operation: string, outcome: 'ok' | 'error', seconds: number): void {
+		this.providerLatency.observe({ provider, operation, outcome }, seconds);
+	}
 
-  async render(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
-  }
+	async render(): Promise<{ contentType: string; text: string }> {
+		return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+	}
 }
 
 function errorCode(body: unknown): string | undefined {
-  let parsed = body;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      parsed = JSON.parse(body.toString());
-    } catch {
-      return undefined;
-    }
-  }
-  const code = parsed !== null && typeof parsed === 'object' ? (parsed as { error?: unknown }).error : undefined;
-  return typeof code === 'string' ? code : undefined;
+	let parsed = body;
+	if (typeof body === 'string' || Buffer.isBuffer(body)) {
+		try {
+			parsed = JSON.parse(body.toString());
+		} catch {
+			return undefined;
+		}
+	}
+	const code = parsed !== null && typeof parsed === 'object' ? (parsed as { error?: unknown }).error : undefined;
+	return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -149,14 +164,14 @@ function errorCode(body: unknown): string | undefined {
  * pipeline itself knows nothing about metrics. Must sit outside the error middleware to see mapped errors.
  */
 export function sendMetricsMiddleware(metrics: GatewayMetrics): Koa.Middleware {
-  return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/api/send-message') return next();
-    try {
-      await next();
-    } finally {
-      metrics.observeSendAnswer(ctx.status, ctx.body, ctx.response.get('Idempotent-Replayed') === 'true');
-    }
-  };
+	return async (ctx, next) => {
+		if (ctx.method !== 'POST' || ctx.path !== '/api/send-message') return next();
+		try {
+			await next();
+		} finally {
+			metrics.observeSendAnswer(ctx.status, ctx.body, ctx.response.get('Idempotent-Replayed') === 'true');
+		}
+	};
 }
 
 /**
@@ -164,36 +179,41 @@ export function sendMetricsMiddleware(metrics: GatewayMetrics): Koa.Middleware {
  * adds later (inbound parsing, its own listeners) passes through unchanged.
  */
 export function instrumentProvider<P extends Provider>(provider: P, metrics: GatewayMetrics): P {
-  return new Proxy(provider, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || !TIMED_PROVIDER_CALLS.has(property) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const started = process.hrtime.bigint();
-        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-        try {
-          const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
-          metrics.observeProviderCall(target.name, property, 'ok', seconds());
-          return result;
-        } catch (error) {
-          metrics.observeProviderCall(target.name, property, 'error', seconds());
-          throw error;
-        }
-      };
-    },
-  });
+	return new Proxy(provider, {
+		get(target, property, receiver) {
+			const value: unknown = Reflect.get(target, property, receiver);
+			if (typeof property !== 'string' || !TIMED_PROVIDER_CALLS.has(property) || typeof value !== 'function')
+				return value;
+			return async (...args: unknown[]) => {
+				const started = process.hrtime.bigint();
+				const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+				try {
+					const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
+					metrics.observeProviderCall(target.name, property, 'ok', seconds());
+					return result;
+				} catch (error) {
+					metrics.observeProviderCall(target.name, property, 'error', seconds());
+					throw error;
+				}
+			};
+		},
+	});
 }
 
 export function instrumentProviders<T extends Record<string, Provider>>(providers: T, metrics: GatewayMetrics): T {
-  return Object.fromEntries(
-    Object.entries(providers).map(([name, provider]) => [name, instrumentProvider(provider, metrics)]),
-  ) as T;
+	return Object.fromEntries(
+		Object.entries(providers).map(([name, provider]) => [name, instrumentProvider(provider, metrics)]),
+	) as T;
 }
 
 /** The two outbox writes that end an attempt, as the delivery worker calls them on its repository. */
 interface DeliveryOutcomeWriter {
-  completeDelivery(id: number, outcome: { status: 'succeeded' | 'failed'; statusCode: number | null; error: string | null }, now: number): void;
-  scheduleRetry(id: number, at: number, statusCode: number | null, error: string | null, now: number): void;
+	completeDelivery(
+		id: number,
+		outcome: { status: 'succeeded' | 'failed'; statusCode: number | null; error: string | null },
+		now: number,
+	): void;
+	scheduleRetry(id: number, at: number, statusCode: number | null, error: string | null, now: number): void;
 }
 
 /**
@@ -203,16 +223,16 @@ interface DeliveryOutcomeWriter {
  * group commit fails and its jobs are run again one by one, an attempt in that batch counts twice.)
  */
 export function observeDeliveryAttempts(repo: DeliveryOutcomeWriter, metrics: GatewayMetrics): void {
-  const complete = repo.completeDelivery.bind(repo);
-  const retry = repo.scheduleRetry.bind(repo);
-  repo.completeDelivery = (id, outcome, now) => {
-    complete(id, outcome, now);
-    metrics.observeDeliveryAttempt(
-      outcome.status === 'succeeded' ? 'succeeded' : outcome.statusCode === 410 ? 'endpoint_gone' : 'failed',
-    );
-  };
-  repo.scheduleRetry = (id, at, statusCode, error, now) => {
-    retry(id, at, statusCode, error, now);
-    metrics.observeDeliveryAttempt('retry_scheduled');
-  };
+	const complete = repo.completeDelivery.bind(repo);
+	const retry = repo.scheduleRetry.bind(repo);
+	repo.completeDelivery = (id, outcome, now) => {
+		complete(id, outcome, now);
+		metrics.observeDeliveryAttempt(
+			outcome.status === 'succeeded' ? 'succeeded' : outcome.statusCode === 410 ? 'endpoint_gone' : 'failed',
+		);
+	};
+	repo.scheduleRetry = (id, at, statusCode, error, now) => {
+		retry(id, at, statusCode, error, now);
+		metrics.observeDeliveryAttempt('retry_scheduled');
+	};
 }

@@ -9,55 +9,55 @@ import type { ConnectionState, InboundEvent } from './types';
 
 /** Evolution's connection states (`open`, `connecting`, `close`, and `refused` when the QR limit is reached) as the gateway's. */
 export function connectionStateOf(state: string | undefined): ConnectionState {
-  if (state === 'open') return 'connected';
-  if (state === 'connecting') return 'connecting';
-  return 'disconnected';
+	if (state === 'open') return 'connected';
+	if (state === 'connecting') return 'connecting';
+	return 'disconnected';
 }
 
 const envelope = z.looseObject({
-  event: z.string(),
-  instance: z.string().optional(),
-  data: z.unknown(),
+	event: z.string(),
+	instance: z.string().optional(),
+	data: z.unknown(),
 });
 
 const messageKey = z.looseObject({
-  remoteJid: z.string(),
-  fromMe: z.boolean().optional(),
-  id: z.string().min(1),
-  participant: z.string().nullish(),
-  participantAlt: z.string().nullish(),
-  remoteJidAlt: z.string().nullish(),
-  addressingMode: z.string().nullish(),
-  senderPn: z.string().nullish(),
+	remoteJid: z.string(),
+	fromMe: z.boolean().optional(),
+	id: z.string().min(1),
+	participant: z.string().nullish(),
+	participantAlt: z.string().nullish(),
+	remoteJidAlt: z.string().nullish(),
+	addressingMode: z.string().nullish(),
+	senderPn: z.string().nullish(),
 });
 
 const upsertData = z.looseObject({
-  key: messageKey,
-  pushName: z.string().nullish(),
-  message: z.record(z.string(), z.unknown()).nullish(),
-  messageType: z.string().optional(),
-  messageTimestamp: z.union([z.number(), z.string()]).nullish(),
+	key: messageKey,
+	pushName: z.string().nullish(),
+	message: z.record(z.string(), z.unknown()).nullish(),
+	messageType: z.string().optional(),
+	messageTimestamp: z.union([z.number(), z.string()]).nullish(),
 });
 
 const updateData = z.looseObject({
-  keyId: z.string().min(1),
-  remoteJid: z.string().nullish(),
-  fromMe: z.boolean().optional(),
-  status: z.string(),
+	keyId: z.string().min(1),
+	remoteJid: z.string().nullish(),
+	fromMe: z.boolean().optional(),
+	status: z.string(),
 });
 
 const connectionData = z.looseObject({ state: z.string() });
 
 const qrData = z.looseObject({
-  qrcode: z.looseObject({ code: z.string().nullish(), pairingCode: z.string().nullish() }).optional(),
-  message: z.string().optional(),
+	qrcode: z.looseObject({ code: z.string().nullish(), pairingCode: z.string().nullish() }).optional(),
+	message: z.string().optional(),
 });
 
 const callData = z.looseObject({
-  id: z.string().optional(),
-  from: z.string().optional(),
-  status: z.string(),
-  date: z.union([z.string(), z.number()]).optional(),
+	id: z.string().optional(),
+	from: z.string().optional(),
+	status: z.string(),
+	date: z.union([z.string(), z.number()]).optional(),
 });
 
 const withId = z.looseObject({ id: z.string() });
@@ -65,37 +65,37 @@ const chatData = z.looseObject({ remoteJid: z.string().optional(), id: z.string(
 
 /** Evolution's `messages.update` statuses (src/utils/renderStatus.ts) in the message log's words. */
 const STATUS_OF: Record<string, string> = {
-  SERVER_ACK: 'sent',
-  DELIVERY_ACK: 'delivered',
-  READ: 'read',
-  PLAYED: 'read',
-  ERROR: 'failed',
+	SERVER_ACK: 'sent',
+	DELIVERY_ACK: 'delivered',
+	READ: 'read',
+	PLAYED: 'read',
+	ERROR: 'failed',
 };
 
 /** Baileys message content keys → our message_type. */
 const MESSAGE_TYPES: Record<string, string> = {
-  conversation: 'text',
-  extendedTextMessage: 'text',
-  imageMessage: 'image',
-  videoMessage: 'video',
-  ptvMessage: 'video',
-  audioMessage: 'audio',
-  documentMessage: 'document',
-  documentWithCaptionMessage: 'document',
-  stickerMessage: 'sticker',
-  locationMessage: 'location',
-  liveLocationMessage: 'location',
-  contactMessage: 'contact',
-  contactsArrayMessage: 'contact',
-  reactionMessage: 'reaction',
-  pollCreationMessage: 'poll',
+	conversation: 'text',
+	extendedTextMessage: 'text',
+	imageMessage: 'image',
+	videoMessage: 'video',
+	ptvMessage: 'video',
+	audioMessage: 'audio',
+	documentMessage: 'document',
+	documentWithCaptionMessage: 'document',
+	stickerMessage: 'sticker',
+	locationMessage: 'location',
+	liveLocationMessage: 'location',
+	contactMessage: 'contact',
+	contactsArrayMessage: 'contact',
+	reactionMessage: 'reaction',
+	pollCreationMessage: 'poll',
 };
 
 /** A JID's phone in E.164: "966501234567@s.whatsapp.net" or "966501234567:12@s.whatsapp.net" → "+966501234567". */
 export function phoneOfJid(jid: string | null | undefined): string | undefined {
-  if (!jid) return undefined;
-  const match = /^(\d{6,15})(?::\d+)?@(s\.whatsapp\.net|c\.us)$/.exec(jid);
-  return match ? `+${match[1]}` : undefined;
+	if (!jid) return undefined;
+	const match = /^(\d{6,15})(?::\d+)?@(s\.whatsapp\.net|c\.us)$/.exec(jid);
+	return match ? `+${match[1]}` : undefined;
 }
 
 /**
@@ -104,106 +104,115 @@ export function phoneOfJid(jid: string | null | undefined): string | undefined {
  * the conversation window must work on phones.
  */
 function senderPhone(key: z.infer<typeof messageKey>, group: boolean): string | undefined {
-  if (group) return phoneOfJid(key.participant) ?? phoneOfJid(key.participantAlt) ?? phoneOfJid(key.senderPn);
-  return phoneOfJid(key.remoteJid) ?? phoneOfJid(key.remoteJidAlt) ?? phoneOfJid(key.senderPn);
+	if (group) return phoneOfJid(key.participant) ?? phoneOfJid(key.participantAlt) ?? phoneOfJid(key.senderPn);
+	return phoneOfJid(key.remoteJid) ?? phoneOfJid(key.remoteJidAlt) ?? phoneOfJid(key.senderPn);
 }
 
 function textOf(message: Record<string, unknown> | null | undefined): { type: string; text: string } {
-  if (!message) return { type: 'unknown', text: '' };
-  if (typeof message.conversation === 'string') return { type: 'text', text: message.conversation };
-  for (const [key, value] of Object.entries(message)) {
-    const type = MESSAGE_TYPES[key];
-    if (!type) continue;
-    const content = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-    const text = typeof content.caption === 'string' ? content.caption : typeof content.text === 'string' ? content.text : '';
-    return { type, text };
-  }
-  const first = Object.keys(message).find((key) => key.endsWith('Message'));
-  return { type: first ? first.replace(/Message$/, '') : 'unknown', text: '' };
+	if (!message) return { type: 'unknown', text: '' };
+	if (typeof message.conversation === 'string') return { type: 'text', text: message.conversation };
+	for (const [key, value] of Object.entries(message)) {
+		const type = MESSAGE_TYPES[key];
+		if (!type) continue;
+		const content = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+		const text =
+			typeof content.caption === 'string' ? content.caption : typeof content.text === 'string' ? content.text : '';
+		return { type, text };
+	}
+	const first = Object.keys(message).find((key) => key.endsWith('Message'));
+	return { type: first ? first.replace(/Message$/, '') : 'unknown', text: '' };
 }
 
 function seconds(value: number | string | null | undefined): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const number = typeof value === 'number' ? value : Number(value);
-  return Number.isFinite(number) && number > 0 ? number * 1000 : undefined;
+	if (value === null || value === undefined) return undefined;
+	const number = typeof value === 'number' ? value : Number(value);
+	return Number.isFinite(number) && number > 0 ? number * 1000 : undefined;
 }
 
 const items = (data: unknown): unknown[] => (Array.isArray(data) ? data : [data]);
 
 function parseItems<T>(schema: z.ZodType<T>, data: unknown): T[] {
-  return items(data).flatMap((item) => {
-    const parsed = schema.safeParse(item);
-    return parsed.success ? [parsed.data] : [];
-  });
+	return items(data).flatMap((item) => {
+		const parsed = schema.safeParse(item);
+		return parsed.success ? [parsed.data] : [];
+	});
 }
 
 /** One Evolution webhook delivery → normalized events. Unknown events and items it cannot read give none. */
 export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
-  const parsed = envelope.safeParse(body);
-  if (!parsed.success) throw new InputError('not an Evolution API webhook (event and data expected)');
-  const { event, data } = parsed.data;
-  switch (event.toLowerCase().replace(/_/g, '.')) {
-    case 'messages.upsert':
-      return parseItems(upsertData, data).flatMap((item): InboundEvent[] => {
-        // Our own sends come back as send.message; what the phone itself sends is not an inbound message.
-        if (item.key.fromMe) return [];
-        const group = item.key.remoteJid.endsWith('@g.us');
-        const from = senderPhone(item.key, group);
-        if (!from) return [];
-        const { type, text } = textOf(item.message);
-        return [
-          {
-            kind: 'message',
-            providerMessageId: item.key.id,
-            from,
-            text,
-            messageType: type,
-            groupId: group ? item.key.remoteJid : undefined,
-            receivedAt: seconds(item.messageTimestamp),
-          },
-        ];
-      });
-    case 'send.message':
-      // A send of ours, reported by Evolution: `sent`, which never moves a message back.
-      return parseItems(upsertData, data).map((item) => ({ kind: 'status', providerMessageId: item.key.id, status: 'sent', providerStatus: 'SEND_MESSAGE' }));
-    case 'messages.update':
-      return parseItems(updateData, data).flatMap((item): InboundEvent[] => {
-        const status = STATUS_OF[item.status];
-        if (item.fromMe === false || !status) return [];
-        return [{ kind: 'status', providerMessageId: item.keyId, status, providerStatus: item.status }];
-      });
-    case 'connection.update':
-      return parseItems(connectionData, data).map((item) => ({ kind: 'connection', state: connectionStateOf(item.state) }));
-    case 'qrcode.updated':
-      return parseItems(qrData, data).map((item) =>
-        item.qrcode?.code
-          ? { kind: 'qr', qrAvailable: true, code: item.qrcode.code, pairingCode: item.qrcode.pairingCode ?? undefined }
-          : { kind: 'qr', qrAvailable: false },
-      );
-    case 'call':
-      return parseItems(callData, data).flatMap((item): InboundEvent[] => {
-        if (item.status !== 'offer' && item.status !== 'timeout') return [];
-        return [
-          {
-            kind: 'call',
-            missed: item.status === 'timeout',
-            from: phoneOfJid(item.from),
-            callStatus: item.status,
-            providerEventId: item.id ? `call:${item.id}:${item.status}` : undefined,
-          },
-        ];
-      });
-    case 'groups.upsert':
-    case 'groups.update':
-    case 'group.update':
-    case 'group-participants.update':
-      return parseItems(withId, data).map((item) => ({ kind: 'group', groupId: item.id }));
-    case 'chats.update':
-      return parseItems(chatData, data).map((item) => {
-        const jid = item.remoteJid ?? item.id;
-        return { kind: 'conversation', conversationId: phoneOfJid(jid) ?? jid };
-      });
-    default:
-      return [];
-  }
+	const parsed = envelope.safeParse(body);
+	if (!parsed.success) throw new InputError('not an Evolution API webhook (event and data expected)');
+	const { event, data } = parsed.data;
+	switch (event.toLowerCase().replace(/_/g, '.')) {
+		case 'messages.upsert':
+			return parseItems(upsertData, data).flatMap((item): InboundEvent[] => {
+				// Our own sends come back as send.message; what the phone itself sends is not an inbound message.
+				if (item.key.fromMe) return [];
+				const group = item.key.remoteJid.endsWith('@g.us');
+				const from = senderPhone(item.key, group);
+				if (!from) return [];
+				const { type, text } = textOf(item.message);
+				return [
+					{
+						kind: 'message',
+						providerMessageId: item.key.id,
+						from,
+						text,
+						messageType: type,
+						groupId: group ? item.key.remoteJid : undefined,
+						receivedAt: seconds(item.messageTimestamp),
+					},
+				];
+			});
+		case 'send.message':
+			// A send of ours, reported by Evolution: `sent`, which never moves a message back.
+			return parseItems(upsertData, data).map((item) => ({
+				kind: 'status',
+				providerMessageId: item.key.id,
+				status: 'sent',
+				providerStatus: 'SEND_MESSAGE',
+			}));
+		case 'messages.update':
+			return parseItems(updateData, data).flatMap((item): InboundEvent[] => {
+				const status = STATUS_OF[item.status];
+				if (item.fromMe === false || !status) return [];
+				return [{ kind: 'status', providerMessageId: item.keyId, status, providerStatus: item.status }];
+			});
+		case 'connection.update':
+			return parseItems(connectionData, data).map((item) => ({
+				kind: 'connection',
+				state: connectionStateOf(item.state),
+			}));
+		case 'qrcode.updated':
+			return parseItems(qrData, data).map((item) =>
+				item.qrcode?.code
+					? { kind: 'qr', qrAvailable: true, code: item.qrcode.code, pairingCode: item.qrcode.pairingCode ?? undefined }
+					: { kind: 'qr', qrAvailable: false },
+			);
+		case 'call':
+			return parseItems(callData, data).flatMap((item): InboundEvent[] => {
+				if (item.status !== 'offer' && item.status !== 'timeout') return [];
+				return [
+					{
+						kind: 'call',
+						missed: item.status === 'timeout',
+						from: phoneOfJid(item.from),
+						callStatus: item.status,
+						providerEventId: item.id ? `call:${item.id}:${item.status}` : undefined,
+					},
+				];
+			});
+		case 'groups.upsert':
+		case 'groups.update':
+		case 'group.update':
+		case 'group-participants.update':
+			return parseItems(withId, data).map((item) => ({ kind: 'group', groupId: item.id }));
+		case 'chats.update':
+			return parseItems(chatData, data).map((item) => {
+				const jid = item.remoteJid ?? item.id;
+				return { kind: 'conversation', conversationId: phoneOfJid(jid) ?? jid };
+			});
+		default:
+			return [];
+	}
 }

@@ -12,23 +12,30 @@ import type { InboundRequest } from './types';
  * sandbox messages both come through here.
  */
 export class ProviderInbound {
-  constructor(
-    private readonly providers: ProviderRegistry,
-    private readonly instances: Pick<InstanceService, 'providerSettings'>,
-    private readonly inbound: Pick<InboundService, 'receive'>,
-  ) {}
+	constructor(
+		private readonly providers: ProviderRegistry,
+		private readonly instances: Pick<InstanceService, 'providerSettings'>,
+		private readonly inbound: Pick<InboundService, 'receive'>,
+	) {}
 
-  /** A WhatsApp user's message simulated by the operator on a sandbox instance (`/sandbox/inbound`, the CLI). */
-  simulate(instance: Instance, body: unknown, rawBody: string, headers: InboundRequest['headers'] = {}): Promise<InboundResult> {
-    if (instance.provider !== 'sandbox') throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
-    return this.accept(instance, { headers, rawBody, operator: true }, () => body);
-  }
+	/** A WhatsApp user's message simulated by the operator on a sandbox instance (`/sandbox/inbound`, the CLI). */
+	simulate(
+		instance: Instance,
+		body: unknown,
+		rawBody: string,
+		headers: InboundRequest['headers'] = {},
+	): Promise<InboundResult> {
+		if (instance.provider !== 'sandbox')
+			throw new InputError(`instance "${instance.name}" does not use the sandbox provider`);
+		return this.accept(instance, { headers, rawBody, operator: true }, () => body);
+	}
 
-  /** `readBody` is called only once the request is verified: nothing unverified is parsed. */
-  async accept(instance: Instance, request: InboundRequest, readBody: () => unknown): Promise<InboundResult> {
-    const provider = this.providers.get(instance.provider);
-    const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
-    if (!provider.verifyInbound(request, target)) throw new ApiError('invalid_provider_webhook', { provider: provider.name });
-    return this.inbound.receive(instance.id, provider.parseInbound(readBody(), target));
-  }
+	/** `readBody` is called only once the request is verified: nothing unverified is parsed. */
+	async accept(instance: Instance, request: InboundRequest, readBody: () => unknown): Promise<InboundResult> {
+		const provider = this.providers.get(instance.provider);
+		const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
+		if (!provider.verifyInbound(request, target))
+			throw new ApiError('invalid_provider_webhook', { provider: provider.name });
+		return this.inbound.receive(instance.id, provider.parseInbound(readBody(), target));
+	}
 }

@@ -3,6 +3,6 @@
  * by the first one drawn, not at start: the sandbox never pairs.
  */
 export async function qrPng(code: string): Promise<Buffer> {
-  const { default: QRCode } = await import('qrcode');
-  return QRCode.toBuffer(code, { type: 'png', margin: 2, width: 320 });
+	const { default: QRCode } = await import('qrcode');
+	return QRCode.toBuffer(code, { type: 'png', margin: 2, width: 320 });
 }

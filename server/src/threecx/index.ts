@@ -13,15 +13,15 @@ import { ThreecxRepository } from './repository';
 import { ThreecxService } from './service';
 
 export interface ThreecxDeps {
-  db: Db;
-  clock: Clock;
-  logger: Logger;
-  accounts: AccountService;
-  instances: InstanceService;
-  webhooks: WebhookService;
-  outbox: EventOutbox;
-  messaging: Messaging;
-  lastInboundAt: (instanceId: string, phone: string) => number | undefined;
+	db: Db;
+	clock: Clock;
+	logger: Logger;
+	accounts: AccountService;
+	instances: InstanceService;
+	webhooks: WebhookService;
+	outbox: EventOutbox;
+	messaging: Messaging;
+	lastInboundAt: (instanceId: string, phone: string) => number | undefined;
 }
 
 /**
@@ -29,33 +29,36 @@ export interface ThreecxDeps {
  * the per-integration rate limit, and the Generic SMS envelope registered as an outbox payload format.
  */
 export class Threecx {
-  readonly integrations: IntegrationService;
-  readonly service: ThreecxService;
-  readonly rateLimit = new WebhookRateLimit();
-  private readonly repo: ThreecxRepository;
+	readonly integrations: IntegrationService;
+	readonly service: ThreecxService;
+	readonly rateLimit = new WebhookRateLimit();
+	private readonly repo: ThreecxRepository;
 
-  constructor(deps: ThreecxDeps) {
-    const repo = new ThreecxRepository(deps.db);
-    this.repo = repo;
-    this.integrations = new IntegrationService(repo, {
-      clock: deps.clock,
-      accounts: deps.accounts,
-      instances: deps.instances,
-      webhooks: deps.webhooks,
-    });
-    this.service = new ThreecxService({
-      clock: deps.clock,
-      logger: deps.logger,
-      repo,
-      messaging: deps.messaging,
-      lastInboundAt: deps.lastInboundAt,
-    });
-    deps.outbox.addFormat('generic_sms', genericSmsFormatter((id) => this.integrations.find(id)));
-  }
+	constructor(deps: ThreecxDeps) {
+		const repo = new ThreecxRepository(deps.db);
+		this.repo = repo;
+		this.integrations = new IntegrationService(repo, {
+			clock: deps.clock,
+			accounts: deps.accounts,
+			instances: deps.instances,
+			webhooks: deps.webhooks,
+		});
+		this.service = new ThreecxService({
+			clock: deps.clock,
+			logger: deps.logger,
+			repo,
+			messaging: deps.messaging,
+			lastInboundAt: deps.lastInboundAt,
+		});
+		deps.outbox.addFormat(
+			'generic_sms',
+			genericSmsFormatter((id) => this.integrations.find(id)),
+		);
+	}
 
-  /** Hourly upkeep: idle rate-limit windows, and event log entries older than `retainBefore` (when given). */
-  housekeeping(now: number, retainBefore?: number): void {
-    this.rateLimit.sweep(now);
-    if (retainBefore !== undefined) this.repo.pruneEvents(retainBefore);
-  }
+	/** Hourly upkeep: idle rate-limit windows, and event log entries older than `retainBefore` (when given). */
+	housekeeping(now: number, retainBefore?: number): void {
+		this.rateLimit.sweep(now);
+		if (retainBefore !== undefined) this.repo.pruneEvents(retainBefore);
+	}
 }

@@ -43,7 +43,7 @@ export const sendFields: INodeProperties[] = [
 		required: true,
 		placeholder: '+966501234567',
 		description:
-			'The recipient. Start with + (or 00) for an international number; other numbers are read as national numbers of the account\'s default country.',
+			"The recipient. Start with + (or 00) for an international number; other numbers are read as national numbers of the account's default country.",
 		displayOptions: { show: showOnlyForSend },
 	},
 	{
@@ -166,8 +166,7 @@ export const sendFields: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. application/pdf',
-		description:
-			'The type of the file at the URL. Image, audio and video types must match the media type.',
+		description: 'The type of the file at the URL. Image, audio and video types must match the media type.',
 		displayOptions: { show: { ...showOnlyForMedia, mediaSource: ['url'] } },
 	},
 	{
@@ -177,7 +176,7 @@ export const sendFields: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. INV-2041.pdf',
 		description:
-			'The name the recipient sees. Documents need one: when empty, the binary file\'s name (or the last part of the URL) is used.',
+			"The name the recipient sees. Documents need one: when empty, the binary file's name (or the last part of the URL) is used.",
 		displayOptions: { show: showOnlyForMedia },
 	},
 	{

@@ -28,7 +28,15 @@ export const EVENT_FIELDS: { parameter: string; body: string; operations: ThreeC
 	{
 		parameter: 'externalMessageId',
 		body: 'external_message_id',
-		operations: ['outbound_message', 'inbound_reply', 'missed_call', 'call_ended', 'voicemail', 'queue_callback', 'after_hours'],
+		operations: [
+			'outbound_message',
+			'inbound_reply',
+			'missed_call',
+			'call_ended',
+			'voicemail',
+			'queue_callback',
+			'after_hours',
+		],
 	},
 ];
 
@@ -64,7 +72,7 @@ export const eventFields: INodeProperties[] = [
 		type: 'string',
 		typeOptions: { rows: 3 },
 		default: '',
-		description: 'The agent\'s reply (required for an agent reply), or the customer\'s text for an inbound reply',
+		description: "The agent's reply (required for an agent reply), or the customer's text for an inbound reply",
 		displayOptions: on(...operationsOf('messageText')),
 	},
 	{
@@ -88,7 +96,8 @@ export const eventFields: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: '101',
-		description: "The 3CX extension that handled the call ([Agent] in a CRM template); {{agent_extension}} in templates",
+		description:
+			'The 3CX extension that handled the call ([Agent] in a CRM template); {{agent_extension}} in templates',
 		displayOptions: on(...operationsOf('agentExtension')),
 	},
 	{

@@ -19,8 +19,7 @@ export const eventDescription: INodeProperties[] = [
 			{
 				name: 'Report After-Hours Call',
 				value: 'after_hours',
-				description:
-					'A call reached the office-hours "closed" branch of a Call Flow: sends the after_hours template',
+				description: 'A call reached the office-hours "closed" branch of a Call Flow: sends the after_hours template',
 				action: 'Report an after hours call',
 			},
 			{
@@ -62,8 +61,7 @@ export const eventDescription: INodeProperties[] = [
 			{
 				name: 'Send Agent Reply',
 				value: 'outbound_message',
-				description:
-					'An agent replies on WhatsApp to a customer who wrote within the conversation window',
+				description: 'An agent replies on WhatsApp to a customer who wrote within the conversation window',
 				action: 'Send an agent reply',
 			},
 			{

@@ -7,40 +7,49 @@ import { jsonOption, type CliContext } from '../context';
 
 /** `backup <file>` and `restore <file>`: README "Backups" is the user's guide to both. */
 export function operationCommands(program: Command, { getConfig, emit }: CliContext): void {
-  program
-    .command('backup <file>')
-    .description('write an online, consistent copy of the database to <file> (safe while the gateway runs)')
-    .option('--force', 'overwrite <file> if it exists')
-    .addOption(jsonOption())
-    .action(async (file: string, flags: { force?: boolean; json?: boolean }) => {
-      const info = await backupDatabase(getConfig().databasePath, file, { overwrite: flags.force });
-      emit(flags.json, info, `backup written: ${info.file} (${info.bytes} bytes, schema version ${info.schema_version}, check ${info.check})\n`);
-    });
+	program
+		.command('backup <file>')
+		.description('write an online, consistent copy of the database to <file> (safe while the gateway runs)')
+		.option('--force', 'overwrite <file> if it exists')
+		.addOption(jsonOption())
+		.action(async (file: string, flags: { force?: boolean; json?: boolean }) => {
+			const info = await backupDatabase(getConfig().databasePath, file, { overwrite: flags.force });
+			emit(
+				flags.json,
+				info,
+				`backup written: ${info.file} (${info.bytes} bytes, schema version ${info.schema_version}, check ${info.check})\n`,
+			);
+		});
 
-  program
-    .command('restore <file>')
-    .description('replace the database with a backup (stop the gateway first; the current database is kept beside it)')
-    .addOption(jsonOption())
-    .action((file: string, flags: { json?: boolean }) => {
-      const config = getConfig();
-      let lock;
-      try {
-        lock = lockDataDir(config.dataDir);
-      } catch (error) {
-        throw new Error(`refusing to restore: ${errorText(error)}`);
-      }
-      try {
-        const latest = Math.max(0, ...readMigrations().map((migration) => migration.version));
-        const result = restoreDatabase(config.databasePath, file, latest, new Date());
-        const data = { database: config.databasePath, restored_from: result.restored.file, schema_version: result.restored.schema_version, previous: result.previous ?? null };
-        emit(
-          flags.json,
-          data,
-          `restored ${config.databasePath} from ${result.restored.file}` +
-            `${result.previous ? `\nthe replaced database is kept as ${result.previous}` : ''}\n`,
-        );
-      } finally {
-        lock.release();
-      }
-    });
+	program
+		.command('restore <file>')
+		.description('replace the database with a backup (stop the gateway first; the current database is kept beside it)')
+		.addOption(jsonOption())
+		.action((file: string, flags: { json?: boolean }) => {
+			const config = getConfig();
+			let lock;
+			try {
+				lock = lockDataDir(config.dataDir);
+			} catch (error) {
+				throw new Error(`refusing to restore: ${errorText(error)}`);
+			}
+			try {
+				const latest = Math.max(0, ...readMigrations().map((migration) => migration.version));
+				const result = restoreDatabase(config.databasePath, file, latest, new Date());
+				const data = {
+					database: config.databasePath,
+					restored_from: result.restored.file,
+					schema_version: result.restored.schema_version,
+					previous: result.previous ?? null,
+				};
+				emit(
+					flags.json,
+					data,
+					`restored ${config.databasePath} from ${result.restored.file}` +
+						`${result.previous ? `\nthe replaced database is kept as ${result.previous}` : ''}\n`,
+				);
+			} finally {
+				lock.release();
+			}
+		});
 }
