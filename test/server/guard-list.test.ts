@@ -1,15 +1,9 @@
 import { ApiError } from '../../server/src/http/errors';
 import { contentHash } from '../../server/src/messaging/request';
 import type { ParsedAttempt } from '../../server/src/messaging/attempt';
-import {
-	refuseBlockedContent,
-	requireActiveInstance,
-	requireActivePlan,
-	requireModule,
-} from '../../server/src/messaging/guards';
-import { GuardList } from '../../server/src/messaging/pipeline';
 import type { SendRequest } from '../../server/src/messaging/request';
-import { createTestGateway, PHONE, type TestGateway } from '../helpers/gateway';
+import { createTestGateway, PHONE, sendBody, type TestGateway } from '../helpers/gateway';
+import { createThreecxGateway, CUSTOMER, type ThreecxTestGateway } from '../helpers/threecx';
 
 let t: TestGateway;
 afterEach(() => t?.close());
@@ -17,23 +11,11 @@ afterEach(() => t?.close());
 const logRows = (gateway: TestGateway['gateway']) =>
 	gateway.db.prepare('SELECT source, status, error_code, message_purpose, phone FROM message_log ORDER BY id').all();
 
-/**
- * A caller other than the API composes its own list from the shared guards, as the 3CX endpoint will:
- * its own parsing and module, then the shared instance, suppression, quota, velocity and policy steps.
- */
-function otherCallerGuards(t: TestGateway) {
-	const shared = t.gateway.messaging.guards;
-	return GuardList.start<ParsedAttempt>()
-		.check(requireModule('threecx'))
-		.check(requireActivePlan)
-		.then(shared.resolveInstance)
-		.check(requireActiveInstance)
-		.check(shared.requireNotSuppressed)
-		.then(shared.enforceQuota)
-		.then(shared.enforceVelocity)
-		.then(shared.scoreContentPolicy)
-		.check(refuseBlockedContent);
-}
+/** The send pipeline's shipped halves as a caller with its own module composes them (as 3CX does). */
+const threecxGuards = (t: TestGateway) => {
+	const pipeline = t.gateway.messaging.pipeline;
+	return pipeline.admission<ParsedAttempt>('threecx').pipe(pipeline.delivery());
+};
 
 function parsedAttempt(t: TestGateway, text: string): ParsedAttempt {
 	const account = t.gateway.accounts.get(t.accountId);
@@ -50,12 +32,60 @@ function parsedAttempt(t: TestGateway, text: string): ParsedAttempt {
 	};
 }
 
-describe('a guard list composed by another caller', () => {
+describe('one send-check order for every caller', () => {
+	let tc: ThreecxTestGateway;
+	afterEach(() => tc?.close());
+
+	/** The same refusal from the API and from 3CX, for an attempt that several steps would refuse. */
+	async function bothRefuse(code: string) {
+		const api = await tc.send(
+			sendBody({ phone: CUSTOMER, message: 'Your callback is booked.', message_purpose: 'support' }),
+		);
+		const threecx = await tc.post({
+			event_type: 'outbound_message',
+			customer_phone: CUSTOMER,
+			message_text: 'Your callback is booked.',
+			message_purpose: 'support',
+		});
+		expect([api.status, api.body.error, threecx.status, threecx.body.error]).toEqual([
+			api.status,
+			code,
+			api.status,
+			code,
+		]);
+	}
+
+	it('the API and 3CX refuse an attempt with the earliest step that refuses it: connection, suppression, quota, in that order', async () => {
+		tc = await createThreecxGateway({ account: { threecx: true, dailyLimit: 1 } });
+		await tc.customerWrites();
+		// Use the day's one send, then break three later steps at once and mend them one by one.
+		expect((await tc.send(sendBody({ phone: '+966501234568' }))).status).toBe(200);
+		tc.gateway.suppressions.add(tc.accountId, CUSTOMER, 'asked to stop', 'manual');
+		tc.gateway.instances.setConnectionState(tc.instanceId, 'disconnected');
+		await bothRefuse('instance_not_connected');
+		tc.gateway.instances.setConnectionState(tc.instanceId, 'connected');
+		await bothRefuse('recipient_suppressed');
+		tc.gateway.suppressions.remove(tc.accountId, CUSTOMER);
+		await bothRefuse('daily_message_limit_exceeded');
+		expect(tc.providerSends).toHaveLength(1);
+	});
+
+	it('a paused instance is refused before it is found disconnected, by both', async () => {
+		tc = await createThreecxGateway({ account: { threecx: true } });
+		await tc.customerWrites();
+		tc.gateway.instances.setConnectionState(tc.instanceId, 'disconnected');
+		tc.gateway.instances.pause(tc.instanceId, 'review');
+		await bothRefuse('instance_paused_for_review');
+		expect(tc.providerSends).toHaveLength(0);
+	});
+});
+
+describe('the send pipeline composed by a caller with its own module', () => {
 	it('refuses with the module it requires, logged under its own source', async () => {
 		t = createTestGateway({ account: { threecx: false } });
 		const refusal = t.gateway.messaging.sends.send(
 			parsedAttempt(t, 'Sorry we missed your call.'),
-			otherCallerGuards(t),
+			threecxGuards(t),
 			() => 'h1',
 		);
 		await expect(refusal).rejects.toMatchObject({ code: 'module_not_enabled', details: { module: 'threecx' } });
@@ -69,7 +99,7 @@ describe('a guard list composed by another caller', () => {
 		t = createTestGateway({ account: { threecx: true, dailyLimit: 1 } });
 		const answer = await t.gateway.messaging.sends.send(
 			parsedAttempt(t, 'Sorry we missed your call.'),
-			otherCallerGuards(t),
+			threecxGuards(t),
 			() => 'h2',
 		);
 		expect(answer).toMatchObject({ status: 200, replayed: false, body: { success: true, status: 'sent' } });
@@ -88,17 +118,17 @@ describe('a guard list composed by another caller', () => {
 		t = createTestGateway({ account: { threecx: true } });
 		t.gateway.suppressions.add(t.accountId, PHONE, 'asked to stop', 'keyword');
 		await expect(
-			t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), otherCallerGuards(t), () => 'h3'),
+			t.gateway.messaging.sends.send(parsedAttempt(t, 'Sorry we missed your call.'), threecxGuards(t), () => 'h3'),
 		).rejects.toMatchObject({ code: 'recipient_suppressed' });
 	});
 
 	it('a guard that fails (not a refusal) fails its own send only: the batch it shared runs once, nobody else is run again', async () => {
 		t = createTestGateway({ account: { threecx: true, instanceRatePerMinute: 1000 } });
 		let runs = 0;
-		const counted = otherCallerGuards(t).check(() => {
+		const counted = threecxGuards(t).check(() => {
 			runs += 1;
 		});
-		const broken = otherCallerGuards(t).check(() => {
+		const broken = threecxGuards(t).check(() => {
 			throw new TypeError('a bug in a guard');
 		});
 		const sends = t.gateway.messaging.sends;
@@ -124,19 +154,19 @@ describe('a guard list composed by another caller', () => {
 		t.gateway.instances.providerSettings = (id) => {
 			if (!retry && !t.gateway.db.inTransaction) {
 				queueMicrotask(() => {
-					retry = sends.send(keyed(), otherCallerGuards(t), () => 'same request');
+					retry = sends.send(keyed(), threecxGuards(t), () => 'same request');
 				});
 				throw new Error('unreadable provider settings');
 			}
 			return providerSettings(id);
 		};
-		await expect(sends.send(keyed(), otherCallerGuards(t), () => 'same request')).rejects.toMatchObject({
+		await expect(sends.send(keyed(), threecxGuards(t), () => 'same request')).rejects.toMatchObject({
 			code: 'gateway_send_failed',
 		});
 		const retried = (await retry) as { status: number; body: object };
 		expect(retried.status).toBe(200);
 		// The key remembers the retry's answer: a third try replays it, nothing is sent again.
-		const third = await sends.send(keyed(), otherCallerGuards(t), () => 'same request');
+		const third = await sends.send(keyed(), threecxGuards(t), () => 'same request');
 		expect(third).toEqual({ ...retried, replayed: true });
 		expect(sent).toHaveLength(1);
 	});

@@ -184,6 +184,41 @@ describe('send', () => {
 		expect(evolution.sends).toBe(0);
 	});
 
+	it('a 3CX send to a disconnected instance is refused like an API send, before calling Evolution', async () => {
+		const instance = await evolutionInstance();
+		gw.gateway.accounts.update(gw.accountId, { threecx: true });
+		const { integration, secret } = await gw.gateway.threecx.integrations.create(gw.accountId, {
+			instance: instance.name,
+			businessName: 'Acme Support',
+		});
+		// The customer wrote first, so the conversation window is open: only the connection is missing.
+		await gw.gateway.inbound.receiveMessage({
+			instanceId: instance.id,
+			providerMessageId: 'wamid.3cx-window',
+			from: PHONE,
+			text: 'Hello, I called you',
+		});
+		const answer = await fetch(`${gw.url}/integrations/3cx/webhook/${integration.id}`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', 'X-WhatsApp-Gateway-3CX-Secret': secret },
+			body: JSON.stringify({
+				event_type: 'outbound_message',
+				customer_phone: PHONE,
+				message_text: 'Your callback is booked.',
+				message_purpose: 'support',
+			}),
+		});
+		const body = await answer.json();
+		expect([answer.status, body]).toMatchObject([
+			409,
+			{
+				error: 'instance_not_connected',
+				details: { provider: 'evolution', connection_state: 'disconnected' },
+			},
+		]);
+		expect(evolution.sends).toBe(0);
+	});
+
 	it('text: POST /message/sendText/{instance} with the apikey header; the message id is Evolution key.id', async () => {
 		await connectedInstance();
 		const answer = await gw.send(sendBody());

@@ -1,14 +1,6 @@
 import { ApiError } from '../http/errors';
 import type { Asked, Attempt } from './attempt';
 import {
-	refuseBlockedContent,
-	requireActiveInstance,
-	requireActivePlan,
-	requireConnectedInstance,
-	requireModule,
-	type SharedGuards,
-} from './guards';
-import {
 	ALLOWED_PURPOSES,
 	contentHash,
 	isAllowedPurpose,
@@ -16,7 +8,7 @@ import {
 	type MessagePurpose,
 	type SendRequest,
 } from './request';
-import { GuardList } from './pipeline';
+import type { SendPipeline } from './send-pipeline';
 
 /** An attempt through `POST /api/send-message`: the JSON object the caller sent is what gets parsed. */
 export interface ApiAttempt extends Attempt {
@@ -62,23 +54,13 @@ export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose 
 };
 
 /**
- * Steps 4–13 of `/api/send-message`, in the fixed order (steps 1–3 are the HTTP edge's). Ours between 9
- * and 10: the instance must be connected (9a) and able to send a requested template (9b); the provider's
- * pace is part of the velocity step (12).
+ * `POST /api/send-message`'s guards (steps 1–3 are the HTTP edge's): the send pipeline's admission under the
+ * API Access module, the purpose and the fields (steps 6–7), then the pipeline's delivery checks.
  */
-export function apiSendGuards(shared: SharedGuards) {
-	return GuardList.start<ApiAttempt>()
-		.check(requireModule('apiAccess'))
-		.check(requireActivePlan)
+export function apiSendGuards(pipeline: SendPipeline) {
+	return pipeline
+		.admission<ApiAttempt>('apiAccess')
 		.then(requirePurpose)
 		.then(validateFields)
-		.then(shared.resolveInstance)
-		.check(requireActiveInstance)
-		.check(requireConnectedInstance)
-		.check(shared.requireTemplateSupport)
-		.check(shared.requireNotSuppressed)
-		.then(shared.enforceQuota)
-		.then(shared.enforceVelocity)
-		.then(shared.scoreContentPolicy)
-		.check(refuseBlockedContent);
+		.pipe(pipeline.delivery());
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../providers/registry';
 import type { SuppressionService } from '../suppressions/service';
 import { apiSendGuards } from './api-guards';
-import { sharedGuards, type SharedGuards } from './guards';
+import { sharedGuards } from './guards';
 import { IdempotencyKeys } from './idempotency';
 import { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import { MessageLogQueries } from './log-queries';
@@ -15,6 +15,7 @@ import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
 import { SendService } from './send-service';
+import { sendPipeline, type SendPipeline } from './send-pipeline';
 
 export interface MessagingDeps {
 	db: Db;
@@ -34,8 +35,8 @@ export interface MessagingDeps {
 export class Messaging {
 	readonly sends: SendService;
 	readonly log: MessageLog;
-	/** The guards that read the gateway's state, for callers composing their own list (the 3CX endpoint). */
-	readonly guards: SharedGuards;
+	/** The send-check order, for callers composing their own list (the 3CX endpoint). */
+	readonly pipeline: SendPipeline;
 	/** `POST /api/send-message`'s guard list, composed once. */
 	readonly apiGuards: ReturnType<typeof apiSendGuards>;
 	private readonly repo: MessagingRepository;
@@ -48,19 +49,21 @@ export class Messaging {
 		this.repo = new MessagingRepository(deps.db);
 		this.idempotency = new IdempotencyKeys(this.repo);
 		this.usage = new UsageCounters(this.repo);
-		this.guards = sharedGuards({
-			instances: deps.instances,
-			suppressions: deps.suppressions,
-			repo: this.repo,
-			usage: this.usage,
-			velocity: this.velocity,
-			providerLimits: {
-				pacePerMinute: (instance) =>
-					deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
-				canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
-			},
-		});
-		this.apiGuards = apiSendGuards(this.guards);
+		this.pipeline = sendPipeline(
+			sharedGuards({
+				instances: deps.instances,
+				suppressions: deps.suppressions,
+				repo: this.repo,
+				usage: this.usage,
+				velocity: this.velocity,
+				providerLimits: {
+					pacePerMinute: (instance) =>
+						deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
+					canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
+				},
+			}),
+		);
+		this.apiGuards = apiSendGuards(this.pipeline);
 		this.sends = new SendService({
 			...deps,
 			repo: this.repo,

@@ -8,10 +8,10 @@ interface Trail {
 export type GuardOutcome<Out> = { passed: Out } | { refused: ApiError; reached: Reached };
 
 /**
- * An ordered list of guards as data (STYLE "Guards are data"). `check` adds a guard that passes by
- * returning and refuses by throwing an ApiError; `then` adds a step that also establishes something
- * and returns the attempt at its next stage, so a later guard can only read what an earlier one set.
- * Each caller composes its own list: the API's is in `api-guards.ts`.
+ * An ordered list of guards as data. `check` adds a guard that passes by returning and refuses by throwing
+ * an ApiError; `then` adds a step that also establishes something and returns the attempt at its next
+ * stage, so a later guard can only read what an earlier one set; `pipe` joins two lists. The send-check
+ * order itself is defined once, in `send-pipeline.ts`, and every caller composes it.
  */
 export class GuardList<In extends Reached, Out extends Reached> {
 	private constructor(private readonly steps: (start: In, trail: Trail) => Out) {}
@@ -37,6 +37,11 @@ export class GuardList<In extends Reached, Out extends Reached> {
 			trail.reached = next;
 			return next;
 		});
+	}
+
+	/** Runs `rest` after this list's guards: the way a caller's own steps and the shared ones join into one list. */
+	pipe<Next extends Out>(rest: GuardList<Out, Next>): GuardList<In, Next> {
+		return new GuardList<In, Next>((start, trail) => rest.steps(this.steps(start, trail), trail));
 	}
 
 	/** Runs every guard in order, synchronously: a refusal says how far the attempt got. */

@@ -1,14 +1,6 @@
 import { ApiError } from '../http/errors';
 import type { Attempt, ParsedAttempt } from '../messaging/attempt';
 import {
-	refuseBlockedContent,
-	requireActiveInstance,
-	requireActivePlan,
-	requireModule,
-	type SharedGuards,
-} from '../messaging/guards';
-import { GuardList } from '../messaging/pipeline';
-import {
 	ALLOWED_PURPOSES,
 	contentHash,
 	isAllowedPurpose,
@@ -16,6 +8,7 @@ import {
 	type MessagePurpose,
 	type SendRequest,
 } from '../messaging/request';
+import type { SendPipeline } from '../messaging/send-pipeline';
 import { formatCallTime, phoneFieldsOf, type ThreecxEvent } from './event';
 import type { Integration } from './integrations';
 import { isTemplateEvent, renderTemplate } from './templates';
@@ -95,11 +88,13 @@ export const composeMessage = <T extends ThreecxAttempt>(attempt: T): T & Parsed
 	return { ...attempt, purpose, request, contentHash: contentHash(request) };
 };
 
-/** What the event may do before any limit is looked at: module, plan, the integration's switches, phone, text, purpose. */
-export function threecxEventGuards() {
-	return GuardList.start<ThreecxAttempt>()
-		.check(requireModule('threecx'))
-		.check(requireActivePlan)
+/**
+ * What the event may do before any limit is looked at: the send pipeline's admission under the 3CX module,
+ * then the integration's switches, the phone, the text and the purpose (the pipeline's caller part).
+ */
+export function threecxEventGuards(pipeline: SendPipeline) {
+	return pipeline
+		.admission<ThreecxAttempt>('threecx')
 		.check(requireEventEnabled)
 		.check(requirePhone)
 		.then(composeMessage);
@@ -124,18 +119,10 @@ export function requireOpenWindow(lastInboundAt: (instanceId: string, phone: str
 	};
 }
 
-/** The send itself: the same shared steps as /api/send-message, with the conversation window after the instance. */
+/** The send itself: the send pipeline's delivery checks, with the conversation window as 3CX's instance step. */
 export function threecxSendGuards(
-	shared: SharedGuards,
+	pipeline: SendPipeline,
 	lastInboundAt: (instanceId: string, phone: string) => number | undefined,
 ) {
-	return GuardList.start<ParsedThreecxAttempt>()
-		.then(shared.resolveInstance)
-		.check(requireActiveInstance)
-		.check(requireOpenWindow(lastInboundAt))
-		.check(shared.requireNotSuppressed)
-		.then(shared.enforceQuota)
-		.then(shared.enforceVelocity)
-		.then(shared.scoreContentPolicy)
-		.check(refuseBlockedContent);
+	return pipeline.delivery<ParsedThreecxAttempt>(requireOpenWindow(lastInboundAt));
 }

@@ -35,7 +35,7 @@ export interface ThreecxServiceDeps {
 	clock: Clock;
 	logger: Logger;
 	repo: ThreecxRepository;
-	messaging: Pick<Messaging, 'sends' | 'guards'>;
+	messaging: Pick<Messaging, 'sends' | 'pipeline'>;
 	lastInboundAt: (instanceId: string, phone: string) => number | undefined;
 }
 
@@ -45,7 +45,7 @@ export interface ThreecxServiceDeps {
  * `external_message_id`; the others are acknowledged. Every event is written to the 3CX event log.
  */
 export class ThreecxService {
-	private readonly eventGuards = threecxEventGuards();
+	private readonly eventGuards;
 	private readonly sendGuards;
 	/** Template sends between their cooldown check and their recorded outcome (concurrent duplicates). */
 	private readonly coolingDown = new Set<string>();
@@ -53,7 +53,8 @@ export class ThreecxService {
 	private readonly eventsInFlight = new Set<string>();
 
 	constructor(private readonly deps: ThreecxServiceDeps) {
-		this.sendGuards = threecxSendGuards(deps.messaging.guards, deps.lastInboundAt);
+		this.eventGuards = threecxEventGuards(deps.messaging.pipeline);
+		this.sendGuards = threecxSendGuards(deps.messaging.pipeline, deps.lastInboundAt);
 	}
 
 	async handle(integration: Integration, account: Account, body: Record<string, unknown>): Promise<ThreecxAnswer> {
