@@ -7,6 +7,7 @@ import type { Attempt, ParsedAttempt, ResolvedAttempt, VelocitySlot } from './at
 import type { UsageCounters, VelocityState } from './limits';
 import { BLOCK_THRESHOLD, inspectContent, POLICY_RULES, scoreContent, type PolicyVerdict } from './policy';
 import type { MessagingRepository } from './repository';
+import { providerPaceKey } from './reservation';
 import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
 
 /**
@@ -21,9 +22,6 @@ const MODULE_OFF_MESSAGES = {
 	apiAccess: ERROR_TABLE.module_not_enabled.message,
 	threecx: 'The 3CX middleware is not enabled for this account.',
 } as const;
-
-/** The velocity key of an instance's provider pace (a provider's own slow-down pushes it forward). */
-export const providerPaceKey = (instanceId: string) => `p:${instanceId}`;
 
 export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
