@@ -1,6 +1,6 @@
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { ADMIN_TOKEN, formBody, signIn } from '../helpers/dashboard';
-import { IDLE_MS, LOGIN_WINDOW_MS, LoginThrottle, MAX_ADDRESSES } from '../../server/src/dashboard/sessions';
+import { IDLE_MS, LOGIN_WINDOW_MS, loginThrottle, MAX_ADDRESSES } from '../../server/src/dashboard/sessions';
 
 describe('dashboard sign-in, session cookie and CSRF', () => {
 	let gw: TestGateway;
@@ -168,14 +168,14 @@ describe('dashboard sign-in, session cookie and CSRF', () => {
 	});
 
 	it('keeps at most MAX_ADDRESSES addresses on record, however many guess', () => {
-		const throttle = new LoginThrottle();
+		const throttle = loginThrottle();
 		const now = gw.clock.now();
-		for (let i = 0; i < MAX_ADDRESSES * 2; i += 1) throttle.fail(`2001:db8::${i.toString(16)}`, now);
+		for (let i = 0; i < MAX_ADDRESSES * 2; i += 1) throttle.record(`2001:db8::${i.toString(16)}`, now);
 		expect(throttle.size).toBeLessThanOrEqual(MAX_ADDRESSES);
 		// The most recent guessers are still counted.
 		const last = `2001:db8::${(MAX_ADDRESSES * 2 - 1).toString(16)}`;
-		for (let i = 0; i < 4; i += 1) throttle.fail(last, now);
-		expect(throttle.retryInMs(last, now)).toBe(LOGIN_WINDOW_MS);
+		for (let i = 0; i < 4; i += 1) throttle.record(last, now);
+		expect(throttle.waitMs(last, now)).toBe(LOGIN_WINDOW_MS);
 	});
 
 	it('a page polling in the background does not keep the session alive', async () => {

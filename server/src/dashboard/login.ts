@@ -4,7 +4,7 @@ import { PageError, sendPage } from '../web/page';
 import { formOf, formPost, readForm, sessionOf, setSessionCookie } from './auth';
 import type { DashboardDeps } from './context';
 import { plainPage } from './layout';
-import { LoginThrottle } from './sessions';
+import { loginThrottle } from './sessions';
 
 /** Only paths of this gateway are followed after sign-in (never `//elsewhere` or a full URL). */
 export function safeNext(next: unknown): string {
@@ -31,14 +31,14 @@ function loginPage(next: string, error?: string) {
  * tokens within 15 minutes lock that address out until the oldest leaves the window (429 + Retry-After).
  */
 export function loginRoutes(router: Router, deps: DashboardDeps): void {
-	const throttle = new LoginThrottle();
+	const throttle = loginThrottle();
 	router.get('/login', (ctx) => {
 		if (sessionOf(ctx)) return ctx.redirect(safeNext(ctx.query.next));
 		sendPage(ctx, loginPage(safeNext(ctx.query.next)));
 	});
 	router.post('/login', readForm, (ctx) => {
 		const now = deps.clock.now();
-		const retryInMs = throttle.retryInMs(ctx.ip, now);
+		const retryInMs = throttle.waitMs(ctx.ip, now);
 		if (retryInMs > 0) {
 			const seconds = Math.ceil(retryInMs / 1000);
 			throw new PageError(
@@ -52,7 +52,7 @@ export function loginRoutes(router: Router, deps: DashboardDeps): void {
 		const form = formOf(ctx);
 		const next = safeNext(form.get('next'));
 		if (!deps.isOperator(form.get('token') ?? undefined)) {
-			throttle.fail(ctx.ip, now);
+			throttle.record(ctx.ip, now);
 			deps.logger.warn({ ip: ctx.ip }, 'dashboard sign-in with a wrong operator token');
 			sendPage(ctx, loginPage(next, 'That is not the operator token.'), 401);
 			return;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SlidingWindow } from '../common/sliding-window';
 
 /** A one-time message for the next page: what an action did, or a secret to show once. */
 export interface Flash {
@@ -79,49 +80,7 @@ export const MAX_ADDRESSES = 10_000;
 /**
  * Failed sign-ins per client address in a sliding window: the sixth failure within 15 minutes locks
  * that address out until the oldest failure leaves the window. A success does not reset the count, so
- * guessing between successes gains nothing.
+ * guessing between successes gains nothing. At most MAX_ADDRESSES addresses are on record.
  */
-export class LoginThrottle {
-	private readonly failures = new Map<string, number[]>();
-
-	/** How many addresses are on record (bounded by MAX_ADDRESSES). */
-	get size(): number {
-		return this.failures.size;
-	}
-
-	/** Milliseconds until this address may try again, or 0. */
-	retryInMs(address: string, now: number): number {
-		const times = this.recent(address, now);
-		return times.length >= LOGIN_FAILURES_ALLOWED ? times[0] + LOGIN_WINDOW_MS - now : 0;
-	}
-
-	fail(address: string, now: number): void {
-		const times = this.recent(address, now);
-		times.push(now);
-		this.failures.set(address, times);
-		if (this.failures.size > MAX_ADDRESSES) this.shrink(now);
-	}
-
-	/**
-	 * Many addresses guessing: forget those whose failures have all left the window, then, if that is not
-	 * enough, the addresses seen least recently, down to 90% of the cap (so the scan is paid once per
-	 * thousand new addresses, not on every failure). Memory stays bounded whatever the number of addresses.
-	 */
-	private shrink(now: number): void {
-		for (const [address, times] of this.failures) {
-			if (times[times.length - 1] <= now - LOGIN_WINDOW_MS) this.failures.delete(address);
-		}
-		for (const address of this.failures.keys()) {
-			if (this.failures.size <= MAX_ADDRESSES * 0.9) break;
-			this.failures.delete(address);
-		}
-	}
-
-	private recent(address: string, now: number): number[] {
-		const times = (this.failures.get(address) ?? []).filter((at) => at > now - LOGIN_WINDOW_MS);
-		// Deleted and set again: the map's order is the order addresses were last seen.
-		this.failures.delete(address);
-		if (times.length > 0) this.failures.set(address, times);
-		return times;
-	}
-}
+export const loginThrottle = () =>
+	new SlidingWindow<string>({ limit: LOGIN_FAILURES_ALLOWED, windowMs: LOGIN_WINDOW_MS, maxKeys: MAX_ADDRESSES });

@@ -1,3 +1,4 @@
+import { SlidingWindow } from '../common/sliding-window';
 import { ApiError } from '../http/errors';
 import { retryAfterSeconds } from '../messaging/guards';
 
@@ -6,37 +7,33 @@ export const REQUESTS_PER_MINUTE = 60;
 const WINDOW_MS = 60_000;
 
 /**
- * A sliding one-minute window per integration: the times of the last 60 accepted requests. The 61st
- * within any 60 seconds is refused with Retry-After saying when the oldest of them leaves the window.
- * Kept in memory: one gateway process serves an integration (the data folder is locked to one process).
+ * A sliding one-minute window per integration: the 61st request within any 60 seconds is refused with
+ * Retry-After saying when the oldest of them leaves the window.
  */
 export class WebhookRateLimit {
-	private readonly recent = new Map<number, number[]>();
+	private readonly window: SlidingWindow<number>;
 
-	constructor(private readonly limit = REQUESTS_PER_MINUTE) {}
+	constructor(private readonly limit = REQUESTS_PER_MINUTE) {
+		this.window = new SlidingWindow({ limit, windowMs: WINDOW_MS });
+	}
 
 	/** Counts the request or throws 429 webhook_rate_limited. */
 	take(integrationId: number, now: number): void {
-		const times = (this.recent.get(integrationId) ?? []).filter((at) => at > now - WINDOW_MS);
-		if (times.length >= this.limit) {
-			this.recent.set(integrationId, times);
-			const retryInMs = times[0] + WINDOW_MS - now;
-			throw new ApiError(
-				'webhook_rate_limited',
-				{
-					limit: this.limit,
-					window_seconds: WINDOW_MS / 1000,
-					retry_after_seconds: Number(retryAfterSeconds(retryInMs)),
-				},
-				{ 'Retry-After': retryAfterSeconds(retryInMs) },
-			);
-		}
-		times.push(now);
-		this.recent.set(integrationId, times);
+		const retryInMs = this.window.take(integrationId, now);
+		if (retryInMs === 0) return;
+		throw new ApiError(
+			'webhook_rate_limited',
+			{
+				limit: this.limit,
+				window_seconds: WINDOW_MS / 1000,
+				retry_after_seconds: Number(retryAfterSeconds(retryInMs)),
+			},
+			{ 'Retry-After': retryAfterSeconds(retryInMs) },
+		);
 	}
 
 	/** Drops integrations with no request in the last minute (hourly upkeep). */
 	sweep(now: number): void {
-		for (const [id, times] of this.recent) if (!times.some((at) => at > now - WINDOW_MS)) this.recent.delete(id);
+		this.window.sweep(now);
 	}
 }
