@@ -78,6 +78,66 @@ describe('content policy against invisible and look-alike characters', () => {
 	});
 });
 
+describe('content policy against spelled-apart letters and digits for letters', () => {
+	const plain = 'Buy now! Limited time discount';
+	const evasions = [
+		'B.u.y n.o.w! L.i.m.i.t.e.d t.i.m.e d.i.s.c.o.u.n.t',
+		'B u y  n o w  L i m i t e d  t i m e  d i s c o u n t',
+		'Buy n0w! L1mited t1me d1sc0unt',
+		'B-u-y n-0-w! L|mited t!me d!$c0unt',
+	];
+
+	it.each(evasions)('refuses %j like the plain text', async (evasion) => {
+		t = createTestGateway();
+		const plainAnswer = await t.send(sendBody({ message: plain, phone: phoneN(1) }));
+		const res = await t.send(sendBody({ message: evasion, phone: phoneN(2) }));
+		expect(plainAnswer.status).toBe(403);
+		expect({ status: res.status, error: res.body.error, details: res.body.details }).toEqual({
+			status: 403,
+			error: 'policy_violation',
+			details: plainAnswer.body.details,
+		});
+		expect(inspectContent(evasion).marketingPhrases.sort()).toEqual(['buy now', 'discount', 'limited time']);
+	});
+
+	it('ordinary texts with order numbers, prices, codes, initials and Arabic are sent', async () => {
+		t = createTestGateway({ account: { instanceRatePerMinute: 1000 } });
+		const ordinary = [
+			'Your order #2041 has shipped. Total: 150.00 SAR.',
+			'Order A1B2-C3 is ready for pickup at gate 4, door 7.',
+			'Your code is 4 8 1 5 0 7. It expires in 10 minutes.',
+			'Hi J. R. R. Smith, your appointment is on 12/03 at 3:30 pm.',
+			'Meeting notes: Q3 plan, items a, b and c.',
+			'Call us on +966 50 123 4567 or reply here.',
+			'تم شحن طلبك رقم 2041 بقيمة 150 ريال.',
+			'مرحبا، موعدك يوم 12/03 الساعة 3:30 مساء.',
+			'Your bill of $45.10 is due on the 5th. Sale order SO-5510 is confirmed.',
+		];
+		const answers = [];
+		for (const [i, message] of ordinary.entries()) {
+			const res = await t.send(sendBody({ message, phone: phoneN(10 + i) }));
+			answers.push([message, res.status, res.body.details?.reasons ?? null]);
+		}
+		expect(answers).toEqual(ordinary.map((message) => [message, 200, null]));
+	});
+
+	it('the bulk rule is not evaded by trailing dots, spacing or punctuation per recipient', async () => {
+		t = createTestGateway({ account: { instanceRatePerMinute: 1000, recipientRatePerMinute: 1000 } });
+		const statuses: number[] = [];
+		for (let i = 1; i <= 5; i += 1) {
+			const res = await t.send(sendBody({ message: `Our office is closed today${'.'.repeat(i)}`, phone: phoneN(i) }));
+			statuses.push(res.status);
+		}
+		// Four recipients get it; the fifth is the same text to many recipients, and so is a respaced one.
+		expect(statuses).toEqual([200, 200, 200, 200, 403]);
+		const spaced = await t.send(sendBody({ message: 'Our  office, is closed -- today!', phone: phoneN(20) }));
+		expect(spaced.body.details?.reasons).toEqual(['bulk_identical_content']);
+		// Another order number is another text.
+		const other = await t.send(sendBody({ message: 'Our office is closed today, order 2042.', phone: phoneN(21) }));
+		expect(other.status).toBe(200);
+	});
+});
+
 describe('text and caption limits count characters, not UTF-16 code units', () => {
 	const emoji = '\u{1F600}';
 

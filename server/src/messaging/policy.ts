@@ -2,7 +2,7 @@
  * The content policy scorer: deterministic points per finding, refused at BLOCK_THRESHOLD or above.
  * README "Content policy" lists every rule and number; keep the two in step.
  */
-import { normalizeForMatching } from '../common/text';
+import { contentSkeleton, matchingForm } from './content-skeleton';
 
 export const BLOCK_THRESHOLD = 70;
 
@@ -87,16 +87,20 @@ const SHORTENERS = new Set([
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Each phrase's matching form, back to the phrase as written (findings report the readable phrase). */
-const ENGLISH_FORMS = new Map(ENGLISH_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
-const ARABIC_FORMS = new Map(ARABIC_MARKETING.map((phrase) => [normalizeForMatching(phrase), phrase]));
+const ENGLISH_FORMS = new Map(ENGLISH_MARKETING.map((phrase) => [matchingForm(phrase), phrase]));
+const ARABIC_FORMS = new Map(ARABIC_MARKETING.map((phrase) => [matchingForm(phrase), phrase]));
+/** Each phrase's form with its spaces left out, as it reads in a run of spelled-apart letters. */
+const JOINED_FORMS = new Map(
+	[...ENGLISH_FORMS, ...ARABIC_FORMS].map(([form, phrase]) => [form.replace(/ /g, ''), phrase]),
+);
 const ENGLISH_PATTERN = new RegExp(
 	`(?<![\\p{L}\\p{N}])(?:${[...ENGLISH_FORMS.keys()].map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
 	'gu',
 );
 /** "50% off" in the skeleton's alphabet: digits, "%" and "off" as the confusables table spells them. */
-const DIGIT_FORMS = [...new Set('0123456789'.split('').map(normalizeForMatching))];
+const DIGIT_FORMS = [...new Set('0123456789'.split('').map(matchingForm))];
 const PERCENT_OFF = new RegExp(
-	`(?<![\\p{L}\\p{N}])(?:${DIGIT_FORMS.map(escapeRegExp).join('|')}){1,3} ?${escapeRegExp(normalizeForMatching('%'))} ?${escapeRegExp(normalizeForMatching('off'))}(?![\\p{L}\\p{N}])`,
+	`(?<![\\p{L}\\p{N}])(?:${DIGIT_FORMS.map(escapeRegExp).join('|')}){1,3} ?${escapeRegExp(matchingForm('%'))} ?${escapeRegExp(matchingForm('off'))}(?![\\p{L}\\p{N}])`,
 	'u',
 );
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\/[^\s<>"']*/gi;
@@ -116,13 +120,18 @@ export interface ContentFindings {
 	shortenerHosts: string[];
 }
 
+/** The content rules' findings, read in the content skeleton (see content-skeleton.ts for the evasions it undoes). */
 export function inspectContent(text: string): ContentFindings {
-	const normalized = normalizeForMatching(text);
+	const skeleton = contentSkeleton(text);
+	const normalized = skeleton.text;
 	const phrases = new Set<string>(
 		(normalized.match(ENGLISH_PATTERN) ?? []).map((form) => ENGLISH_FORMS.get(form) ?? form),
 	);
 	if (PERCENT_OFF.test(normalized)) phrases.add('% off');
 	for (const [form, phrase] of ARABIC_FORMS) if (normalized.includes(form)) phrases.add(phrase);
+	for (const run of skeleton.spelledApart) {
+		for (const [form, phrase] of JOINED_FORMS) if (run.includes(form)) phrases.add(phrase);
+	}
 	const links = text.match(URL_PATTERN) ?? [];
 	const shortenerHosts = [...new Set(links.map(hostOf).filter((host) => SHORTENERS.has(host)))];
 	return { marketingPhrases: [...phrases], links, shortenerHosts };

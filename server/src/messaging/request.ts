@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
-import { normalizeForMatching } from '../common/text';
+import { contentKey } from './content-skeleton';
 import { fieldErrors, type FieldErrors } from '../http/validate';
 import { MEDIA_TYPES, type MediaPayload, type TemplatePayload } from '../providers/types';
 
@@ -166,9 +166,12 @@ export function parseSendRequest(
 	return { request: { instanceRef: data.instance_id, phone, text: data.message, purpose, media } };
 }
 
-/** What the content policy compares: the normalized text and the medium, whatever the caller. */
+/**
+ * What the content policy compares: the text's content key (its letters and digits once look-alikes and
+ * spelled-apart letters are undone, content-skeleton.ts) and the medium, whatever the caller.
+ */
 export function contentHash(request: Pick<SendRequest, 'text' | 'media' | 'template'>): string {
 	const media = request.media ? (request.media.url ?? sha256(request.media.base64 ?? '')) : '';
 	const template = request.template ? `\ntemplate:${request.template.name}` : '';
-	return sha256(`${normalizeForMatching(request.text)}\n${media}${template}`);
+	return sha256(`${contentKey(request.text)}\n${media}${template}`);
 }
