@@ -351,7 +351,8 @@ describe('step 12: velocity', () => {
 		expect((await t.send(sendBody({ message: 'Code 2' }))).status).toBe(200);
 		const res = await t.send(sendBody({ message: 'Code 3' }));
 		expectError(res, 'sending_throttled');
-		expect(res.body.details).toMatchObject({ action: 'throttle', scope: 'recipient', limit: 6 });
+		// Two sends went through (the burst): `used` is what the limiter counts, not the limit restated.
+		expect(res.body.details).toMatchObject({ action: 'throttle', scope: 'recipient', limit: 6, used: 2, burst: 2 });
 		expect(Number(res.headers['retry-after'])).toBe(10);
 		t.clock.advance(10_000);
 		expect((await t.send(sendBody({ message: 'Code 4' }))).status).toBe(200);
@@ -363,8 +364,13 @@ describe('step 12: velocity', () => {
 		expect((await t.send(sendBody({ phone: phoneN(2), message: 'b' }))).status).toBe(200);
 		const res = await t.send(sendBody({ phone: phoneN(3), message: 'c' }));
 		expectError(res, 'sending_throttled');
-		expect(res.body.details).toMatchObject({ scope: 'instance', limit: 4 });
+		expect(res.body.details).toMatchObject({ scope: 'instance', limit: 4, used: 2, burst: 2 });
 		expect(res.headers['retry-after']).toBe('15');
+		// A quarter of a minute later one of the two has left the limiter's count: the next send goes, then 2 again.
+		t.clock.advance(15_000);
+		expect((await t.send(sendBody({ phone: phoneN(4), message: 'd' }))).status).toBe(200);
+		const again = await t.send(sendBody({ phone: phoneN(5), message: 'e' }));
+		expect(again.body.details).toMatchObject({ scope: 'instance', used: 2 });
 	});
 });
 

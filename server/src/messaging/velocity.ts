@@ -13,6 +13,12 @@ export interface GcraDecision {
 	/** The TAT to store when the send is accepted. */
 	newTat: number;
 	retryAfterMs: number;
+	/**
+	 * The sends the limiter still counts before this one: its TAT's lead over now in emission intervals.
+	 * A limiter lets `burst + 1` through at once and then one per interval, so a refusal comes once this
+	 * reaches `burst + 1`, whatever the per-minute rate.
+	 */
+	counted: number;
 }
 
 export function gcra(storedTat: number | undefined, now: number, limit: GcraLimit): GcraDecision {
@@ -21,8 +27,9 @@ export function gcra(storedTat: number | undefined, now: number, limit: GcraLimi
 	const tat = Math.max(storedTat ?? now, now);
 	const newTat = tat + interval;
 	const allowAt = newTat - delayTolerance;
-	if (now < allowAt) return { allowed: false, newTat: tat, retryAfterMs: Math.ceil(allowAt - now) };
-	return { allowed: true, newTat, retryAfterMs: 0 };
+	const counted = Math.ceil((tat - now) / interval);
+	if (now < allowAt) return { allowed: false, newTat: tat, retryAfterMs: Math.ceil(allowAt - now), counted };
+	return { allowed: true, newTat, retryAfterMs: 0, counted };
 }
 
 /** Per-minute rate with a burst of a quarter of a minute's worth (at least one extra send). */
