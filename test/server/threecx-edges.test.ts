@@ -1,4 +1,5 @@
 import http from 'node:http';
+import ipaddr from 'ipaddr.js';
 import fixtures from '../fixtures/reference-threecx-section5.json';
 import { verifySignature } from '../../nodes/lib/signature';
 import { listen } from '../helpers/gateway';
@@ -94,6 +95,60 @@ describe('the 256 KB limit', () => {
 			expect([res.status, JSON.parse(res.body).error]).toEqual([401, 'invalid_3cx_webhook']);
 		} finally {
 			await server.close();
+		}
+	});
+});
+
+describe('text limits count characters (code points), as the send API does', () => {
+	it('an outbound_message of 4,096 emoji is sent; 4,097 are refused', async () => {
+		t = await createThreecxGateway({ account: { threecx: true } });
+		await t.customerWrites();
+		const outbound = (text: string, id: string) =>
+			t.post({
+				event_type: 'outbound_message',
+				customer_phone: CUSTOMER,
+				message_text: text,
+				message_purpose: 'support',
+				external_message_id: id,
+			});
+		const fits = await outbound('😀'.repeat(4096), 'emoji-4096');
+		expect([fits.status, fits.body.status]).toEqual([200, 'processed']);
+		expect(t.providerSends.map((send) => [...send.text].length)).toEqual([4096]);
+		const over = await outbound('😀'.repeat(4097), 'emoji-4097');
+		expect([over.status, over.body.error, over.body.details]).toEqual([
+			400,
+			'invalid_3cx_event',
+			{ fields: { message_text: 'must be at most 4096 characters' } },
+		]);
+	});
+});
+
+describe('authentication does the same work whatever was wrong', () => {
+	it('an unknown id, an integration without an allowlist and one with parse the address once and no range', async () => {
+		t = await createThreecxGateway({ account: { threecx: true } });
+		const { integration: listed } = await t.gateway.threecx.integrations.create(t.accountId, {
+			instance: 'demo-support-line',
+			businessName: 'Acme Support',
+			ipAllowlist: ['203.0.113.0/24', '2001:db8::/32', '10.0.0.0/8'],
+		});
+		const wrongSecret = { 'X-WhatsApp-Gateway-3CX-Secret': 'not-the-secret' };
+		const attempts = { unknown: 999_999, open: t.integrationId, listed: listed.id };
+		// The first request of each may fill caches; the ones after are what a prober would time.
+		for (const id of Object.values(attempts)) await t.post({ event_type: 'test' }, wrongSecret, id);
+		const processSpy = jest.spyOn(ipaddr, 'process');
+		const parseCidrSpy = jest.spyOn(ipaddr, 'parseCIDR');
+		try {
+			const work: Record<string, [number, number, number]> = {};
+			for (const [name, id] of Object.entries(attempts)) {
+				processSpy.mockClear();
+				parseCidrSpy.mockClear();
+				const answer = await t.post({ event_type: 'test' }, wrongSecret, id);
+				work[name] = [answer.status, processSpy.mock.calls.length, parseCidrSpy.mock.calls.length];
+			}
+			expect(work).toEqual({ unknown: [401, 1, 0], open: [401, 1, 0], listed: [401, 1, 0] });
+		} finally {
+			processSpy.mockRestore();
+			parseCidrSpy.mockRestore();
 		}
 	});
 });

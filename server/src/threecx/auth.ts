@@ -32,19 +32,40 @@ export function secretAndAddressMatch(
 	return integration !== undefined && integration.enabled && secretMatches && addressAllowed;
 }
 
-/** An empty allowlist allows everyone; IPv4 written as IPv6 (`::ffff:10.0.0.1`) is judged as IPv4. */
+type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** Each allowlist range parsed once (they are validated when saved): no range is parsed while a request waits. */
+const parsedRanges = new Map<string, Range>();
+function rangeOf(cidr: string): Range {
+	let range = parsedRanges.get(cidr);
+	if (!range) {
+		range = ipaddr.parseCIDR(cidr);
+		parsedRanges.set(cidr, range);
+	}
+	return range;
+}
+
+/** Matched against when there is no allowlist, so every request does the same work whatever the integration. */
+const NO_ALLOWLIST: Range[] = [ipaddr.parseCIDR('192.0.2.0/24')];
+
+/**
+ * An empty allowlist allows everyone; IPv4 written as IPv6 (`::ffff:10.0.0.1`) is judged as IPv4. The address
+ * is parsed and matched against every range (a stand-in when there is none) for an unknown integration, one
+ * without an allowlist and one with: the answer's timing does not tell them apart.
+ */
 export function isAllowedAddress(allowlist: string[], address: string): boolean {
-	if (allowlist.length === 0) return true;
-	let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+	let parsed: ipaddr.IPv4 | ipaddr.IPv6 | undefined;
 	try {
 		parsed = ipaddr.process(address);
 	} catch {
-		return false;
+		parsed = undefined;
 	}
-	return allowlist.some((cidr) => {
-		const [network, bits] = ipaddr.parseCIDR(cidr);
-		return network.kind() === parsed.kind() && parsed.match(network, bits);
-	});
+	const ranges = allowlist.length === 0 ? NO_ALLOWLIST : allowlist.map(rangeOf);
+	let matched = false;
+	for (const [network, bits] of ranges) {
+		if (parsed !== undefined && network.kind() === parsed.kind() && parsed.match(network, bits)) matched = true;
+	}
+	return allowlist.length === 0 || matched;
 }
 
 /**

@@ -3,6 +3,7 @@ import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
 import { THREECX_EVENT_TYPES, type ThreeCxEventType } from '../../../nodes/lib/threecx-events';
 import { ApiError } from '../http/errors';
+import { characterCount } from '../messaging/request';
 
 export { THREECX_EVENT_TYPES } from '../../../nodes/lib/threecx-events';
 export type ThreecxEventType = ThreeCxEventType;
@@ -60,7 +61,8 @@ function text(body: Record<string, unknown>, field: string): string | undefined 
 	if (typeof value !== 'string') throw refuse({ [field]: 'must be text or a number' });
 	const trimmed = value.trim();
 	if (trimmed === '' || PLACEHOLDER.test(trimmed)) return undefined;
-	if (trimmed.length > MAX_FIELD_LENGTH) throw refuse({ [field]: `must be at most ${MAX_FIELD_LENGTH} characters` });
+	if (characterCount(trimmed) > MAX_FIELD_LENGTH)
+		throw refuse({ [field]: `must be at most ${MAX_FIELD_LENGTH} characters` });
 	return trimmed;
 }
 

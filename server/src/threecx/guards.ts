@@ -2,6 +2,7 @@ import { ApiError } from '../http/errors';
 import type { Attempt, ParsedAttempt } from '../messaging/attempt';
 import {
 	ALLOWED_PURPOSES,
+	characterCount,
 	contentHash,
 	isAllowedPurpose,
 	MAX_TEXT_LENGTH,
@@ -60,7 +61,7 @@ function purposeOf(event: ThreecxEvent): MessagePurpose {
 function textOf({ event, integration, account }: ThreecxAttempt): string {
 	if (event.type === 'outbound_message') {
 		if (event.text === undefined) throw new ApiError('missing_message_text', { fields: ['message_text', 'message'] });
-		if (event.text.length > MAX_TEXT_LENGTH)
+		if (characterCount(event.text) > MAX_TEXT_LENGTH)
 			throw new ApiError('missing_message_text', { reason: `must be at most ${MAX_TEXT_LENGTH} characters` });
 		return event.text;
 	}
