@@ -189,6 +189,36 @@ describe('the data-folder lock', () => {
 		expect(outcomes).toEqual(new Array(20).fill(['locked', 'refused', 'refused', 'refused']));
 	}, 120_000);
 
+	it('a gateway.lock that is not a lock database (overwritten, truncated) is reset and the start goes on', async () => {
+		const file = path.join(dir, 'gateway.lock');
+		const whole = (() => {
+			const lock = lockDataDir(dir);
+			lock.release();
+			return fs.readFileSync(file);
+		})();
+		for (const damaged of [Buffer.from('not a lock file\n'.repeat(100)), whole.subarray(0, 100)]) {
+			fs.writeFileSync(file, damaged);
+			const lock = lockDataDir(dir);
+			// It is a lock again: another process is refused while this one holds it.
+			const contenderAfter = contender(dir);
+			await contenderAfter.ready;
+			contenderAfter.child.stdin.write('go\n');
+			expect(await contenderAfter.result).toBe('refused');
+			contenderAfter.child.stdin.end();
+			await exited(contenderAfter.child);
+			lock.release();
+		}
+	});
+
+	it('overwriting a held gateway.lock does not let a second gateway in: it is still refused', async () => {
+		const holder = contender(dir);
+		await holder.ready;
+		holder.child.stdin.write('go\n');
+		expect(await holder.result).toBe('locked');
+		fs.writeFileSync(path.join(dir, 'gateway.lock'), 'not a lock file\n');
+		expect(() => lockDataDir(dir)).toThrow(`another gateway (pid ${holder.child.pid}) is already serving`);
+	});
+
 	it('a holder killed with SIGKILL leaves nothing that blocks the next start', async () => {
 		const holder = contender(dir);
 		await holder.ready;

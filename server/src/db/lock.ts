@@ -37,7 +37,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 	ensurePrivateFile(file);
 	let db: Database.Database;
 	try {
-		db = takeLock(file);
+		db = takeLockRecovering(file);
 	} catch (error) {
 		if (isBusy(error)) {
 			const holder = readPid(pidFile);
@@ -45,7 +45,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 				`another gateway${holder ? ` (pid ${holder})` : ''} is already serving ${dataDir}; stop it first`,
 			);
 		}
-		throw error;
+		throw new Error(`cannot lock ${file}: ${(error as Error).message}`);
 	}
 	heldHere.add(file);
 	try {
@@ -62,6 +62,29 @@ export function lockDataDir(dataDir: string): DataDirLock {
 			db.close();
 		},
 	};
+}
+
+/** SQLite's answers for a file that is not a database, or not a whole one. */
+const NOT_A_DATABASE = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+/**
+ * A `gateway.lock` that is not a lock database (truncated, overwritten) is reset and taken. That is safe:
+ * SQLite reads the header under a shared lock, which it could not have had while a gateway held the file's
+ * exclusive lock (that answers busy, and the start is refused). The file is emptied in place, never
+ * replaced, so the lock stays on the same file for everyone: a start racing this one still meets it.
+ */
+function takeLockRecovering(file: string): Database.Database {
+	try {
+		return takeLock(file);
+	} catch (error) {
+		const code = (error as { code?: string }).code ?? '';
+		if (!NOT_A_DATABASE.has(code)) throw error;
+		process.stderr.write(
+			`whatsapp-gateway: ${file} was not a lock database (${(error as Error).message}); it was reset\n`,
+		);
+		fs.truncateSync(file, 0);
+		return takeLock(file);
+	}
 }
 
 /**
