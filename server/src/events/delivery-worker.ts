@@ -3,7 +3,8 @@ import type { Db } from '../db';
 import { CommitQueue } from '../db/commit-queue';
 import type { Logger } from '../logger';
 import { SignedPoster, type AttemptResult } from './delivery-client';
-import type { DueDelivery, EventsRepository } from './repository';
+import type { DueDelivery } from './outbox-repository';
+import type { EventsRepository } from './repository';
 
 /** What the worker knows about a subscription it serves. */
 interface SubscriptionState {
@@ -87,7 +88,7 @@ export class DeliveryWorker {
 	}
 
 	private refreshActiveWebhooks(): void {
-		for (const id of this.deps.repo.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
+		for (const id of this.deps.repo.outbox.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
 	}
 
 	/** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
@@ -125,7 +126,7 @@ export class DeliveryWorker {
 		for (;;) {
 			if (this.inFlight.size === 0) {
 				this.writes.flush();
-				const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
+				const due = this.deps.repo.outbox.dueDeliveries(this.deps.clock.now(), 1);
 				if (due.length === 0) return;
 				this.refreshActiveWebhooks();
 				this.pumpInOneRead();
@@ -138,7 +139,7 @@ export class DeliveryWorker {
 	private subscription(webhookId: string): SubscriptionState | undefined {
 		let state = this.subscriptions.get(webhookId);
 		if (!state) {
-			const row = this.deps.repo.webhookDeliveryState(webhookId);
+			const row = this.deps.repo.webhooks.deliveryState(webhookId);
 			if (!row) return undefined;
 			state = {
 				accountId: row.account_id,
@@ -232,14 +233,16 @@ export class DeliveryWorker {
 			if (failing && busy > 0) continue;
 			let queue = queues.get(webhookId);
 			if (!queue) {
-				queue = this.deps.repo.dueDeliveryIdsFor(webhookId, now, busy + free).filter((id) => !this.inFlight.has(id));
+				queue = this.deps.repo.outbox
+					.dueDeliveryIdsFor(webhookId, now, busy + free)
+					.filter((id) => !this.inFlight.has(id));
 				queues.set(webhookId, queue);
-				if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
+				if (queue.length === 0 && busy === 0 && !this.deps.repo.outbox.hasPendingDeliveries(webhookId)) {
 					this.activeWebhooks.delete(webhookId);
 				}
 			}
 			let delivery: DueDelivery | undefined;
-			while (!delivery && queue.length > 0) delivery = this.deps.repo.pendingDelivery(queue.shift() as number);
+			while (!delivery && queue.length > 0) delivery = this.deps.repo.outbox.pendingDelivery(queue.shift() as number);
 			if (!delivery) continue;
 			// A failing subscription's one attempt: nothing more of it in this pump.
 			if (failing) queue.length = 0;
@@ -300,25 +303,29 @@ export class DeliveryWorker {
 		const retried = !ok && result.statusCode !== 410 && attemptNumber < schedule.length;
 		const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now, retried);
 		return this.writes.run(() => {
-			if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
-			else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
+			if (health === 'success') repo.webhooks.recordSuccess(delivery.webhook_id, now);
+			else if (health === 'failure') repo.webhooks.recordFailure(delivery.webhook_id, error ?? 'failed', now);
 			if (ok) {
-				repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
+				repo.outbox.completeDelivery(
+					delivery.id,
+					{ status: 'succeeded', statusCode: result.statusCode, error: null },
+					now,
+				);
 				return;
 			}
 			if (result.statusCode === 410) {
-				repo.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
-				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
+				repo.webhooks.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
+				repo.outbox.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
 				logger.warn({ webhookId: delivery.webhook_id }, 'webhook disabled: destination answered 410 Gone');
 				return;
 			}
 			if (force === 'give_up' || attemptNumber >= schedule.length) {
-				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
+				repo.outbox.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
 				logger.warn({ deliveryId: delivery.id, attempts: attemptNumber, error }, 'delivery failed for good');
 				return;
 			}
 			const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
-			repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
+			repo.outbox.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
 		});
 	}
 
