@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { Instance } from '../instances/service';
 import { SECRET_HEADER } from '../threecx/auth';
-import { DESTINATION_FORMATS, type Integration, type IntegrationInput } from '../threecx/integrations';
+import { DESTINATION_FORMATS, type IntegrationInput } from '../threecx/integration-settings';
+import type { Integration } from '../threecx/integrations';
 import { genericSmsPath, webhookPath } from '../threecx/presenter';
 import { TEMPLATE_EVENTS, TEMPLATE_VARIABLES } from '../threecx/templates';
 import { html, type SafeHtml } from '../web/html';

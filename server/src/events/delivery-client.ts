@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/lib/signature';
 import type { Clock } from '../clock';
 import { guardedLookup, isAllowedAddress } from './destination';
-import type { DueDelivery } from './repository';
+import type { DueDelivery } from './outbox-repository';
 
 const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 /** A receiver's answer body is read and dropped; past this size the connection is cut instead. */

@@ -1,25 +1,10 @@
 import type { Clock } from '../clock';
 import type { Db } from '../db';
-import { CommitQueue } from '../db/commit-queue';
 import type { Logger } from '../logger';
-import { SignedPoster, type AttemptResult } from './delivery-client';
-import type { DueDelivery, EventsRepository } from './repository';
-
-/** What the worker knows about a subscription it serves. */
-interface SubscriptionState {
-	accountId: number;
-	consecutiveFailures: number;
-	successWrittenAt: number;
-	warnedAt: number | undefined;
-	/** Whether this run of failures (since the last success) has had its warning. */
-	warnedSinceSuccess: boolean;
-}
-/** After this many failed attempts in a row, a subscription gets one attempt at a time until one succeeds. */
-export const FAILING_AFTER_CONSECUTIVE_FAILURES = 3;
-/** A subscription's first failure is logged as a warning at most this often. */
-export const FAILURE_WARNING_INTERVAL_MS = 15 * 60_000;
-/** last_success_at is written at most this often per subscription while it is healthy. */
-const SUCCESS_WRITE_INTERVAL_MS = 1000;
+import { AttemptRecorder } from './attempt-recorder';
+import { SignedPoster } from './delivery-client';
+import type { DueDelivery } from './outbox-repository';
+import type { EventsRepository } from './repository';
 
 export interface DeliveryOptions {
 	retryScheduleMs: number[];
@@ -45,14 +30,13 @@ export interface DeliveryWorkerDeps {
  * again, so delivery is at least once and the receiver dedupes on X-WhatsApp-Gateway-Delivery.
  */
 export class DeliveryWorker {
-	private readonly writes: CommitQueue;
+	private readonly recorder: AttemptRecorder;
 	private readonly poster: SignedPoster;
 	private readonly inFlight = new Set<number>();
 	private readonly inFlightPerWebhook = new Map<string, number>();
 	private readonly inFlightPerAccount = new Map<number, number>();
 	/** Subscriptions that may have pending deliveries. */
 	private readonly activeWebhooks = new Set<string>();
-	private readonly subscriptions = new Map<string, SubscriptionState>();
 	/** Round-robin positions: over accounts, and over each account's subscriptions. */
 	private accountCursor = 0;
 	private readonly webhookCursor = new Map<number, number>();
@@ -63,7 +47,8 @@ export class DeliveryWorker {
 	private idleWaiters: (() => void)[] = [];
 
 	constructor(private readonly deps: DeliveryWorkerDeps) {
-		this.writes = new CommitQueue(deps.db);
+		const { db, repo, clock, logger } = deps;
+		this.recorder = new AttemptRecorder({ db, repo, clock, logger, retryScheduleMs: deps.options.retryScheduleMs });
 		this.readTogether = deps.db.transaction((work: () => void) => work());
 		this.poster = new SignedPoster(deps.clock, deps.options);
 	}
@@ -87,7 +72,7 @@ export class DeliveryWorker {
 	}
 
 	private refreshActiveWebhooks(): void {
-		for (const id of this.deps.repo.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
+		for (const id of this.deps.repo.outbox.webhooksWithPendingDeliveries()) this.activeWebhooks.add(id);
 	}
 
 	/** Looks for due deliveries soon (called when events are recorded and when an attempt ends). */
@@ -117,40 +102,21 @@ export class DeliveryWorker {
 		this.running = false;
 		if (this.pollTimer) clearInterval(this.pollTimer);
 		if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-		this.writes.flush();
+		this.recorder.flush();
 	}
 
 	/** Resolves once nothing is in flight and nothing is due (tests and the benchmark). */
 	async idle(): Promise<void> {
 		for (;;) {
 			if (this.inFlight.size === 0) {
-				this.writes.flush();
-				const due = this.deps.repo.dueDeliveries(this.deps.clock.now(), 1);
+				this.recorder.flush();
+				const due = this.deps.repo.outbox.dueDeliveries(this.deps.clock.now(), 1);
 				if (due.length === 0) return;
 				this.refreshActiveWebhooks();
 				this.pumpInOneRead();
 			}
 			await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
 		}
-	}
-
-	/** The subscription's account and failure count, loaded once; undefined once it is deleted. */
-	private subscription(webhookId: string): SubscriptionState | undefined {
-		let state = this.subscriptions.get(webhookId);
-		if (!state) {
-			const row = this.deps.repo.webhookDeliveryState(webhookId);
-			if (!row) return undefined;
-			state = {
-				accountId: row.account_id,
-				consecutiveFailures: row.consecutive_failures,
-				successWrittenAt: 0,
-				warnedAt: undefined,
-				warnedSinceSuccess: false,
-			};
-			if (this.subscriptions.size > 100_000) this.subscriptions.clear();
-			this.subscriptions.set(webhookId, state);
-		}
-		return state;
 	}
 
 	/**
@@ -176,7 +142,7 @@ export class DeliveryWorker {
 		const now = this.deps.clock.now();
 		const webhooksByAccount = new Map<number, string[]>();
 		for (const webhookId of this.activeWebhooks) {
-			const state = this.subscription(webhookId);
+			const state = this.recorder.subscription(webhookId);
 			if (!state) {
 				this.activeWebhooks.delete(webhookId);
 				continue;
@@ -227,19 +193,20 @@ export class DeliveryWorker {
 			const index = (start + i) % webhookIds.length;
 			const webhookId = webhookIds[index];
 			const busy = this.inFlightPerWebhook.get(webhookId) ?? 0;
-			const failing =
-				(this.subscriptions.get(webhookId)?.consecutiveFailures ?? 0) >= FAILING_AFTER_CONSECUTIVE_FAILURES;
+			const failing = this.recorder.isFailing(webhookId);
 			if (failing && busy > 0) continue;
 			let queue = queues.get(webhookId);
 			if (!queue) {
-				queue = this.deps.repo.dueDeliveryIdsFor(webhookId, now, busy + free).filter((id) => !this.inFlight.has(id));
+				queue = this.deps.repo.outbox
+					.dueDeliveryIdsFor(webhookId, now, busy + free)
+					.filter((id) => !this.inFlight.has(id));
 				queues.set(webhookId, queue);
-				if (queue.length === 0 && busy === 0 && !this.deps.repo.hasPendingDeliveries(webhookId)) {
+				if (queue.length === 0 && busy === 0 && !this.deps.repo.outbox.hasPendingDeliveries(webhookId)) {
 					this.activeWebhooks.delete(webhookId);
 				}
 			}
 			let delivery: DueDelivery | undefined;
-			while (!delivery && queue.length > 0) delivery = this.deps.repo.pendingDelivery(queue.shift() as number);
+			while (!delivery && queue.length > 0) delivery = this.deps.repo.outbox.pendingDelivery(queue.shift() as number);
 			if (!delivery) continue;
 			// A failing subscription's one attempt: nothing more of it in this pump.
 			if (failing) queue.length = 0;
@@ -271,7 +238,7 @@ export class DeliveryWorker {
 	private async attempt(delivery: DueDelivery): Promise<void> {
 		try {
 			if (delivery.webhook_enabled !== 1) {
-				await this.record(
+				await this.recorder.record(
 					delivery,
 					{ statusCode: null, error: 'the webhook is disabled', retryAfterMs: null },
 					'give_up',
@@ -279,84 +246,9 @@ export class DeliveryWorker {
 				return;
 			}
 			const result = await this.poster.post(delivery);
-			await this.record(delivery, result);
+			await this.recorder.record(delivery, result);
 		} catch (error) {
 			this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'recording a delivery attempt failed');
 		}
-	}
-
-	private record(delivery: DueDelivery, result: AttemptResult, force?: 'give_up'): Promise<void> {
-		const now = this.deps.clock.now();
-		const { repo, logger } = this.deps;
-		const schedule = this.deps.options.retryScheduleMs;
-		const attemptNumber = delivery.attempts + 1;
-		const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-		const error =
-			result.error ??
-			(ok
-				? null
-				: `HTTP ${result.statusCode}${result.statusCode !== null && result.statusCode >= 300 && result.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
-		// A failure that is not tried again (410 Gone, the last attempt) gets its own warning below, not "retrying".
-		const retried = !ok && result.statusCode !== 410 && attemptNumber < schedule.length;
-		const health = force === 'give_up' ? undefined : this.noteHealth(delivery, ok, error ?? 'failed', now, retried);
-		return this.writes.run(() => {
-			if (health === 'success') repo.recordWebhookSuccess(delivery.webhook_id, now);
-			else if (health === 'failure') repo.recordWebhookFailure(delivery.webhook_id, error ?? 'failed', now);
-			if (ok) {
-				repo.completeDelivery(delivery.id, { status: 'succeeded', statusCode: result.statusCode, error: null }, now);
-				return;
-			}
-			if (result.statusCode === 410) {
-				repo.setEnabled(delivery.webhook_id, false, 'the destination answered 410 Gone', now);
-				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: 410, error }, now);
-				logger.warn({ webhookId: delivery.webhook_id }, 'webhook disabled: destination answered 410 Gone');
-				return;
-			}
-			if (force === 'give_up' || attemptNumber >= schedule.length) {
-				repo.completeDelivery(delivery.id, { status: 'failed', statusCode: result.statusCode, error }, now);
-				logger.warn({ deliveryId: delivery.id, attempts: attemptNumber, error }, 'delivery failed for good');
-				return;
-			}
-			const delay = Math.max(schedule[attemptNumber], result.retryAfterMs ?? 0);
-			repo.scheduleRetry(delivery.id, now + delay, result.statusCode, error, now);
-		});
-	}
-
-	/**
-	 * Updates the subscription's failure count at once (the next pump sees it) and says which health write
-	 * the attempt needs. The first failure since the last success that will be retried is logged as a warning,
-	 * at most once per interval per subscription, so a receiver that is down is noticed long before the last
-	 * retry.
-	 */
-	private noteHealth(
-		delivery: DueDelivery,
-		ok: boolean,
-		reason: string,
-		now: number,
-		retried: boolean,
-	): 'success' | 'failure' | undefined {
-		const state = this.subscription(delivery.webhook_id);
-		if (!state) return undefined;
-		if (ok) {
-			state.warnedSinceSuccess = false;
-			if (state.consecutiveFailures === 0 && now - state.successWrittenAt < SUCCESS_WRITE_INTERVAL_MS) return undefined;
-			state.consecutiveFailures = 0;
-			state.successWrittenAt = now;
-			return 'success';
-		}
-		state.consecutiveFailures += 1;
-		if (
-			retried &&
-			!state.warnedSinceSuccess &&
-			(state.warnedAt === undefined || now - state.warnedAt >= FAILURE_WARNING_INTERVAL_MS)
-		) {
-			state.warnedAt = now;
-			state.warnedSinceSuccess = true;
-			this.deps.logger.warn(
-				{ webhookId: delivery.webhook_id, accountId: state.accountId, deliveryId: delivery.id, reason },
-				'webhook delivery failed; retrying on schedule',
-			);
-		}
-		return 'failure';
 	}
 }

@@ -1,7 +1,8 @@
 import { randomBase62 } from '../accounts/keys';
 import type { Clock } from '../clock';
 import type { EventPayload } from './catalog';
-import type { EventsRepository, WebhookRow } from './repository';
+import type { EventsRepository } from './repository';
+import type { WebhookRow } from './webhook-repository';
 
 /**
  * Builds the bytes a subscription of another `format` receives for an event (the seed's schema is
@@ -44,7 +45,7 @@ export class EventOutbox {
 	 * a sent message and its two status reports make five).
 	 */
 	record(accountId: number, event: EventPayload | (() => EventPayload)): string | undefined {
-		const enabled = this.repo.enabledWebhooks(accountId);
+		const enabled = this.repo.webhooks.enabledOf(accountId);
 		if (enabled.length === 0) return undefined;
 		const payload = typeof event === 'function' ? event() : event;
 		const subscribers = enabled.filter((webhook) => this.wants(webhook, payload));
@@ -56,7 +57,7 @@ export class EventOutbox {
 			const formatter = webhook.format === 'gateway' ? undefined : this.formatters.get(webhook.format);
 			if (formatter) {
 				const ownId = `evt_${randomBase62(24)}`;
-				this.repo.insertEvent(
+				this.repo.outbox.insertEvent(
 					ownId,
 					accountId,
 					payload.instance_id,
@@ -64,15 +65,15 @@ export class EventOutbox {
 					formatter(payload, webhook, ownId),
 					now,
 				);
-				this.repo.insertDelivery(ownId, webhook.id, now);
+				this.repo.outbox.insertDelivery(ownId, webhook.id, now);
 				formattedId ??= ownId;
 				continue;
 			}
 			if (id === undefined) {
 				id = `evt_${randomBase62(24)}`;
-				this.repo.insertEvent(id, accountId, payload.instance_id, payload.event, JSON.stringify(payload), now);
+				this.repo.outbox.insertEvent(id, accountId, payload.instance_id, payload.event, JSON.stringify(payload), now);
 			}
-			this.repo.insertDelivery(id, webhook.id, now);
+			this.repo.outbox.insertDelivery(id, webhook.id, now);
 		}
 		const webhookIds = subscribers.map((webhook) => webhook.id);
 		for (const listener of this.listeners) setImmediate(() => listener(webhookIds));

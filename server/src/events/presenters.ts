@@ -1,6 +1,6 @@
 import { iso } from '../common/iso';
 import type { InboundResult } from './inbound';
-import type { DeliveryRow } from './repository';
+import type { DeliveryRow } from './outbox-repository';
 import type { Webhook } from './webhooks';
 
 /** A webhook subscription as the API and the CLI show it (never its signing secret). */

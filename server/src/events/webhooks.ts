@@ -4,7 +4,9 @@ import { InputError } from '../input-error';
 import type { InstanceService } from '../instances/service';
 import { EVENT_TYPES, isEventType, type EventType } from './catalog';
 import { checkDestination, parseDestinationUrl } from './destination';
-import type { DeliveryRow, EventsRepository, WebhookRow } from './repository';
+import type { DeliveryRow } from './outbox-repository';
+import type { EventsRepository } from './repository';
+import type { WebhookRow } from './webhook-repository';
 
 export interface Webhook {
 	id: string;
@@ -157,10 +159,10 @@ export class WebhookService {
 		};
 		// Counted and inserted in one write transaction, so concurrent creations (API and CLI) cannot pass the limit.
 		this.repo.transaction(() => {
-			const used = this.repo.countWebhooks(input.accountId);
+			const used = this.repo.webhooks.count(input.accountId);
 			const limit = this.limitFor(input.accountId);
 			if (used >= limit) throw new WebhookLimitError(limit, used);
-			this.repo.insertWebhook(row);
+			this.repo.webhooks.insert(row);
 		});
 		return { webhook: toWebhook(row, 0), secret };
 	}
@@ -193,31 +195,31 @@ export class WebhookService {
 			last_failure_reason: null,
 			consecutive_failures: 0,
 		};
-		this.repo.insertWebhook(row);
+		this.repo.webhooks.insert(row);
 		return toWebhook(row, 0);
 	}
 
 	/** Points a managed subscription elsewhere, or changes its shape or secret. Runs in the caller's transaction. */
 	retargetManaged(id: string, change: { destinationUrl: string; format: string; secret: string }): void {
-		this.repo.retargetWebhook(id, change.destinationUrl, change.format, change.secret, this.clock.now());
+		this.repo.webhooks.retarget(id, change.destinationUrl, change.format, change.secret, this.clock.now());
 	}
 
 	/** Deletes a subscription and its deliveries inside the caller's transaction. */
 	deleteInTransaction(id: string): void {
-		this.repo.deleteWebhook(id);
+		this.repo.webhooks.delete(id);
 	}
 
 	list(accountId?: number): Webhook[] {
-		return this.repo.listWebhooks(accountId).map((row) => this.withHealth(row));
+		return this.repo.webhooks.list(accountId).map((row) => this.withHealth(row));
 	}
 
 	private withHealth(row: WebhookRow): Webhook {
-		return toWebhook(row, this.repo.pendingDeliveryCount(row.id));
+		return toWebhook(row, this.repo.deliveryLog.pendingCount(row.id));
 	}
 
 	/** The webhook if it exists and (when accountId is given) belongs to that account. */
 	find(id: string, accountId?: number): Webhook | undefined {
-		const row = this.repo.findWebhook(id);
+		const row = this.repo.webhooks.find(id);
 		if (!row || (accountId !== undefined && row.account_id !== accountId)) return undefined;
 		return this.withHealth(row);
 	}
@@ -233,35 +235,35 @@ export class WebhookService {
 		if (webhook.managedBy !== null) {
 			throw new InputError(`webhook ${id} is managed by ${webhook.managedBy}; change or delete it through its owner`);
 		}
-		this.repo.transaction(() => this.repo.deleteWebhook(id));
+		this.repo.transaction(() => this.repo.webhooks.delete(id));
 	}
 
 	setEnabled(id: string, enabled: boolean, reason = 'disabled by operator'): Webhook {
 		this.get(id);
-		this.repo.setEnabled(id, enabled, reason, this.clock.now());
+		this.repo.webhooks.setEnabled(id, enabled, reason, this.clock.now());
 		return this.get(id);
 	}
 
 	deliveries(filter: { accountId?: number; webhookId?: string; status?: string; limit?: number }) {
-		return this.repo.listDeliveries({ ...filter, limit: filter.limit ?? 50 });
+		return this.repo.deliveryLog.list({ ...filter, limit: filter.limit ?? 50 });
 	}
 
 	/** Finished deliveries and their events older than `before` (pending ones are kept whatever their age). */
 	prune(before: number) {
-		return this.repo.prune(before);
+		return this.repo.deliveryLog.prune(before);
 	}
 
 	findDelivery(id: number): (DeliveryRow & { event_type: string }) | undefined {
-		return this.repo.findDelivery(id);
+		return this.repo.deliveryLog.find(id);
 	}
 
 	/** Queues a delivery again, with a fresh retry schedule; its event id (the Delivery header) stays. */
 	redeliver(deliveryId: number): DeliveryRow & { event_type: string } {
-		const delivery = this.repo.findDelivery(deliveryId);
+		const delivery = this.repo.deliveryLog.find(deliveryId);
 		if (!delivery) throw new InputError(`delivery ${deliveryId} does not exist`);
-		this.repo.requeue(deliveryId, this.clock.now());
+		this.repo.deliveryLog.requeue(deliveryId, this.clock.now());
 		for (const listener of this.requeueListeners) listener(delivery.webhook_id);
-		return this.repo.findDelivery(deliveryId) as DeliveryRow & { event_type: string };
+		return this.repo.deliveryLog.find(deliveryId) as DeliveryRow & { event_type: string };
 	}
 
 	/** Tells a listener (the delivery worker) which subscription has a delivery queued again. */

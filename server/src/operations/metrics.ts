@@ -206,7 +206,7 @@ export function instrumentProviders<T extends Record<string, Provider>>(provider
 	) as T;
 }
 
-/** The two outbox writes that end an attempt, as the delivery worker calls them on its repository. */
+/** The two outbox writes that end an attempt, as the delivery worker calls them on its repository's outbox. */
 interface DeliveryOutcomeWriter {
 	completeDelivery(
 		id: number,
@@ -217,21 +217,22 @@ interface DeliveryOutcomeWriter {
 }
 
 /**
- * Counts delivery attempts where the worker records them: its repository's completeDelivery (succeeded,
- * failed for good, or 410) and scheduleRetry. The worker stays untouched; only this object's methods are
- * wrapped. A redelivery requested by the operator is not an attempt and does not pass here. (When a
- * group commit fails and its jobs are run again one by one, an attempt in that batch counts twice.)
+ * Counts delivery attempts where the worker records them: its repository's outbox completeDelivery
+ * (succeeded, failed for good, or 410) and scheduleRetry. The worker stays untouched; only that object's
+ * methods are wrapped. A redelivery requested by the operator is not an attempt and does not pass here. (When
+ * a group commit fails and its jobs are run again one by one, an attempt in that batch counts twice.)
  */
-export function observeDeliveryAttempts(repo: DeliveryOutcomeWriter, metrics: GatewayMetrics): void {
-	const complete = repo.completeDelivery.bind(repo);
-	const retry = repo.scheduleRetry.bind(repo);
-	repo.completeDelivery = (id, outcome, now) => {
+export function observeDeliveryAttempts(repo: { outbox: DeliveryOutcomeWriter }, metrics: GatewayMetrics): void {
+	const outbox = repo.outbox;
+	const complete = outbox.completeDelivery.bind(outbox);
+	const retry = outbox.scheduleRetry.bind(outbox);
+	outbox.completeDelivery = (id, outcome, now) => {
 		complete(id, outcome, now);
 		metrics.observeDeliveryAttempt(
 			outcome.status === 'succeeded' ? 'succeeded' : outcome.statusCode === 410 ? 'endpoint_gone' : 'failed',
 		);
 	};
-	repo.scheduleRetry = (id, at, statusCode, error, now) => {
+	outbox.scheduleRetry = (id, at, statusCode, error, now) => {
 		retry(id, at, statusCode, error, now);
 		metrics.observeDeliveryAttempt('retry_scheduled');
 	};

@@ -1,5 +1,5 @@
 import type { EventPayload } from '../events/catalog';
-import type { WebhookRow } from '../events/repository';
+import type { WebhookRow } from '../events/webhook-repository';
 import { ApiError } from '../http/errors';
 import type { Integration } from './integrations';
 

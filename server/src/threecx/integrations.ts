@@ -1,25 +1,15 @@
-import ipaddr from 'ipaddr.js';
 import { randomBase62 } from '../accounts/keys';
 import type { AccountService } from '../accounts/service';
 import type { Clock } from '../clock';
 import type { WebhookService } from '../events/webhooks';
 import { InputError } from '../input-error';
 import type { InstanceService } from '../instances/service';
-import { normalizeThreecxPhone } from './event';
+import { applySettings, type DestinationFormat, type IntegrationInput } from './integration-settings';
 import type { IntegrationColumns, IntegrationRow, ThreecxRepository } from './repository';
-import {
-	isTemplateEvent,
-	mergeTemplates,
-	TEMPLATE_EVENTS,
-	TEMPLATE_VARIABLES,
-	unknownVariables,
-	type Template,
-	type TemplateEvent,
-	type Templates,
-} from './templates';
+import { mergeTemplates, type Template, type TemplateEvent, type Templates } from './templates';
 
-export const DESTINATION_FORMATS = ['gateway', 'generic_sms'] as const;
-export type DestinationFormat = (typeof DESTINATION_FORMATS)[number];
+/** The service's create and update take it; it lives with the checks that turn it into columns. */
+export type { IntegrationInput } from './integration-settings';
 
 /** A 3CX integration: one account's 3CX system talking to one of its instances. */
 export interface Integration {
@@ -46,27 +36,7 @@ export interface Integration {
 	updatedAt: number;
 }
 
-/** What an operator may set; undefined leaves a setting as it is, null clears an optional one. */
-export interface IntegrationInput {
-	instance?: string;
-	name?: string;
-	hmacSecret?: string | null;
-	ipAllowlist?: string[] | null;
-	enabled?: boolean;
-	outboundEnabled?: boolean;
-	callEventsEnabled?: boolean;
-	templates?: Partial<Record<string, Partial<Template>>>;
-	businessName?: string;
-	strictWindow?: boolean;
-	windowHours?: number;
-	destinationUrl?: string | null;
-	destinationFormat?: string;
-	lineNumber?: string | null;
-}
-
 const SECRET_PREFIX = 'tcx_';
-const MIN_HMAC_SECRET_LENGTH = 16;
-const MAX_TEMPLATE_LENGTH = 1024;
 
 export const generateThreecxSecret = () => SECRET_PREFIX + randomBase62(40);
 
@@ -93,25 +63,6 @@ function toIntegration(row: IntegrationRow): Integration {
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 	};
-}
-
-/** "10.0.0.0/8", "2001:db8::/32" or a single address; refuses anything else with the entry named. */
-export function parseAllowlist(entries: string[]): string[] {
-	return entries
-		.map((entry) => entry.trim())
-		.filter(Boolean)
-		.map((entry) => {
-			try {
-				if (entry.includes('/')) {
-					const [address, bits] = ipaddr.parseCIDR(entry);
-					return `${address.toString()}/${bits}`;
-				}
-				const address = ipaddr.parse(entry);
-				return `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`;
-			} catch {
-				throw new InputError(`IP allowlist entry "${entry.slice(0, 64)}" is not an IP address or CIDR range`);
-			}
-		});
 }
 
 /** The 3CX integrations of every account (CLI and operator API): settings, secrets, and the forwarding subscription. */
@@ -216,103 +167,14 @@ export class IntegrationService {
 		return row;
 	}
 
-	/** The operator's change as columns, every value checked; the destination URL against SSRF like any webhook's. */
-	private async applyInput(
+	/** The operator's change as columns, every value checked (integration-settings.ts). */
+	private applyInput(
 		current: IntegrationColumns,
 		input: IntegrationInput,
 		defaultCountry: string | null,
 	): Promise<IntegrationColumns> {
-		const next = { ...current };
-		const flag = (value: boolean | undefined, fallback: 0 | 1): 0 | 1 =>
-			value === undefined ? fallback : value ? 1 : 0;
-		if (input.instance !== undefined) {
-			const instance = this.deps.instances.resolve(input.instance, current.account_id);
-			if (instance.accountId !== current.account_id)
-				throw new InputError(`instance "${input.instance}" belongs to another account`);
-			next.instance_id = instance.id;
-		}
-		if (next.instance_id === '') throw new InputError('an instance is required');
-		if (input.name !== undefined) {
-			if (input.name.trim() === '' || input.name.length > 100) throw new InputError('name must be 1-100 characters');
-			next.name = input.name.trim();
-		}
-		if (input.hmacSecret !== undefined) {
-			if (input.hmacSecret !== null && input.hmacSecret.length < MIN_HMAC_SECRET_LENGTH) {
-				throw new InputError(`HMAC secret must be at least ${MIN_HMAC_SECRET_LENGTH} characters`);
-			}
-			next.hmac_secret = input.hmacSecret === '' ? null : input.hmacSecret;
-		}
-		if (input.ipAllowlist !== undefined) {
-			const ranges = input.ipAllowlist === null ? [] : parseAllowlist(input.ipAllowlist);
-			next.ip_allowlist = ranges.length > 0 ? JSON.stringify(ranges) : null;
-		}
-		next.enabled = flag(input.enabled, current.enabled);
-		next.outbound_enabled = flag(input.outboundEnabled, current.outbound_enabled);
-		next.call_events_enabled = flag(input.callEventsEnabled, current.call_events_enabled);
-		next.strict_window = flag(input.strictWindow, current.strict_window);
-		if (input.windowHours !== undefined) {
-			if (!Number.isInteger(input.windowHours) || input.windowHours < 1 || input.windowHours > 720) {
-				throw new InputError('window hours must be a whole number from 1 to 720');
-			}
-			next.window_hours = input.windowHours;
-		}
-		if (input.businessName !== undefined) {
-			if (input.businessName.length > 100) throw new InputError('business name must be at most 100 characters');
-			next.business_name = input.businessName.trim();
-		}
-		if (input.templates !== undefined)
-			next.templates = JSON.stringify(this.mergeTemplateInput(JSON.parse(current.templates), input.templates));
-		if (input.destinationFormat !== undefined) {
-			if (!(DESTINATION_FORMATS as readonly string[]).includes(input.destinationFormat)) {
-				throw new InputError(`destination format must be one of ${DESTINATION_FORMATS.join(', ')}`);
-			}
-			next.destination_format = input.destinationFormat as DestinationFormat;
-		}
-		if (input.lineNumber !== undefined) {
-			const line =
-				input.lineNumber === null || input.lineNumber === ''
-					? null
-					: normalizeThreecxPhone(input.lineNumber, defaultCountry);
-			if (input.lineNumber && !line)
-				throw new InputError(`line number "${input.lineNumber.slice(0, 40)}" is not a phone number`);
-			next.line_number = line ?? null;
-		}
-		if (input.destinationUrl !== undefined) {
-			next.destination_url =
-				input.destinationUrl === null || input.destinationUrl === ''
-					? null
-					: await this.deps.webhooks.checkDestinationUrl(input.destinationUrl);
-		}
-		if (next.destination_format === 'generic_sms' && next.destination_url !== null && next.line_number === null) {
-			throw new InputError(
-				'the generic_sms destination format needs the line number (the WhatsApp number 3CX knows this line by)',
-			);
-		}
-		return next;
-	}
-
-	private mergeTemplateInput(
-		stored: Record<string, Partial<Template>>,
-		change: NonNullable<IntegrationInput['templates']>,
-	) {
-		const merged: Record<string, Partial<Template>> = { ...stored };
-		for (const [event, template] of Object.entries(change)) {
-			if (!isTemplateEvent(event))
-				throw new InputError(`"${event.slice(0, 32)}" is not a template event (${TEMPLATE_EVENTS.join(', ')})`);
-			if (template?.text !== undefined) {
-				if (template.text.trim() === '' || template.text.length > MAX_TEMPLATE_LENGTH) {
-					throw new InputError(`the ${event} template must be 1-${MAX_TEMPLATE_LENGTH} characters`);
-				}
-				const unknown = unknownVariables(template.text);
-				if (unknown.length > 0) {
-					throw new InputError(
-						`the ${event} template uses unknown variables: ${unknown.join(', ')} (known: ${TEMPLATE_VARIABLES.join(', ')})`,
-					);
-				}
-			}
-			merged[event] = { ...merged[event], ...template };
-		}
-		return merged;
+		const { instances, webhooks } = this.deps;
+		return applySettings(current, input, { instances, webhooks, defaultCountry });
 	}
 
 	/**
