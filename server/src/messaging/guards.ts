@@ -10,9 +10,9 @@ import type { MessagingRepository } from './repository';
 import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
 
 /**
- * The send guards every caller shares (ARCHITECTURE §3 steps 4–13, less the API's own parsing in
- * api-guards.ts). Each one checks one thing: it passes by returning (a step also returns the attempt at
- * its next stage) and refuses by throwing an ApiError with the seed's code.
+ * The send guards every caller shares (docs/architecture.md, "The send pipeline": steps 4–13, less the
+ * API's own parsing in api-guards.ts). Each one checks one thing: it passes by returning (a step also
+ * returns the attempt at its next stage) and refuses by throwing an ApiError with the seed's code.
  */
 
 const MODULE_CODES = { apiAccess: 'api_access', threecx: 'threecx' } as const;

@@ -8,7 +8,7 @@ interface Trail {
 export type GuardOutcome<Out> = { passed: Out } | { refused: ApiError; reached: Reached };
 
 /**
- * An ordered list of guards as data (STYLE "Guards are data"). `check` adds a guard that passes by
+ * An ordered list of guards as data (docs/contributing.md, "Guards are data"). `check` adds a guard that passes by
  * returning and refuses by throwing an ApiError; `then` adds a step that also establishes something
  * and returns the attempt at its next stage, so a later guard can only read what an earlier one set.
  * Each caller composes its own list: the API's is in `api-guards.ts`.
