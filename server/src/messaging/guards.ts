@@ -126,7 +126,8 @@ export function sharedGuards(state: GuardState) {
 				perMinuteRate: account.velocity.recipientPerMinute,
 			},
 		].map((limiter) => ({ ...limiter, limit: perMinute(limiter.perMinuteRate) }));
-		// The provider's pace for this instance (a ban costs more than a 429): README "Provider pace".
+		// The provider's pace for this instance (a ban costs more than a 429): docs/connect-whatsapp.md,
+		// "What changes when you send".
 		const pace = state.providerLimits.pacePerMinute(instance);
 		if (pace !== undefined)
 			limiters.push({
