@@ -22,7 +22,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** Issue #9's floor for the burst; the paced runs keep ARCHITECTURE.md's 2,000/s. */
+/** The burst's target (docs/benchmarks.md); the paced runs go at 2,000/s. */
 const TARGET_DELIVERIES_PER_S = 3000;
 const PACED_RATE = 2000;
 const POLL_MS = 50;

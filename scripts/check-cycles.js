@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Fails when server/src has an import cycle, between files (madge) or between areas (the folders of
-// ARCHITECTURE §2: data flows one way, so no two areas may import each other, even through a third).
+// server/src: data flows one way, docs/architecture.md "Layers", so no two areas may import each other,
+// even through a third).
 // Type-only imports count too: a cycle of types is still two areas that cannot be read apart.
 // Part of `npm run lint`.
 const path = require('node:path');

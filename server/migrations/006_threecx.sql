@@ -1,4 +1,4 @@
--- 3CX middleware (ARCHITECTURE §7): integrations, their event log, and the outbox subscription that
+-- 3CX middleware: integrations, their event log, and the outbox subscription that
 -- forwards inbound WhatsApp messages to an integration's 3CX destination.
 
 CREATE TABLE threecx_integrations (

@@ -4,7 +4,7 @@ import { computeSignature } from '../../nodes/lib/signature';
 import { createTestGateway, type TestGateway } from './gateway';
 import type { ManualClock } from './clock';
 
-/** The customer of reference/threecx.md §5: a possible Saudi mobile number. */
+/** The 3CX fixtures' customer (reference-threecx-section5.json): a possible Saudi mobile number. */
 export const CUSTOMER = '+966500000000';
 
 export interface ThreecxTestGateway extends TestGateway {

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type Router from '@koa/router';
 import { compileErrors, dereference, validate } from '@readme/openapi-parser';
 import request, { type Response } from 'supertest';
 import seed from '../fixtures/seed-001-openapi.json';
+import fileDocument from '../../server/src/docs/openapi.json';
 import { bootstrapIfEmpty } from '../../server/src/bootstrap';
 import { Gateway } from '../../server/src/gateway';
 import { ERROR_TABLE } from '../../server/src/http/errors';
@@ -36,7 +39,8 @@ function isSuperset(seedValue: Json, ours: Json, path: string): boolean {
  * - `servers`: each seed entry is contained in one of ours (ours may put other servers first);
  * - `security` requirements: exactly equal (an extra scheme in a requirement would be a new demand);
  * - any other array (`required`, `tags`, `allOf`, `oneOf`, ...): same length, item by item a superset;
- * - scalars: equal; `info.description` may only be extended (ours starts with the seed's text).
+ * - scalars: equal; `info.description` may only be extended (ours starts with the seed's text);
+ *   `info.version` is the server's own version, not the seed's.
  */
 function assertSuperset(seedValue: Json, ours: Json, path = '$', key = ''): void {
 	if (Array.isArray(seedValue)) {
@@ -73,6 +77,7 @@ function assertSuperset(seedValue: Json, ours: Json, path = '$', key = ''): void
 		}
 		return;
 	}
+	if (path === '$.info.version') return;
 	if (path === '$.info.description' && typeof seedValue === 'string' && typeof ours === 'string') {
 		if (!ours.startsWith(seedValue)) throw new Error(`${path}: the seed's description must be kept as its beginning`);
 		return;
@@ -163,6 +168,9 @@ const JSON_API_PATHS = [
 	'/operator/instances/{id}/qr',
 ];
 
+/** Design documents a reader of the API (or of a clone of the repository) does not have. */
+const CITES_OUTSIDE_DOCUMENTS = /ARCHITECTURE|STYLE\b|reference\/|shared\/|§|\bseed \d/;
+
 /** "/api/messages/:logId" and "/api/messages/{log_id}" both become "/api/messages/{}". */
 const routeShape = (path: string) => path.replace(/:\w+|\{[^}]+\}/g, '{}');
 
@@ -229,6 +237,39 @@ describe('GET /openapi.json', () => {
 				{ url: 'http://localhost:3000', description: 'A local gateway (npm start)' },
 				...seed.servers,
 			]);
+		});
+	});
+
+	describe('info', () => {
+		const serverVersion = (
+			JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../server/package.json'), 'utf8')) as { version: string }
+		).version;
+
+		it("info.version is the server package's version, as served and in the file", () => {
+			expect((served.info as JsonObject).version).toBe(serverVersion);
+			expect(fileDocument.info.version).toBe(serverVersion);
+		});
+
+		it('describes the API as it is: no development history, no citation of documents outside the repository', () => {
+			const description = (served.info as JsonObject).description as string;
+			expect(description.startsWith(seed.info.description)).toBe(true);
+			expect(description).not.toMatch(/\bsession\b|\bissue\b|\badded in\b|\badditions?\b|\bchangelog\b/i);
+			// Nor anywhere else in the document: design documents a reader of the API does not have.
+			const cited: string[] = [];
+			const visit = (value: Json, at: string): void => {
+				if (typeof value === 'string' && CITES_OUTSIDE_DOCUMENTS.test(value))
+					cited.push(`${at}: ${value.slice(0, 80)}`);
+				else if (Array.isArray(value)) value.forEach((item, i) => visit(item, child(at, i)));
+				else if (isObject(value)) for (const [key, item] of Object.entries(value)) visit(item, child(at, key));
+			};
+			visit(served, '$');
+			expect(cited).toEqual([]);
+		});
+
+		it('the checks can fail', () => {
+			expect('The provider seam (ARCHITECTURE §6).').toMatch(CITES_OUTSIDE_DOCUMENTS);
+			expect('Shapes from reference/threecx.md.').toMatch(CITES_OUTSIDE_DOCUMENTS);
+			expect('authentication-style messaging').not.toMatch(CITES_OUTSIDE_DOCUMENTS);
 		});
 	});
 

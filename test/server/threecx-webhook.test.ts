@@ -20,7 +20,7 @@ const [
 	afterHours,
 ] = fixtures.happy_path;
 
-describe('reference/threecx.md §5: the happy path, every fixture over HTTP', () => {
+describe('the 3CX fixtures: the happy path, every fixture over HTTP', () => {
 	it('acknowledges the four events that send nothing and sends the agent reply and the five templates', async () => {
 		t = await createThreecxGateway();
 		await t.customerWrites();
@@ -83,7 +83,7 @@ describe('reference/threecx.md §5: the happy path, every fixture over HTTP', ()
 	});
 });
 
-describe('reference/threecx.md §5: policy cases', () => {
+describe('the 3CX fixtures: policy cases', () => {
 	it('a second missed_call within 15 minutes is skipped (with another external_message_id too); 15 min + 1 s later it sends', async () => {
 		t = await createThreecxGateway();
 		await t.customerWrites();
@@ -279,7 +279,7 @@ describe('reference/threecx.md §5: policy cases', () => {
 	});
 });
 
-describe('reference/threecx.md §5: 3CX realism', () => {
+describe('the 3CX fixtures: 3CX realism', () => {
 	it('every phone format 3CX produces normalizes to the same E.164 number', async () => {
 		t = await createThreecxGateway();
 		for (const phone of fixtures.phone_formats) {
@@ -358,7 +358,7 @@ describe('reference/threecx.md §5: 3CX realism', () => {
 	});
 });
 
-describe('reference/threecx.md §5: security', () => {
+describe('the 3CX fixtures: security', () => {
 	const hmacSecret = 'hmac-secret-for-the-tests-0123';
 
 	/** The parts of a 401 a client can observe, minus the date. */

@@ -1,4 +1,4 @@
-/** Seed 002's plan table plus our velocity defaults (README "Plans and limits"). */
+/** Seed 002's plan table plus our velocity defaults (docs/policy-and-limits.md, "Plans and limits"). */
 export const PLAN_NAMES = ['starter', 'growth', 'scale'] as const;
 export type PlanName = (typeof PLAN_NAMES)[number];
 

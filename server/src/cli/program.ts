@@ -25,7 +25,7 @@ export interface CliResult {
 }
 
 /**
- * `whatsapp-gateway`: the operator CLI (ARCHITECTURE §8). Commands work on the database directly, so
+ * `whatsapp-gateway`: the operator CLI (docs/cli.md). Commands work on the database directly, so
  * they also work while the gateway runs (SQLite WAL allows it).
  */
 export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {

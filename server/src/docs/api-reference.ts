@@ -34,7 +34,7 @@ function apiReferencePage(): SafeHtml {
 	});
 }
 
-/** Registers the API reference page, its old name `/docs/openapi` (ARCHITECTURE §3) and the renderer's files. */
+/** Registers the API reference page, its old name `/docs/openapi` and the renderer's files. */
 export function addApiReference(router: Router): void {
 	let assets: Map<string, Asset> | undefined;
 	router.get(`${SWAGGER_UI_PATH}/:name`, (ctx) => {

@@ -35,6 +35,8 @@ export const REFERENCE_PAGES: readonly DocPage[] = [
 	{ path: '/docs/configuration', file: 'configuration.md', title: 'Configuration' },
 	{ path: '/docs/design-notes', file: 'design-notes.md', title: 'Design notes' },
 	{ path: '/docs/benchmarks', file: 'benchmarks.md', title: 'Benchmarks' },
+	{ path: '/docs/architecture', file: 'architecture.md', title: 'Architecture' },
+	{ path: '/docs/contributing', file: 'contributing.md', title: 'Contributing' },
 ];
 
 export const DOC_PAGES: readonly DocPage[] = [...PORTAL_PAGES, ...REFERENCE_PAGES];

@@ -16,7 +16,7 @@ type Reported<Kind extends InboundEvent['kind']> = Omit<Extract<InboundEvent, { 
 	instanceId: string;
 };
 
-/** A message a provider received, normalized (ARCHITECTURE §5), on the instance it reached. */
+/** A message a provider received, normalized, on the instance it reached. */
 export type InboundMessage = Reported<'message'>;
 
 /** A provider's status report about a message the gateway sent. */

@@ -1,6 +1,7 @@
 /**
- * What a provider can report, normalized (ARCHITECTURE §5): every provider adapter parses its own webhooks
- * and callbacks into these, and the inbound service turns them into stored state and events.
+ * What a provider can report, normalized (docs/architecture.md, "The life of an inbound event"): every
+ * provider adapter parses its own webhooks and callbacks into these, and the inbound service turns them
+ * into stored state and events.
  */
 /** An instance's link to WhatsApp, as providers report it. */
 export type ConnectionState = 'connected' | 'connecting' | 'qr' | 'disconnected';

@@ -35,7 +35,7 @@ export interface ManagedWebhookInput {
 	managedBy: string;
 }
 
-/** How deliveries to a subscription are going (README "Delivery and retries"). */
+/** How deliveries to a subscription are going (docs/events.md, "Delivery and retries"). */
 export interface WebhookHealth {
 	lastSuccessAt: number | null;
 	lastFailureAt: number | null;

@@ -1,7 +1,7 @@
 /**
  * The one table of error codes the gateway answers with: HTTP status and the exact message text.
  * Seed 002's table is the contract for the send pipeline; the codes after it are our additions
- * (ARCHITECTURE §4) and the 3CX codes the OpenAPI enum lacked.
+ * (docs/api.md, "Errors") and the 3CX codes the OpenAPI enum lacked.
  */
 export const ERROR_TABLE = {
 	unsupported_media_type: { status: 415, message: 'This endpoint requires application/json.' },
@@ -69,7 +69,7 @@ export const ERROR_TABLE = {
 	call_events_disabled: { status: 403, message: 'Call events are disabled in the integration settings.' },
 	// Ours: seed 001 answers 400 "Invalid JSON or event payload"; this is the event-payload half.
 	invalid_3cx_event: { status: 400, message: 'The 3CX event payload is not valid.' },
-	// Our additions (ARCHITECTURE §4).
+	// Our additions.
 	idempotency_key_reused: {
 		status: 422,
 		message: 'This Idempotency-Key was already used with a different request body.',

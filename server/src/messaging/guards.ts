@@ -11,9 +11,9 @@ import { providerPaceKey } from './reservation';
 import { gcra, perMinute, providerPace, type GcraLimit } from './velocity';
 
 /**
- * The send guards every caller shares (ARCHITECTURE §3 steps 4–13, less the API's own parsing in
- * api-guards.ts). Each one checks one thing: it passes by returning (a step also returns the attempt at
- * its next stage) and refuses by throwing an ApiError with the seed's code.
+ * The send guards every caller shares (docs/architecture.md, "The send pipeline": steps 4–13, less the
+ * API's own parsing in api-guards.ts). Each one checks one thing: it passes by returning (a step also
+ * returns the attempt at its next stage) and refuses by throwing an ApiError with the seed's code.
  */
 
 const MODULE_CODES = { apiAccess: 'api_access', threecx: 'threecx' } as const;
@@ -124,7 +124,8 @@ export function sharedGuards(state: GuardState) {
 				perMinuteRate: account.velocity.recipientPerMinute,
 			},
 		].map((limiter) => ({ ...limiter, limit: perMinute(limiter.perMinuteRate) }));
-		// The provider's pace for this instance (a ban costs more than a 429): README "Provider pace".
+		// The provider's pace for this instance (a ban costs more than a 429): docs/connect-whatsapp.md,
+		// "What changes when you send".
 		const pace = state.providerLimits.pacePerMinute(instance);
 		if (pace !== undefined)
 			limiters.push({

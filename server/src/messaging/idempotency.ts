@@ -17,8 +17,9 @@ export interface HeldKey {
 }
 
 /**
- * `Idempotency-Key` (ARCHITECTURE §4): one send per key and body within 24 hours. A replay of a completed
- * send returns the first answer; the same key with another body is refused; a key still in use answers 409.
+ * `Idempotency-Key` (docs/api.md, "Idempotency"): one send per key and body within 24 hours. A replay of
+ * a completed send returns the first answer; the same key with another body is refused; a key still in
+ * use answers 409.
  */
 export class IdempotencyKeys {
 	constructor(private readonly repo: MessagingRepository) {}

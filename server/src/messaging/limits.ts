@@ -88,7 +88,7 @@ export class VelocityState {
 /**
  * How many refused attempts per API key and minute are written to the message log one row each; past it,
  * refusals are still answered but only counted (refused_attempts), so a flood of bad requests cannot
- * fill the disk. README "Message log".
+ * fill the disk. docs/api.md, "Sending messages".
  */
 export const REFUSALS_LOGGED_PER_MINUTE = 300;
 

@@ -8,10 +8,11 @@ interface Trail {
 export type GuardOutcome<Out> = { passed: Out } | { refused: ApiError; reached: Reached };
 
 /**
- * An ordered list of guards as data. `check` adds a guard that passes by returning and refuses by throwing
- * an ApiError; `then` adds a step that also establishes something and returns the attempt at its next
- * stage, so a later guard can only read what an earlier one set; `pipe` joins two lists. The send-check
- * order itself is defined once, in `send-pipeline.ts`, and every caller composes it.
+ * An ordered list of guards as data (docs/contributing.md, "Guards are data"). `check` adds a guard that passes
+ * by returning and refuses by throwing an ApiError; `then` adds a step that also establishes something and
+ * returns the attempt at its next stage, so a later guard can only read what an earlier one set; `pipe`
+ * joins two lists. The send-check order itself is defined once, in `send-pipeline.ts`, and every caller
+ * composes it.
  */
 export class GuardList<In extends Reached, Out extends Reached> {
 	private constructor(private readonly steps: (start: In, trail: Trail) => Out) {}

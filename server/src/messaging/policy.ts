@@ -1,6 +1,6 @@
 /**
  * The content policy scorer: deterministic points per finding, refused at BLOCK_THRESHOLD or above.
- * README "Content policy" lists every rule and number; keep the two in step.
+ * docs/policy-and-limits.md, "Content policy", lists every rule and number; keep the two in step.
  */
 import { contentSkeleton, matchingForm } from './content-skeleton';
 

@@ -8,7 +8,7 @@ import { MEDIA_TYPES, type MediaPayload, type TemplatePayload } from '../provide
 export const ALLOWED_PURPOSES = ['transactional', 'operational', 'support', 'internal_team', 'authentication'] as const;
 export type MessagePurpose = (typeof ALLOWED_PURPOSES)[number];
 
-/** Decoded size limit of inline (base64) media; documented in README "Sending media". */
+/** Decoded size limit of inline (base64) media; documented in docs/api.md, "Sending media". */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 /** Text limit of a WhatsApp message; a caption is limited to 1,024. */
 export const MAX_TEXT_LENGTH = 4096;

@@ -1,7 +1,8 @@
 /**
- * The provider seam (ARCHITECTURE §6): what the gateway asks of a WhatsApp connection (send, connect,
- * connection state) and what it accepts from one (an authenticated inbound webhook, parsed into
- * normalized events). The sandbox, Evolution API and Cloud API adapters implement `Provider`.
+ * The provider seam (docs/contributing.md, "Adding a provider"): what the gateway asks of a WhatsApp
+ * connection (send, connect, connection state) and what it accepts from one (an authenticated inbound
+ * webhook, parsed into normalized events). The sandbox, Evolution API and Cloud API adapters implement
+ * `Provider`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
@@ -100,7 +101,7 @@ export class ProviderError extends Error {
 	}
 }
 
-/** One interface for every WhatsApp connection (ARCHITECTURE §6). */
+/** One interface for every WhatsApp connection. */
 export interface Provider {
 	readonly name: ProviderName;
 	sendText(instance: ProviderInstance, to: string, text: string): Promise<ProviderSendResult>;

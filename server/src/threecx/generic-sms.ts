@@ -4,7 +4,7 @@ import { ApiError } from '../http/errors';
 import type { Integration } from './integrations';
 
 /**
- * 3CX's Generic SMS provider (v18 U7+, reference/threecx.md §1d), so agents can reply from the 3CX inbox:
+ * 3CX's Generic SMS provider (3CX v18 Update 7 and later), so agents can reply from the 3CX inbox:
  * 3CX posts `{from, to, text}` to the provider URL with `Authorization: Bearer <key>`, and takes inbound
  * messages at its webhook URL in a Telnyx-style `message.received` envelope.
  */
