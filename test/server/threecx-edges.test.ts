@@ -121,6 +121,13 @@ describe('text limits count characters (code points), as the send API does', () 
 			{ fields: { message_text: 'must be at most 4096 characters' } },
 		]);
 	});
+	it('a template of 1,024 emoji is saved; 1,025 are refused', async () => {
+		t = await createThreecxGateway({ account: { threecx: true } });
+		const withTemplate = (text: string) =>
+			t.gateway.threecx.integrations.update(t.integrationId, { templates: { missed_call: { text } } });
+		await expect(withTemplate('📞'.repeat(1024))).resolves.toBeDefined();
+		await expect(withTemplate('📞'.repeat(1025))).rejects.toThrow('the missed_call template must be 1-1024 characters');
+	});
 });
 
 describe('authentication does the same work whatever was wrong', () => {

@@ -5,6 +5,7 @@ import type { InstanceService } from '../instances/service';
 import { normalizeThreecxPhone } from './event';
 import type { IntegrationColumns } from './repository';
 import { isTemplateEvent, TEMPLATE_EVENTS, TEMPLATE_VARIABLES, unknownVariables, type Template } from './templates';
+import { characterCount } from '../messaging/request';
 
 export const DESTINATION_FORMATS = ['gateway', 'generic_sms'] as const;
 export type DestinationFormat = (typeof DESTINATION_FORMATS)[number];
@@ -85,7 +86,8 @@ function applyIdentity(next: IntegrationColumns, input: IntegrationInput, instan
 	}
 	if (next.instance_id === '') throw new InputError('an instance is required');
 	if (input.name !== undefined) {
-		if (input.name.trim() === '' || input.name.length > 100) throw new InputError('name must be 1-100 characters');
+		if (input.name.trim() === '' || characterCount(input.name) > 100)
+			throw new InputError('name must be 1-100 characters');
 		next.name = input.name.trim();
 	}
 }
@@ -118,7 +120,7 @@ function applySwitches(next: IntegrationColumns, input: IntegrationInput) {
 		next.window_hours = input.windowHours;
 	}
 	if (input.businessName !== undefined) {
-		if (input.businessName.length > 100) throw new InputError('business name must be at most 100 characters');
+		if (characterCount(input.businessName) > 100) throw new InputError('business name must be at most 100 characters');
 		next.business_name = input.businessName.trim();
 	}
 }
@@ -133,7 +135,7 @@ function mergeTemplateInput(
 		if (!isTemplateEvent(event))
 			throw new InputError(`"${event.slice(0, 32)}" is not a template event (${TEMPLATE_EVENTS.join(', ')})`);
 		if (template?.text !== undefined) {
-			if (template.text.trim() === '' || template.text.length > MAX_TEMPLATE_LENGTH) {
+			if (template.text.trim() === '' || characterCount(template.text) > MAX_TEMPLATE_LENGTH) {
 				throw new InputError(`the ${event} template must be 1-${MAX_TEMPLATE_LENGTH} characters`);
 			}
 			const unknown = unknownVariables(template.text);
