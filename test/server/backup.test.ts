@@ -186,6 +186,64 @@ describe('backup and restore', () => {
 		expect((await cli(data, 'restore', future)).stderr).toMatch(/schema version 999, newer than this gateway's/);
 		expect((await cli(data, 'accounts', 'list', '--json')).json()).toHaveLength(1);
 	});
+
+	it('restore refuses a foreign SQLite file with a plausible schema version, and the database stays as it was', async () => {
+		const data = path.join(dir, 'data');
+		expect((await cli(data, 'accounts', 'create', '--name', 'Clinic')).code).toBe(0);
+		const latest = readMigrations().at(-1)!.version;
+		const foreign = path.join(dir, 'someone-elses.db');
+		const db = new Database(foreign);
+		db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE notes (body TEXT)');
+		db.pragma(`user_version = ${latest}`);
+		db.close();
+		const refused = await cli(data, 'restore', foreign);
+		expect([refused.code, refused.stderr]).toEqual([
+			1,
+			expect.stringMatching(new RegExp(`is not a gateway database: its schema version ${latest} would have a `)),
+		]);
+		// An older gateway database missing a later table is judged against its own version's schema.
+		const partial = path.join(dir, 'partial.db');
+		const older = new Database(partial);
+		migrate(older, readMigrations().slice(0, 3));
+		older.exec('DROP TABLE webhooks');
+		older.close();
+		expect((await cli(data, 'restore', partial)).stderr).toMatch(/is not a gateway database: .* a table webhooks/);
+		expect(fs.readdirSync(data).filter((name) => name.includes('before-restore'))).toEqual([]);
+		const served = await start(data);
+		try {
+			expect((await fetch(`${served.url}/`)).status).toBe(200);
+		} finally {
+			await served.running.stop();
+		}
+		expect((await cli(data, 'accounts', 'list', '--json')).json()).toHaveLength(1);
+	});
+
+	it('serve and the CLI refuse a database a newer build upgraded, naming the copy taken before the upgrade', async () => {
+		const data = path.join(dir, 'data');
+		expect((await cli(data, 'accounts', 'create', '--name', 'Clinic')).code).toBe(0);
+		const migrations = readMigrations();
+		const latest = migrations.at(-1)!.version;
+		// What a newer build's start does: a copy before its migration, then the migration.
+		const file = path.join(data, 'gateway.db');
+		const db = new Database(file);
+		const copy = backupBeforeMigrations(db, file, [...migrations, { version: latest + 1 }], new Date());
+		db.exec('CREATE TABLE from_the_future (id INTEGER PRIMARY KEY)');
+		db.pragma(`user_version = ${latest + 1}`);
+		db.close();
+		expect(copy).toMatch(new RegExp(`gateway-v${latest}-before-v${latest + 1}-`));
+
+		const listed = await cli(data, 'accounts', 'list');
+		expect(listed.code).toBe(1);
+		expect(listed.stderr).toContain(`has schema version ${latest + 1}, newer than this gateway's ${latest}`);
+		expect(listed.stderr).toContain(`whatsapp-gateway restore ${copy}`);
+		await expect(start(data)).rejects.toThrow(`whatsapp-gateway restore ${copy}`);
+		// Nothing was changed: the version stays, and the named copy restores to a database this build serves.
+		const after = new Database(file, { readonly: true });
+		expect(after.pragma('user_version', { simple: true })).toBe(latest + 1);
+		after.close();
+		expect((await cli(data, 'restore', copy!)).code).toBe(0);
+		expect((await cli(data, 'accounts', 'list', '--json')).json()).toHaveLength(1);
+	});
 });
 
 describe('copies of the database are private', () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { errorText } from '../common/error-text';
+import { latestVersion, schemaAt, tablesOf, type Migration } from './migrations';
 import { ensurePrivateDir, ensurePrivateFile, PRIVATE_FILE_MODE } from './private-files';
 
 /** Automatic copies taken before migrations, kept in `<data dir>/backups/`; older ones are deleted. */
@@ -95,9 +96,10 @@ export interface RestoreResult {
 export function restoreDatabase(
 	databasePath: string,
 	backupFile: string,
-	latestSchema: number,
+	migrations: readonly Migration[],
 	now: Date,
 ): RestoreResult {
+	const latestSchema = latestVersion(migrations);
 	const source = path.resolve(backupFile);
 	if (!fs.existsSync(source)) throw new Error(`no backup file at ${source}`);
 	let restored: BackupInfo;
@@ -113,6 +115,12 @@ export function restoreDatabase(
 			`${source} has schema version ${restored.schema_version}, newer than this gateway's ${latestSchema}: upgrade the gateway first`,
 		);
 	}
+	const missing = missingSchema(source, schemaAt(restored.schema_version, migrations));
+	if (missing) {
+		throw new Error(
+			`${source} is not a gateway database: its schema version ${restored.schema_version} would have ${missing}`,
+		);
+	}
 	fs.mkdirSync(path.dirname(databasePath), { recursive: true });
 	const incoming = `${databasePath}.restoring`;
 	copyPrivately(source, incoming);
@@ -126,6 +134,37 @@ export function restoreDatabase(
 	for (const suffix of ['-wal', '-shm']) fs.rmSync(`${databasePath}${suffix}`, { force: true });
 	fs.renameSync(incoming, databasePath);
 	return { restored: { ...restored, file: source }, previous };
+}
+
+/** The first table or column of the gateway's schema that the file lacks, or undefined when it has them all. */
+function missingSchema(file: string, expected: Map<string, Set<string>>): string | undefined {
+	const actual = withDatabase(file, tablesOf, { readonly: true, fileMustExist: true });
+	for (const [table, columns] of expected) {
+		const has = actual.get(table);
+		if (!has) return `a table ${table}`;
+		for (const column of columns) if (!has.has(column)) return `a column ${table}.${column}`;
+	}
+	return undefined;
+}
+
+/**
+ * The newest copy taken before a migration away from a schema this build knows (`known` or older), in the
+ * database's backups folder: what to restore when a newer build upgraded the database. Undefined when none.
+ */
+export function migrationCopyFor(databasePath: string, known: number): string | undefined {
+	const folder = path.join(path.dirname(path.resolve(databasePath)), BACKUP_FOLDER);
+	if (!fs.existsSync(folder)) return undefined;
+	const copy = migrationCopies(folder).find(({ name }) => Number(/^gateway-v(\d+)-/.exec(name)?.[1]) <= known);
+	return copy && path.join(folder, copy.name);
+}
+
+/** The copies taken before migrations, newest first. */
+function migrationCopies(folder: string): { name: string; at: number }[] {
+	return fs
+		.readdirSync(folder)
+		.filter((name) => /^gateway-v\d+-before-v\d+-.+\.db$/.test(name))
+		.map((name) => ({ name, at: fs.statSync(path.join(folder, name)).mtimeMs }))
+		.sort((a, b) => b.at - a.at || b.name.localeCompare(a.name));
 }
 
 /**
@@ -187,10 +226,6 @@ export function backupBeforeMigrations(
 }
 
 function pruneMigrationBackups(folder: string): void {
-	const copies = fs
-		.readdirSync(folder)
-		.filter((name) => /^gateway-v\d+-before-v\d+-.+\.db$/.test(name))
-		.map((name) => ({ name, at: fs.statSync(path.join(folder, name)).mtimeMs }))
-		.sort((a, b) => b.at - a.at || b.name.localeCompare(a.name));
+	const copies = migrationCopies(folder);
 	for (const old of copies.slice(KEPT_MIGRATION_BACKUPS)) fs.rmSync(path.join(folder, old.name), { force: true });
 }

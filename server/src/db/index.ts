@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { serverFolder } from '../common/server-files';
-import { backupBeforeMigrations } from './backup';
+import { backupBeforeMigrations, migrationCopyFor } from './backup';
+import { latestVersion, migrate, readMigrations, type Migration } from './migrations';
+
+export { migrate, readMigrations, type Migration };
 import { DATABASE_SIDECARS, ensurePrivateDir, ensurePrivateFile, PRIVATE_FILE_MODE } from './private-files';
 
 export type Db = Database.Database;
@@ -26,6 +28,7 @@ export function openDatabase(file: string): Db {
 	db.pragma('foreign_keys = ON');
 	db.pragma('busy_timeout = 5000');
 	const migrations = readMigrations();
+	refuseNewerSchema(db, file, latestVersion(migrations));
 	const backup = backupBeforeMigrations(db, file, migrations);
 	if (backup)
 		process.stderr.write(
@@ -35,38 +38,20 @@ export function openDatabase(file: string): Db {
 	return db;
 }
 
-/** Where the numbered `NNN_name.sql` files live. */
-const migrationsDir = () => serverFolder('migrations');
-
-export interface Migration {
-	version: number;
-	name: string;
-	sql: string;
-}
-
-export function readMigrations(dir = migrationsDir()): Migration[] {
-	return fs
-		.readdirSync(dir)
-		.filter((file) => /^\d+_[\w-]+\.sql$/.test(file))
-		.map((file) => ({
-			version: Number.parseInt(file, 10),
-			name: file,
-			sql: fs.readFileSync(path.join(dir, file), 'utf8'),
-		}))
-		.sort((a, b) => a.version - b.version);
-}
-
-/** Applies every migration above `PRAGMA user_version`, each in its own immediate transaction. */
-export function migrate(db: Db, migrations = readMigrations()): number {
-	let applied = 0;
-	for (const migration of migrations) {
-		const current = db.pragma('user_version', { simple: true }) as number;
-		if (migration.version <= current) continue;
-		db.transaction(() => {
-			db.exec(migration.sql);
-			db.pragma(`user_version = ${migration.version}`);
-		}).immediate();
-		applied += 1;
-	}
-	return applied;
+/**
+ * A database a newer build has migrated is never served or changed by an older one (its migrations would
+ * not run, and the code would misread tables it does not know): the start stops, naming the copy the
+ * upgrade took, which this build can restore.
+ */
+function refuseNewerSchema(db: Db, file: string, known: number): void {
+	const version = db.pragma('user_version', { simple: true }) as number;
+	if (version <= known) return;
+	db.close();
+	const copy = file === ':memory:' ? undefined : migrationCopyFor(file, known);
+	throw new Error(
+		`${file} has schema version ${version}, newer than this gateway's ${known}: a newer build upgraded it. ` +
+			(copy
+				? `Run that build again, or restore the copy taken before the upgrade: whatsapp-gateway restore ${copy}`
+				: 'Run that build again, or restore a backup taken with this build (whatsapp-gateway restore <file>).'),
+	);
 }

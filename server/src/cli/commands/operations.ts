@@ -34,8 +34,7 @@ export function operationCommands(program: Command, { getConfig, emit }: CliCont
 				throw new Error(`refusing to restore: ${errorText(error)}`);
 			}
 			try {
-				const latest = Math.max(0, ...readMigrations().map((migration) => migration.version));
-				const result = restoreDatabase(config.databasePath, file, latest, new Date());
+				const result = restoreDatabase(config.databasePath, file, readMigrations(), new Date());
 				const data = {
 					database: config.databasePath,
 					restored_from: result.restored.file,
