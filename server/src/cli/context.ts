@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { Config } from '../config';
 import type { Gateway } from '../gateway';
 
@@ -39,5 +39,11 @@ export function onOffPlan(value: string): OrPlan<boolean> {
 export function planValue<T>(value: OrPlan<T> | undefined): T | null | undefined {
 	return value === 'plan' ? null : value;
 }
+
+/** What a command definition parses its flags to, as `.opts()` and its action see them. */
+export type FlagsOf<C extends { opts(): unknown }> = ReturnType<C['opts']>;
+
+/** No flags (commander's `{}`): a shared option set applied to it gives the flags of that set alone. */
+export type NoFlags = Record<never, never>;
 
 export const jsonOption = () => new Option('--json', 'print one JSON document and nothing else');

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { loadConfig, type Config } from '../config';
 import { Gateway } from '../gateway';
 import type { RunningServer } from '../server';
@@ -61,7 +61,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
 		.configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
 		.showHelpAfterError(false);
 	program.hook('preAction', () => {
-		const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+		const dataDir = program.opts().dataDir;
 		if (dataDir) config = loadConfig({ ...io.env, GATEWAY_DATA_DIR: dataDir }, io.cwd);
 	});
 

@@ -1,79 +1,91 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { accountJson, keyJson } from '../../accounts/presenters';
 import type { Gateway } from '../../gateway';
 import { InputError } from '../../input-error';
-import { jsonOption, numberOrPlan, onOffPlan, planValue, wholeNumber, type CliContext, type OrPlan } from '../context';
+import {
+	jsonOption,
+	numberOrPlan,
+	onOffPlan,
+	planValue,
+	wholeNumber,
+	type CliContext,
+	type FlagsOf,
+	type NoFlags,
+} from '../context';
 import { record, table } from '../format';
 
+/** The settings both `accounts create` and `accounts update` take. */
+function accountChangeOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+	command: Command<Args, Opts, Globals>,
+) {
+	return command
+		.option('--plan <plan>', 'starter, growth or scale')
+		.option('--time-zone <zone>', 'IANA time zone for daily and monthly quotas, e.g. Asia/Riyadh')
+		.option('--country <code>', 'default country for national phone numbers, e.g. SA')
+		.option('--daily-limit <n|plan>', 'reviewed custom daily limit, or "plan"', numberOrPlan)
+		.option('--monthly-limit <n|plan>', 'reviewed custom monthly limit, or "plan"', numberOrPlan)
+		.option('--instance-rate <n|plan>', 'sends per minute per instance, or "plan"', numberOrPlan)
+		.option('--recipient-rate <n|plan>', 'sends per minute per recipient, or "plan"', numberOrPlan)
+		.option('--webhook-limit <n|plan>', 'reviewed limit of customer webhook subscriptions, or "plan"', numberOrPlan)
+		.option('--api-access <on|off|plan>', 'API Access module override', onOffPlan)
+		.option('--threecx <on|off|plan>', '3CX module override', onOffPlan)
+		.option('--opt-out-keywords <list|default>', 'comma-separated whole-message opt-out keywords, or "default"')
+		.option('--opt-in-keywords <list|default>', 'comma-separated opt-in keywords, or "default"');
+}
+
+type AccountChangeFlags = FlagsOf<ReturnType<typeof accountChangeOptions<[], NoFlags, NoFlags>>>;
+
+/** The account settings of the flags; the name and the plan's active state are the command's own. */
+const accountInput = (flags: AccountChangeFlags) => ({
+	plan: flags.plan,
+	timeZone: flags.timeZone,
+	defaultCountry: flags.country,
+	dailyLimit: planValue(flags.dailyLimit),
+	monthlyLimit: planValue(flags.monthlyLimit),
+	instanceRatePerMinute: planValue(flags.instanceRate),
+	recipientRatePerMinute: planValue(flags.recipientRate),
+	webhookLimit: planValue(flags.webhookLimit),
+	apiAccess: planValue(flags.apiAccess),
+	threecx: planValue(flags.threecx),
+});
+
 /** `accounts` (plans, limits, modules, keyword lists) and `keys` (API keys, shown once). */
-export function accountCommands(program: Command, { withGateway, emit }: CliContext): void {
+export function accountCommands(program: Command, context: CliContext): void {
 	const accounts = program.command('accounts').description('customer accounts, plans and limits');
-	const accountChangeOptions = (command: Command) =>
-		command
-			.option('--plan <plan>', 'starter, growth or scale')
-			.option('--time-zone <zone>', 'IANA time zone for daily and monthly quotas, e.g. Asia/Riyadh')
-			.option('--country <code>', 'default country for national phone numbers, e.g. SA')
-			.option('--daily-limit <n|plan>', 'reviewed custom daily limit, or "plan"', numberOrPlan)
-			.option('--monthly-limit <n|plan>', 'reviewed custom monthly limit, or "plan"', numberOrPlan)
-			.option('--instance-rate <n|plan>', 'sends per minute per instance, or "plan"', numberOrPlan)
-			.option('--recipient-rate <n|plan>', 'sends per minute per recipient, or "plan"', numberOrPlan)
-			.option('--webhook-limit <n|plan>', 'reviewed limit of customer webhook subscriptions, or "plan"', numberOrPlan)
-			.option('--api-access <on|off|plan>', 'API Access module override', onOffPlan)
-			.option('--threecx <on|off|plan>', '3CX module override', onOffPlan)
-			.option('--opt-out-keywords <list|default>', 'comma-separated whole-message opt-out keywords, or "default"')
-			.option('--opt-in-keywords <list|default>', 'comma-separated opt-in keywords, or "default"');
-	interface AccountFlags {
-		name?: string;
-		plan?: string;
-		timeZone?: string;
-		country?: string;
-		dailyLimit?: OrPlan<number>;
-		monthlyLimit?: OrPlan<number>;
-		instanceRate?: OrPlan<number>;
-		recipientRate?: OrPlan<number>;
-		webhookLimit?: OrPlan<number>;
-		apiAccess?: OrPlan<boolean>;
-		threecx?: OrPlan<boolean>;
-		optOutKeywords?: string;
-		optInKeywords?: string;
-		active?: boolean;
-		json?: boolean;
-	}
-	const accountInput = (flags: AccountFlags) => ({
-		name: flags.name,
-		plan: flags.plan,
-		planActive: flags.active,
-		timeZone: flags.timeZone,
-		defaultCountry: flags.country,
-		dailyLimit: planValue(flags.dailyLimit),
-		monthlyLimit: planValue(flags.monthlyLimit),
-		instanceRatePerMinute: planValue(flags.instanceRate),
-		recipientRatePerMinute: planValue(flags.recipientRate),
-		webhookLimit: planValue(flags.webhookLimit),
-		apiAccess: planValue(flags.apiAccess),
-		threecx: planValue(flags.threecx),
-	});
+	createAccountCommand(accounts, context);
+	listAccountsCommand(accounts, context);
+	updateAccountCommand(accounts, context);
+	keyCommands(program, context);
+}
+
+function createAccountCommand(accounts: Command, { withGateway, emit }: CliContext): void {
 	accountChangeOptions(
 		accounts.command('create').description('create an account').requiredOption('--name <name>', 'account name'),
 	)
 		.addOption(jsonOption())
-		.action((flags: AccountFlags & { name: string }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const created = gateway.accounts.create({ ...accountInput(flags), name: flags.name });
 				const account = { ...accountJson(created), keywords: applyKeywords(gateway, created.id, flags) };
 				emit(flags.json, account, record(account));
 			}),
 		);
+}
+
+function listAccountsCommand(accounts: Command, { withGateway, emit }: CliContext): void {
 	accounts
 		.command('list')
 		.description('list accounts')
 		.addOption(jsonOption())
-		.action((flags: { json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.accounts.list().map(accountJson);
 				emit(flags.json, rows, table(rows, ['id', 'name', 'plan', 'plan_active', 'time_zone', 'limits']));
 			}),
 		);
+}
+
+function updateAccountCommand(accounts: Command, { withGateway, emit }: CliContext): void {
 	accountChangeOptions(
 		accounts
 			.command('update <id>')
@@ -83,15 +95,23 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
 			.option('--inactive', 'mark the plan inactive (sends answer active_plan_required)'),
 	)
 		.addOption(jsonOption())
-		.action((id: string, flags: AccountFlags & { inactive?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				if (flags.active && flags.inactive) throw new InputError('--active and --inactive cannot be used together');
 				const active = flags.inactive ? false : flags.active ? true : undefined;
-				const updated = gateway.accounts.update(wholeNumber(id), { ...accountInput(flags), planActive: active });
+				const updated = gateway.accounts.update(wholeNumber(id), {
+					...accountInput(flags),
+					name: flags.name,
+					planActive: active,
+				});
 				const account = { ...accountJson(updated), keywords: applyKeywords(gateway, updated.id, flags) };
 				emit(flags.json, account, record(account));
 			}),
 		);
+}
+
+/** `keys create|list|revoke`. */
+function keyCommands(program: Command, { withGateway, emit }: CliContext): void {
 	const keys = program.command('keys').description('API keys (shown once at creation, stored as a hash)');
 	keys
 		.command('create')
@@ -99,7 +119,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
 		.requiredOption('--account <id>', 'account id', wholeNumber)
 		.option('--name <name>', 'a label for the key', 'default')
 		.addOption(jsonOption())
-		.action((flags: { account: number; name: string; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const created = gateway.accounts.createKey(flags.account, flags.name);
 				const data = { ...keyJson(created.info), key: created.key };
@@ -111,7 +131,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
 		.description('list API keys (prefixes only)')
 		.option('--account <id>', 'only this account', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { account?: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.accounts.listKeys(flags.account).map(keyJson);
 				emit(flags.json, rows, table(rows, ['id', 'account_id', 'name', 'prefix', 'last_used_at', 'revoked_at']));
@@ -121,7 +141,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
 		.command('revoke <id>')
 		.description('revoke an API key; it answers revoked_api_key from the next request')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				const data = keyJson(gateway.accounts.revokeKey(wholeNumber(id)));
 				emit(flags.json, data, record(data));
@@ -130,11 +150,7 @@ export function accountCommands(program: Command, { withGateway, emit }: CliCont
 }
 
 /** --opt-out-keywords / --opt-in-keywords: a list, "default", or absent (unchanged). */
-function applyKeywords(
-	gateway: Gateway,
-	accountId: number,
-	flags: { optOutKeywords?: string; optInKeywords?: string },
-) {
+function applyKeywords(gateway: Gateway, accountId: number, flags: AccountChangeFlags) {
 	const parse = (value: string | undefined, current: string[]) =>
 		value === undefined ? current : value === 'default' ? null : value.split(',');
 	if (flags.optOutKeywords !== undefined || flags.optInKeywords !== undefined) {

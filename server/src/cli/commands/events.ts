@@ -1,12 +1,24 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { deliveryJson, inboundResultJson, operatorWebhookJson, webhookJson } from '../../events/presenters';
 import { InputError } from '../../input-error';
 import { jsonOption, wholeNumber, type CliContext } from '../context';
 import { record, table } from '../format';
 
 /** `webhooks` (signed event subscriptions), `deliveries` (the outbox) and `sandbox inbound` (a simulated WhatsApp user). */
-export function eventCommands(program: Command, { withGateway, emit }: CliContext): void {
+export function eventCommands(program: Command, context: CliContext): void {
 	const webhooks = program.command('webhooks').description('customer webhook subscriptions (signed event delivery)');
+	createWebhookCommand(webhooks, context);
+	listWebhooksCommand(webhooks, context);
+	webhookStateCommands(webhooks, context);
+	const deliveries = program
+		.command('deliveries')
+		.description('the outbox: signed event deliveries and their attempts');
+	listDeliveriesCommand(deliveries, context);
+	redeliverCommand(deliveries, context);
+	sandboxCommands(program, context);
+}
+
+function createWebhookCommand(webhooks: Command, { withGateway, emit }: CliContext): void {
 	webhooks
 		.command('create')
 		.description('subscribe a URL to event types; prints the signing secret once')
@@ -15,7 +27,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 		.requiredOption('--events <types>', 'comma-separated event types, e.g. message.received,recipient.opted_out')
 		.option('--instance <instance>', 'only events of this instance (id or name)')
 		.addOption(jsonOption())
-		.action((flags: { account: number; url: string; events: string; instance?: string; json?: boolean }) =>
+		.action((flags) =>
 			withGateway(async (gateway) => {
 				gateway.accounts.get(flags.account);
 				const { webhook, secret } = await gateway.webhooks.create({
@@ -31,12 +43,15 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 				emit(flags.json, data, `${record(data)}\nThe signing secret is shown only this once.\n`);
 			}),
 		);
+}
+
+function listWebhooksCommand(webhooks: Command, { withGateway, emit }: CliContext): void {
 	webhooks
 		.command('list')
 		.description('list webhook subscriptions (no secrets)')
 		.option('--account <id>', 'only this account', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { account?: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.webhooks.list(flags.account).map(operatorWebhookJson);
 				emit(
@@ -55,6 +70,10 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 				);
 			}),
 		);
+}
+
+/** `webhooks enable|disable|delete <id>`. */
+function webhookStateCommands(webhooks: Command, { withGateway, emit }: CliContext): void {
 	for (const [verb, description] of [
 		['enable', 'resume deliveries to a subscription'],
 		['disable', 'stop deliveries to a subscription (pending ones fail)'],
@@ -63,7 +82,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 			.command(`${verb} <id>`)
 			.description(description)
 			.addOption(jsonOption())
-			.action((id: string, flags: { json?: boolean }) =>
+			.action((id, flags) =>
 				withGateway((gateway) => {
 					const webhook = gateway.webhooks.setEnabled(id, verb === 'enable');
 					const data = { ...webhookJson(webhook), account_id: webhook.accountId };
@@ -75,15 +94,15 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 		.command('delete <id>')
 		.description('delete a subscription and its deliveries')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				gateway.webhooks.delete(id);
 				emit(flags.json, { deleted: true, id }, 'deleted\n');
 			}),
 		);
-	const deliveries = program
-		.command('deliveries')
-		.description('the outbox: signed event deliveries and their attempts');
+}
+
+function listDeliveriesCommand(deliveries: Command, { withGateway, emit }: CliContext): void {
 	deliveries
 		.command('list')
 		.description('recent deliveries, newest first')
@@ -92,7 +111,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 		.option('--status <status>', 'pending, succeeded or failed')
 		.option('--limit <n>', 'how many', wholeNumber, 50)
 		.addOption(jsonOption())
-		.action((flags: { account?: number; webhook?: string; status?: string; limit: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				if (flags.status && !['pending', 'succeeded', 'failed'].includes(flags.status)) {
 					throw new InputError('--status must be pending, succeeded or failed');
@@ -116,16 +135,23 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 				);
 			}),
 		);
+}
+
+function redeliverCommand(deliveries: Command, { withGateway, emit }: CliContext): void {
 	deliveries
 		.command('redeliver <id>')
 		.description('send a delivery again (same event id), with a fresh retry schedule')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				const data = deliveryJson(gateway.webhooks.redeliver(wholeNumber(id)));
 				emit(flags.json, data, record(data));
 			}),
 		);
+}
+
+/** `sandbox inbound`. */
+function sandboxCommands(program: Command, { withGateway, emit }: CliContext): void {
 	const sandbox = program.command('sandbox').description('the embedded sandbox provider');
 	sandbox
 		.command('inbound')
@@ -136,7 +162,7 @@ export function eventCommands(program: Command, { withGateway, emit }: CliContex
 		.option('--id <id>', 'provider message id (repeat one to see deduplication)')
 		.option('--account <id>', 'account the instance name belongs to', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { instance: string; from: string; text: string; id?: string; account?: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway(async (gateway) => {
 				const instance = gateway.instances.resolve(flags.instance, flags.account);
 				// The same way in as POST /sandbox/inbound; the CLI works as the operator.

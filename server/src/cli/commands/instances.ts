@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../input-error';
 import { operatorInstanceJson } from '../../instances/presenter';
 import { suppressionJson } from '../../suppressions/presenter';
@@ -9,8 +9,15 @@ import { collect, generatedSecrets, instanceProviderCommands, providerInstanceJs
 
 /** `instances` (create, list, pause, resume) and `suppressions` (recipients an account may not message). */
 export function instanceCommands(program: Command, context: CliContext): void {
-	const { withGateway, emit, getConfig } = context;
 	const instances = program.command('instances').description('WhatsApp instances');
+	createInstanceCommand(instances, context);
+	listInstancesCommand(instances, context);
+	pauseResumeCommands(instances, context);
+	instanceProviderCommands(instances, context);
+	suppressionCommands(program, context);
+}
+
+function createInstanceCommand(instances: Command, { withGateway, emit, getConfig }: CliContext): void {
 	instances
 		.command('create')
 		.description('create an instance')
@@ -25,44 +32,39 @@ export function instanceCommands(program: Command, context: CliContext): void {
 			[],
 		)
 		.addOption(jsonOption())
-		.action(
-			(flags: {
-				account: number;
-				name: string;
-				displayName?: string;
-				provider?: string;
-				setting: string[];
-				json?: boolean;
-			}) =>
-				withGateway((gateway) => {
-					gateway.accounts.get(flags.account);
-					const provider = flags.provider ?? getConfig().provider;
-					const instance = gateway.instances.create({
-						accountId: flags.account,
-						name: flags.name,
-						displayName: flags.displayName,
-						provider,
-						// The sandbox is always connected; a real provider connects when it is paired.
-						connectionState: provider === 'sandbox' ? 'connected' : 'disconnected',
-						providerSettings: settingsFromPairs(flags.setting),
-					});
-					const generated = generatedSecrets(gateway, instance.id, flags.setting);
-					const data = {
-						...providerInstanceJson(gateway, instance),
-						...(generated ? { generated_secrets: generated } : {}),
-					};
-					const note = generated
-						? `\nShown once: set this verify token in Meta's dashboard with the webhook URL above.\n`
-						: '';
-					emit(flags.json, data, record(data) + note);
-				}),
+		.action((flags) =>
+			withGateway((gateway) => {
+				gateway.accounts.get(flags.account);
+				const provider = flags.provider ?? getConfig().provider;
+				const instance = gateway.instances.create({
+					accountId: flags.account,
+					name: flags.name,
+					displayName: flags.displayName,
+					provider,
+					// The sandbox is always connected; a real provider connects when it is paired.
+					connectionState: provider === 'sandbox' ? 'connected' : 'disconnected',
+					providerSettings: settingsFromPairs(flags.setting),
+				});
+				const generated = generatedSecrets(gateway, instance.id, flags.setting);
+				const data = {
+					...providerInstanceJson(gateway, instance),
+					...(generated ? { generated_secrets: generated } : {}),
+				};
+				const note = generated
+					? `\nShown once: set this verify token in Meta's dashboard with the webhook URL above.\n`
+					: '';
+				emit(flags.json, data, record(data) + note);
+			}),
 		);
+}
+
+function listInstancesCommand(instances: Command, { withGateway, emit }: CliContext): void {
 	instances
 		.command('list')
 		.description('list instances')
 		.option('--account <id>', 'only this account', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { account?: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.instances.list(flags.account).map(operatorInstanceJson);
 				emit(
@@ -72,13 +74,17 @@ export function instanceCommands(program: Command, context: CliContext): void {
 				);
 			}),
 		);
+}
+
+/** `instances pause|resume <instance>`. */
+function pauseResumeCommands(instances: Command, { withGateway, emit }: CliContext): void {
 	instances
 		.command('pause <instance>')
 		.description('pause an instance for review (sends answer instance_paused_for_review)')
 		.option('--account <id>', 'account the instance name belongs to', wholeNumber)
 		.option('--reason <text>', 'why', 'paused by operator')
 		.addOption(jsonOption())
-		.action((ref: string, flags: { account?: number; reason: string; json?: boolean }) =>
+		.action((ref, flags) =>
 			withGateway((gateway) => {
 				const instance = gateway.instances.resolve(ref, flags.account);
 				const data = operatorInstanceJson(gateway.instances.pause(instance.id, flags.reason));
@@ -90,14 +96,17 @@ export function instanceCommands(program: Command, context: CliContext): void {
 		.description('resume a paused instance')
 		.option('--account <id>', 'account the instance name belongs to', wholeNumber)
 		.addOption(jsonOption())
-		.action((ref: string, flags: { account?: number; json?: boolean }) =>
+		.action((ref, flags) =>
 			withGateway((gateway) => {
 				const instance = gateway.instances.resolve(ref, flags.account);
 				const data = operatorInstanceJson(gateway.instances.resume(instance.id));
 				emit(flags.json, data, record(data));
 			}),
 		);
-	instanceProviderCommands(instances, context);
+}
+
+/** `suppressions add|remove|list`. */
+function suppressionCommands(program: Command, { withGateway, emit }: CliContext): void {
 	const suppressions = program.command('suppressions').description('recipients an account may not message');
 	suppressions
 		.command('add')
@@ -106,7 +115,7 @@ export function instanceCommands(program: Command, context: CliContext): void {
 		.requiredOption('--phone <phone>', 'recipient, international format')
 		.option('--reason <text>', 'why', 'suppressed by operator')
 		.addOption(jsonOption())
-		.action((flags: { account: number; phone: string; reason: string; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const account = gateway.accounts.get(flags.account);
 				const data = suppressionJson(
@@ -121,7 +130,7 @@ export function instanceCommands(program: Command, context: CliContext): void {
 		.requiredOption('--account <id>', 'account id', wholeNumber)
 		.requiredOption('--phone <phone>', 'recipient, international format')
 		.addOption(jsonOption())
-		.action((flags: { account: number; phone: string; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const account = gateway.accounts.get(flags.account);
 				const removed = gateway.suppressions.remove(account.id, flags.phone, account.defaultCountry);
@@ -134,7 +143,7 @@ export function instanceCommands(program: Command, context: CliContext): void {
 		.description('list suppressed recipients')
 		.requiredOption('--account <id>', 'account id', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { account: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.suppressions.list(gateway.accounts.get(flags.account).id).map(suppressionJson);
 				emit(flags.json, rows, table(rows, ['phone', 'source', 'reason', 'created_at']));

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { readMigrations } from '../../db';
 import { lockDataDir } from '../../db/lock';
 import { backupDatabase, restoreDatabase } from '../../db/backup';
@@ -12,7 +12,7 @@ export function operationCommands(program: Command, { getConfig, emit }: CliCont
 		.description('write an online, consistent copy of the database to <file> (safe while the gateway runs)')
 		.option('--force', 'overwrite <file> if it exists')
 		.addOption(jsonOption())
-		.action(async (file: string, flags: { force?: boolean; json?: boolean }) => {
+		.action(async (file, flags) => {
 			const info = await backupDatabase(getConfig().databasePath, file, { overwrite: flags.force });
 			emit(
 				flags.json,
@@ -25,7 +25,7 @@ export function operationCommands(program: Command, { getConfig, emit }: CliCont
 		.command('restore <file>')
 		.description('replace the database with a backup (stop the gateway first; the current database is kept beside it)')
 		.addOption(jsonOption())
-		.action((file: string, flags: { json?: boolean }) => {
+		.action((file, flags) => {
 			const config = getConfig();
 			let lock;
 			try {

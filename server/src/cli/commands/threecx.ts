@@ -1,10 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Gateway } from '../../gateway';
 import type { IntegrationInput } from '../../threecx/integrations';
 import { randomBase62 } from '../../accounts/keys';
 import { integrationJson, threecxEventJson } from '../../threecx/presenter';
 import { TEMPLATE_EVENTS } from '../../threecx/templates';
-import { jsonOption, wholeNumber, type CliContext } from '../context';
+import { jsonOption, wholeNumber, type CliContext, type FlagsOf, type NoFlags } from '../context';
 import { record, table } from '../format';
 
 function onOff(value: string): boolean {
@@ -17,28 +17,11 @@ function onOff(value: string): boolean {
 const optionName = (event: string) => event.replace(/_/g, '-');
 const flagKey = (event: string) => event.replace(/_(\w)/g, (_all, letter: string) => letter.toUpperCase());
 
-interface SettingsFlags {
-	instance?: string;
-	name?: string;
-	businessName?: string;
-	hmacSecret?: string;
-	generateHmacSecret?: boolean;
-	allowIps?: string;
-	enabled?: boolean;
-	outbound?: boolean;
-	callEvents?: boolean;
-	strictWindow?: boolean;
-	windowHours?: number;
-	destinationUrl?: string;
-	destinationFormat?: string;
-	lineNumber?: string;
-	json?: boolean;
-	[templateFlag: string]: unknown;
-}
-
 /** The settings both `create` and `update` take. */
-function settingsOptions(command: Command): Command {
-	command
+function settingsOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+	command: Command<Args, Opts, Globals>,
+) {
+	const settings = command
 		.option('--instance <instance>', 'the instance 3CX replies go through (id or name)')
 		.option('--name <text>', 'a name for the operator, e.g. "Head office PBX"')
 		.option('--business-name <text>', 'the {{business_name}} of the templates (default: the account name)')
@@ -68,18 +51,22 @@ function settingsOptions(command: Command): Command {
 			'--line-number <phone>',
 			'the WhatsApp number 3CX knows this line by (the "to" of the generic_sms envelope)',
 		);
+	// One pair per template event, named at run time: templatesFrom reads them back by name.
 	for (const event of TEMPLATE_EVENTS) {
-		command
+		settings
 			.option(`--${optionName(event)} <on|off>`, `send the ${event} template`, onOff)
 			.option(
 				`--${optionName(event)}-template <text>`,
 				`the ${event} template text ({{customer_phone}}, {{agent_extension}}, {{queue}}, {{call_time}}, {{business_name}})`,
 			);
 	}
-	return command.addOption(jsonOption());
+	return settings.addOption(jsonOption());
 }
 
-function toInput(flags: SettingsFlags, hmacSecret: string | null | undefined): IntegrationInput {
+type SettingsFlags = FlagsOf<ReturnType<typeof settingsOptions<[], NoFlags, NoFlags>>>;
+
+/** The per-event template options (--missed-call, --missed-call-template, …) that were given. */
+function templatesFrom(flags: OptionValues): IntegrationInput['templates'] {
 	const templates: NonNullable<IntegrationInput['templates']> = {};
 	for (const event of TEMPLATE_EVENTS) {
 		const enabled = flags[flagKey(event)] as boolean | undefined;
@@ -87,6 +74,10 @@ function toInput(flags: SettingsFlags, hmacSecret: string | null | undefined): I
 		if (enabled !== undefined || text !== undefined)
 			templates[event] = { ...(enabled !== undefined && { enabled }), ...(text !== undefined && { text }) };
 	}
+	return Object.keys(templates).length > 0 ? templates : undefined;
+}
+
+function toInput(flags: SettingsFlags, hmacSecret: string | null | undefined): IntegrationInput {
 	return {
 		instance: flags.instance,
 		name: flags.name,
@@ -101,7 +92,7 @@ function toInput(flags: SettingsFlags, hmacSecret: string | null | undefined): I
 		destinationUrl: flags.destinationUrl === 'none' ? null : flags.destinationUrl,
 		destinationFormat: flags.destinationFormat,
 		lineNumber: flags.lineNumber,
-		templates: Object.keys(templates).length > 0 ? templates : undefined,
+		templates: templatesFrom(flags),
 	};
 }
 
@@ -113,21 +104,31 @@ function hmacFrom(flags: SettingsFlags): { value: string | null | undefined; gen
 	return { value: flags.hmacSecret === 'none' ? null : flags.hmacSecret, generated: undefined };
 }
 
-/** `3cx`: the 3CX integrations (what 3CX posts to, with which secret, and what the events may send). */
-export function threecxCommands(program: Command, { withGateway, emit, getConfig }: CliContext): void {
-	const threecx = program.command('3cx').description('3CX integrations (the 3CX middleware)');
-	const withUrls = (gateway: Gateway, id: number) => {
-		const data = integrationJson(gateway.threecx.integrations.get(id));
-		const base = getConfig().publicUrl;
-		return { ...data, webhook_url: `${base}${data.webhook_path}`, generic_sms_url: `${base}${data.generic_sms_path}` };
-	};
+/** An integration with the URLs 3CX posts to, under the gateway's public URL. */
+function withUrls(gateway: Gateway, { getConfig }: CliContext, id: number) {
+	const data = integrationJson(gateway.threecx.integrations.get(id));
+	const base = getConfig().publicUrl;
+	return { ...data, webhook_url: `${base}${data.webhook_path}`, generic_sms_url: `${base}${data.generic_sms_path}` };
+}
 
+/** `3cx`: the 3CX integrations (what 3CX posts to, with which secret, and what the events may send). */
+export function threecxCommands(program: Command, context: CliContext): void {
+	const threecx = program.command('3cx').description('3CX integrations (the 3CX middleware)');
+	createIntegrationCommand(threecx, context);
+	listIntegrationsCommand(threecx, context);
+	showIntegrationCommand(threecx, context);
+	updateIntegrationCommand(threecx, context);
+	integrationSecretAndDeleteCommands(threecx, context);
+}
+
+function createIntegrationCommand(threecx: Command, context: CliContext): void {
+	const { withGateway, emit } = context;
 	settingsOptions(
 		threecx
 			.command('create')
 			.description('create an integration for an account; prints its webhook secret once')
 			.requiredOption('--account <id>', 'account id', wholeNumber),
-	).action((flags: SettingsFlags & { account: number }) =>
+	).action((flags) =>
 		withGateway(async (gateway) => {
 			if (!flags.instance) throw new InvalidArgumentError('--instance is required');
 			const hmac = hmacFrom(flags);
@@ -136,20 +137,22 @@ export function threecxCommands(program: Command, { withGateway, emit, getConfig
 				instance: flags.instance,
 			});
 			const data = {
-				...withUrls(gateway, integration.id),
+				...withUrls(gateway, context, integration.id),
 				secret,
 				...(hmac.generated && { hmac_secret: hmac.generated }),
 			};
 			emit(flags.json, data, `${record(data)}\nThe secret${hmac.generated ? 's are' : ' is'} shown only this once.\n`);
 		}),
 	);
+}
 
+function listIntegrationsCommand(threecx: Command, { withGateway, emit }: CliContext): void {
 	threecx
 		.command('list')
 		.description('list integrations (no secrets)')
 		.option('--account <id>', 'only this account', wholeNumber)
 		.addOption(jsonOption())
-		.action((flags: { account?: number; json?: boolean }) =>
+		.action((flags) =>
 			withGateway((gateway) => {
 				const rows = gateway.threecx.integrations.list(flags.account).map(integrationJson);
 				emit(
@@ -159,14 +162,17 @@ export function threecxCommands(program: Command, { withGateway, emit, getConfig
 				);
 			}),
 		);
+}
 
+function showIntegrationCommand(threecx: Command, context: CliContext): void {
+	const { withGateway, emit } = context;
 	threecx
 		.command('show <id>')
 		.description('one integration with its URLs and recent events')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
-				const integration = withUrls(gateway, wholeNumber(id));
+				const integration = withUrls(gateway, context, wholeNumber(id));
 				const events = gateway.threecx.service.recentEvents(integration.id, 20).map(threecxEventJson);
 				const data = { ...integration, recent_events: events };
 				const { templates: byEvent, ...settings } = integration;
@@ -181,38 +187,42 @@ export function threecxCommands(program: Command, { withGateway, emit, getConfig
 				emit(flags.json, data, human);
 			}),
 		);
+}
 
-	settingsOptions(threecx.command('update <id>').description('change an integration')).action(
-		(id: string, flags: SettingsFlags) =>
-			withGateway(async (gateway) => {
-				const hmac = hmacFrom(flags);
-				const integration = await gateway.threecx.integrations.update(wholeNumber(id), toInput(flags, hmac.value));
-				const data = { ...withUrls(gateway, integration.id), ...(hmac.generated && { hmac_secret: hmac.generated }) };
-				emit(
-					flags.json,
-					data,
-					`${record(data)}${hmac.generated ? '\nThe HMAC secret is shown only this once.\n' : ''}`,
-				);
-			}),
+function updateIntegrationCommand(threecx: Command, context: CliContext): void {
+	const { withGateway, emit } = context;
+	settingsOptions(threecx.command('update <id>').description('change an integration')).action((id, flags) =>
+		withGateway(async (gateway) => {
+			const hmac = hmacFrom(flags);
+			const integration = await gateway.threecx.integrations.update(wholeNumber(id), toInput(flags, hmac.value));
+			const data = {
+				...withUrls(gateway, context, integration.id),
+				...(hmac.generated && { hmac_secret: hmac.generated }),
+			};
+			emit(flags.json, data, `${record(data)}${hmac.generated ? '\nThe HMAC secret is shown only this once.\n' : ''}`);
+		}),
 	);
+}
 
+/** `3cx rotate-secret <id>` and `3cx delete <id>`. */
+function integrationSecretAndDeleteCommands(threecx: Command, context: CliContext): void {
+	const { withGateway, emit } = context;
 	threecx
 		.command('rotate-secret <id>')
 		.description('replace the webhook secret (the old one stops working at once); prints the new one once')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				const { integration, secret } = gateway.threecx.integrations.rotateSecret(wholeNumber(id));
-				const data = { ...withUrls(gateway, integration.id), secret };
+				const data = { ...withUrls(gateway, context, integration.id), secret };
 				emit(flags.json, data, `${record(data)}\nThe secret is shown only this once.\n`);
 			}),
 		);
-
 	threecx
 		.command('delete <id>')
 		.description('delete an integration, its event log and its forwarding')
 		.addOption(jsonOption())
-		.action((id: string, flags: { json?: boolean }) =>
+		.action((id, flags) =>
 			withGateway((gateway) => {
 				gateway.threecx.integrations.delete(wholeNumber(id));
 				emit(flags.json, { deleted: true, id: Number(id) }, 'deleted\n');
