@@ -7,7 +7,8 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../input-error';
-import { ProviderHttp, retryAfterMs, type ProviderAnswer } from './http-client';
+import { parseRetryAfter } from '../common/retry-after';
+import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
 	baseUrlSetting,
 	generatedSecret,
@@ -285,7 +286,7 @@ export class CloudProvider implements Provider {
 							: 'provider_rejected');
 		if (reason === 'provider_rate_limited') {
 			const wait =
-				retryAfterMs(answer.headers['retry-after'], Date.now()) ??
+				parseRetryAfter(answer.headers['retry-after'], Date.now()) ??
 				(code !== undefined ? SLOW_DOWN_MS[code] : undefined) ??
 				60_000;
 			return new ProviderError(text, 'rejected', answer.status, reason, wait);

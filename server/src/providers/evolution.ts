@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
-import { ProviderHttp, retryAfterMs, type ProviderAnswer } from './http-client';
+import { parseRetryAfter } from '../common/retry-after';
+import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
 	baseUrlSetting,
 	generatedSecret,
@@ -281,7 +282,7 @@ export class EvolutionProvider implements Provider {
 				'rejected',
 				answer.status,
 				'provider_rate_limited',
-				retryAfterMs(answer.headers['retry-after'], Date.now()) ?? 60_000,
+				parseRetryAfter(answer.headers['retry-after'], Date.now()) ?? 60_000,
 			);
 		}
 		if (notOnWhatsApp) return new ProviderError(text, 'rejected', answer.status, 'recipient_not_on_whatsapp');
