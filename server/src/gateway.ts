@@ -128,8 +128,13 @@ export class Gateway {
 		this.evolution = new EvolutionProvider({
 			timeoutMs: providerOptions.timeoutMs,
 			publicUrl: providerOptions.publicUrl,
+			clock: this.clock,
 		});
-		this.cloud = new CloudProvider({ timeoutMs: providerOptions.timeoutMs, graphUrl: providerOptions.cloudGraphUrl });
+		this.cloud = new CloudProvider({
+			timeoutMs: providerOptions.timeoutMs,
+			graphUrl: providerOptions.cloudGraphUrl,
+			clock: this.clock,
+		});
 		this.providers = new ProviderRegistry(
 			[this.sandbox, this.evolution, this.cloud].map((provider) => instrumentProvider(provider, this.metrics)),
 		);

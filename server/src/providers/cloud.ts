@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import type { Clock } from '../clock';
 import { InputError } from '../input-error';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
@@ -91,6 +92,8 @@ const SLOW_DOWN_MS: Record<number, number> = {
 
 export interface CloudOptions {
 	timeoutMs: number;
+	/** Reads `Retry-After` dates against it. */
+	clock: Clock;
 	/** Graph API base including the version, e.g. https://graph.facebook.com/v23.0 (GATEWAY_CLOUD_GRAPH_URL). */
 	graphUrl: string;
 }
@@ -286,7 +289,7 @@ export class CloudProvider implements Provider {
 							: 'provider_rejected');
 		if (reason === 'provider_rate_limited') {
 			const wait =
-				parseRetryAfter(answer.headers['retry-after'], Date.now()) ??
+				parseRetryAfter(answer.headers['retry-after'], this.options.clock.now()) ??
 				(code !== undefined ? SLOW_DOWN_MS[code] : undefined) ??
 				60_000;
 			return new ProviderError(text, 'rejected', answer.status, reason, wait);

@@ -5,6 +5,7 @@
  * operator how to set it up; test/fakes/evolution-api.ts is the fake the contract tests run against.
  */
 import { z } from 'zod';
+import type { Clock } from '../clock';
 import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
@@ -92,6 +93,8 @@ const sentAnswer = z.looseObject({ key: z.looseObject({ id: z.string().min(1) })
 
 export interface EvolutionOptions {
 	timeoutMs: number;
+	/** Reads `Retry-After` dates against it. */
+	clock: Clock;
 	/** The gateway's public URL: Evolution posts webhooks to `<publicUrl>/providers/evolution/<instance id>`. */
 	publicUrl: string;
 }
@@ -282,7 +285,7 @@ export class EvolutionProvider implements Provider {
 				'rejected',
 				answer.status,
 				'provider_rate_limited',
-				parseRetryAfter(answer.headers['retry-after'], Date.now()) ?? 60_000,
+				parseRetryAfter(answer.headers['retry-after'], this.options.clock.now()) ?? 60_000,
 			);
 		}
 		if (notOnWhatsApp) return new ProviderError(text, 'rejected', answer.status, 'recipient_not_on_whatsapp');
