@@ -31,7 +31,8 @@ import { InstanceConnector } from './providers/connector';
 import { EvolutionProvider } from './providers/evolution';
 import { ProviderInbound } from './providers/inbound';
 import { operatorInstanceRoutes } from './providers/operator-routes';
-import { providerWebhookUrl } from './providers/settings';
+import { DEFAULT_PROVIDER_OPTIONS, type ProviderOptions } from './providers/defaults';
+import { instanceWebhookUrl } from './providers/settings';
 import { ProviderRegistry } from './providers/registry';
 import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
@@ -64,20 +65,8 @@ export interface GatewayOptions {
 	/** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
 	processMetrics?: boolean;
 	/** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
-	providers?: Partial<GatewayProviderOptions>;
+	providers?: Partial<ProviderOptions>;
 }
-
-export interface GatewayProviderOptions {
-	timeoutMs: number;
-	publicUrl: string;
-	cloudGraphUrl: string;
-}
-
-const DEFAULT_PROVIDER_OPTIONS: GatewayProviderOptions = {
-	timeoutMs: 15_000,
-	publicUrl: 'http://localhost:3000',
-	cloudGraphUrl: 'https://graph.facebook.com/v23.0',
-};
 
 /**
  * Everything one running gateway is made of, wired once (the composition root): the HTTP server, the CLI
@@ -92,7 +81,7 @@ export class Gateway {
 	readonly cloud: CloudProvider;
 	readonly providers: ProviderRegistry;
 	readonly connector: InstanceConnector;
-	private readonly providerOptions: GatewayProviderOptions;
+	private readonly providerOptions: ProviderOptions;
 	readonly accounts: AccountService;
 	readonly instances: InstanceService;
 	readonly suppressions: SuppressionService;
@@ -224,7 +213,7 @@ export class Gateway {
 	}
 
 	/** What the real providers need from the configuration (the server and the CLI build them alike). */
-	static providerOptions(config: Config): GatewayProviderOptions {
+	static providerOptions(config: Config): ProviderOptions {
 		return {
 			timeoutMs: config.providers.timeoutMs,
 			publicUrl: config.publicUrl,
@@ -234,8 +223,7 @@ export class Gateway {
 
 	/** Where an instance's provider sends its webhooks (Evolution is told at connect; Meta's dashboard is told by the operator). */
 	webhookUrl(instance: { id: string; provider: string }): string | undefined {
-		if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
-		return providerWebhookUrl(this.providerOptions.publicUrl, instance.provider, instance.id);
+		return instanceWebhookUrl(this.providerOptions.publicUrl, instance);
 	}
 
 	/** Whether a token is the operator's (GATEWAY_ADMIN_TOKEN, or the one generated at first start). */

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock';
 import { InputError } from '../input-error';
 import { parseRetryAfter } from '../common/retry-after';
+import { CLOUD_DEFAULT_PACE_PER_MINUTE } from './defaults';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
 	baseUrlSetting,
@@ -32,9 +33,6 @@ import {
 	type SendFailureReason,
 	type TemplatePayload,
 } from './types';
-
-/** Cloud API's default throughput is 80 messages per second per business phone number. */
-export const CLOUD_DEFAULT_PACE_PER_MINUTE = 80 * 60;
 
 const settingsSchema = z.strictObject({
 	phoneNumberId: z

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Clock } from '../clock';
+import { EVOLUTION_DEFAULT_PACE_PER_MINUTE } from './defaults';
 import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
@@ -33,9 +34,6 @@ import {
 
 /** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
 export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
-
-/** Evolution itself has no rate limiter and its issues show bans after bursts (#2538, #2298): one send every 3 s. */
-export const EVOLUTION_DEFAULT_PACE_PER_MINUTE = 20;
 
 /** The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names). */
 export const EVOLUTION_WEBHOOK_EVENTS = [

@@ -6,13 +6,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
 import type { ProviderSettings } from '../instances/service';
+import type { ProviderName } from './defaults';
 
 export type { ProviderSettings } from '../instances/service';
 
 export type { ConnectionState, InboundEvent } from '../events/normalized';
-
-export const PROVIDER_NAMES = ['sandbox', 'evolution', 'cloud'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];
