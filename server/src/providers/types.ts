@@ -5,10 +5,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
-import type { ProviderSettings } from '../instances/service';
+import type { ProviderInstance, ProviderSettings } from '../instances/service';
 import type { ProviderName } from './defaults';
 
-export type { ProviderSettings } from '../instances/service';
+export type { ProviderInstance, ProviderSettings } from '../instances/service';
 
 export type { ConnectionState, InboundEvent } from '../events/normalized';
 
@@ -23,13 +23,6 @@ export interface MediaPayload {
 	url: string | undefined;
 	base64: string | undefined;
 	bytes: number | undefined;
-}
-
-/** What a provider needs to know about the instance it works for. */
-export interface ProviderInstance {
-	id: string;
-	name: string;
-	settings: ProviderSettings;
 }
 
 /** A template message (Cloud API): an approved template's name, its language code and its body parameters in order. */
