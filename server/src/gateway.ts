@@ -1,83 +1,37 @@
-import type Router from '@koa/router';
 import type Koa from 'koa';
-import { requireApiKey, requireOperator } from './accounts/auth';
 import { verifyAdminToken } from './accounts/operator-token';
-import { accountRoutes } from './accounts/routes';
 import { AccountService } from './accounts/service';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { openDatabase, type Db } from './db';
 import { CommitQueue } from './db/commit-queue';
-import { dashboardRoutes } from './dashboard';
-import { docsPageRoutes } from './docs/pages';
 import { DashboardSessions } from './dashboard/sessions';
-import { docsRoutes } from './docs/routes';
 import { DEFAULT_DELIVERY } from './events/delivery-defaults';
 import { DeliveryWorker, type DeliveryOptions } from './events/delivery-worker';
 import { InboundService } from './events/inbound';
-import { EventOutbox } from './events/outbox';
 import { InboundRepository } from './events/inbound-repository';
+import { EventOutbox } from './events/outbox';
 import { EventsRepository } from './events/repository';
-import { webhookRoutes } from './events/routes';
 import { WebhookService } from './events/webhooks';
-import { createApp } from './http/app';
-import { instanceRoutes } from './instances/routes';
+import { gatewayOptionsFromConfig, providerOptionsFromConfig, type GatewayOptions } from './gateway-options';
 import { InstanceService } from './instances/service';
 import { createLogger, type Logger } from './logger';
 import { Messaging } from './messaging';
-import { messagingRoutes } from './messaging/routes';
+import { HealthChecks } from './operations/health';
+import { housekeeping } from './operations/housekeeping';
+import { GatewayMetrics, instrumentProvider, observeDeliveryAttempts } from './operations/metrics';
 import { CloudProvider } from './providers/cloud';
 import { InstanceConnector } from './providers/connector';
+import { DEFAULT_PROVIDER_OPTIONS, type ProviderOptions } from './providers/defaults';
 import { EvolutionProvider } from './providers/evolution';
 import { ProviderInbound } from './providers/inbound';
-import { operatorInstanceRoutes } from './providers/operator-routes';
-import { providerWebhookUrl } from './providers/settings';
 import { ProviderRegistry } from './providers/registry';
-import { providerRoutes } from './providers/routes';
 import { SandboxProvider } from './providers/sandbox';
 import { SandboxStatusReports } from './providers/sandbox-statuses';
+import { instanceWebhookUrl } from './providers/settings';
+import { gatewayApp } from './routes';
 import { SuppressionService } from './suppressions/service';
 import { Threecx } from './threecx';
-import { threecxRoutes } from './threecx/routes';
-import { VERSION } from './version';
-import { assetRoutes } from './web/assets';
-import { HealthChecks } from './operations/health';
-import {
-	GatewayMetrics,
-	instrumentProvider,
-	observeDeliveryAttempts,
-	sendMetricsMiddleware,
-} from './operations/metrics';
-import { operationsRoutes } from './operations/routes';
-
-export interface GatewayOptions {
-	/** A path, or ':memory:' for a private database (tests). */
-	databasePath: string;
-	clock?: Clock;
-	logger?: Logger;
-	sandbox?: SandboxProvider;
-	delivery?: Partial<DeliveryOptions>;
-	/** The operator token from GATEWAY_ADMIN_TOKEN; unset means the one generated at bootstrap. */
-	adminToken?: string;
-	/** Behind a reverse proxy: client addresses from X-Forwarded-For (GATEWAY_TRUST_PROXY). */
-	trustProxy?: boolean;
-	/** Node process metrics (memory, CPU, event loop) on /metrics: the server turns them on. */
-	processMetrics?: boolean;
-	/** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
-	providers?: Partial<GatewayProviderOptions>;
-}
-
-export interface GatewayProviderOptions {
-	timeoutMs: number;
-	publicUrl: string;
-	cloudGraphUrl: string;
-}
-
-const DEFAULT_PROVIDER_OPTIONS: GatewayProviderOptions = {
-	timeoutMs: 15_000,
-	publicUrl: 'http://localhost:3000',
-	cloudGraphUrl: 'https://graph.facebook.com/v23.0',
-};
 
 /**
  * Everything one running gateway is made of, wired once (the composition root): the HTTP server, the CLI
@@ -92,7 +46,7 @@ export class Gateway {
 	readonly cloud: CloudProvider;
 	readonly providers: ProviderRegistry;
 	readonly connector: InstanceConnector;
-	private readonly providerOptions: GatewayProviderOptions;
+	private readonly providerOptions: ProviderOptions;
 	readonly accounts: AccountService;
 	readonly instances: InstanceService;
 	readonly suppressions: SuppressionService;
@@ -123,13 +77,10 @@ export class Gateway {
 		this.sandbox = options.sandbox ?? new SandboxProvider();
 		this.metrics = new GatewayMetrics(this.db, this.clock, { processMetrics: options.processMetrics });
 		this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
-		const providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
-		this.providerOptions = providerOptions;
-		this.evolution = new EvolutionProvider({
-			timeoutMs: providerOptions.timeoutMs,
-			publicUrl: providerOptions.publicUrl,
-		});
-		this.cloud = new CloudProvider({ timeoutMs: providerOptions.timeoutMs, graphUrl: providerOptions.cloudGraphUrl });
+		this.providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
+		const { timeoutMs, publicUrl, cloudGraphUrl } = this.providerOptions;
+		this.evolution = new EvolutionProvider({ timeoutMs, publicUrl, clock: this.clock });
+		this.cloud = new CloudProvider({ timeoutMs, graphUrl: cloudGraphUrl, clock: this.clock });
 		this.providers = new ProviderRegistry(
 			[this.sandbox, this.evolution, this.cloud].map((provider) => instrumentProvider(provider, this.metrics)),
 		);
@@ -198,122 +149,30 @@ export class Gateway {
 	}
 
 	static fromConfig(config: Config, logger?: Logger): Gateway {
-		return new Gateway({
-			databasePath: config.databasePath,
-			logger,
-			adminToken: config.adminToken,
-			trustProxy: config.trustProxy,
-			processMetrics: true,
-			providers: Gateway.providerOptions(config),
-			sandbox: new SandboxProvider({
-				failNumbers: config.sandbox.failNumbers,
-				failureRate: config.sandbox.failureRate,
-			}),
-			delivery: {
-				allowPrivate: config.webhooks.allowPrivate,
-				timeoutMs: config.webhooks.timeoutMs,
-				concurrency: config.webhooks.concurrency,
-				retryScheduleMs: config.webhooks.retryScheduleMs,
-			},
-		});
+		return new Gateway(gatewayOptionsFromConfig(config, logger));
 	}
 
 	/** What the real providers need from the configuration (the server and the CLI build them alike). */
-	static providerOptions(config: Config): GatewayProviderOptions {
-		return {
-			timeoutMs: config.providers.timeoutMs,
-			publicUrl: config.publicUrl,
-			cloudGraphUrl: config.providers.cloudGraphUrl,
-		};
+	static providerOptions(config: Config): ProviderOptions {
+		return providerOptionsFromConfig(config);
 	}
 
 	/** Where an instance's provider sends its webhooks (Evolution is told at connect; Meta's dashboard is told by the operator). */
 	webhookUrl(instance: { id: string; provider: string }): string | undefined {
-		if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
-		return providerWebhookUrl(this.providerOptions.publicUrl, instance.provider, instance.id);
+		return instanceWebhookUrl(this.providerOptions.publicUrl, instance);
 	}
 
 	/** Whether a token is the operator's (GATEWAY_ADMIN_TOKEN, or the one generated at first start). */
 	readonly isOperator = (token: string | undefined): boolean => verifyAdminToken(this.accounts, this.adminToken, token);
 
-	/** The HTTP application: one router per area, each given only what it uses. */
+	/** The HTTP application: one router per area, each given only what it uses (routes.ts). */
 	createApp(): Koa {
-		const apiKey = requireApiKey(this.accounts);
-		const operator = requireOperator(this.isOperator);
-		const routers: Router[] = [
-			docsRoutes({ version: VERSION }),
-			accountRoutes({ requireApiKey: apiKey, usage: (account) => this.messaging.log.usage(account) }),
-			instanceRoutes({ requireApiKey: apiKey, instances: this.instances }),
-			messagingRoutes({ clock: this.clock, requireApiKey: apiKey, messaging: this.messaging }),
-			webhookRoutes({ requireApiKey: apiKey, webhooks: this.webhooks }),
-			providerRoutes({
-				isOperator: this.isOperator,
-				instances: this.instances,
-				providerInbound: this.providerInbound,
-				cloud: this.cloud,
-			}),
-			operatorInstanceRoutes({
-				isOperator: this.isOperator,
-				accounts: this.accounts,
-				instances: this.instances,
-				connector: this.connector,
-				webhookUrl: (instance) => this.webhookUrl(instance),
-			}),
-			operationsRoutes({ requireOperator: operator, health: this.health, metrics: this.metrics }),
-			threecxRoutes({
-				clock: this.clock,
-				isOperator: this.isOperator,
-				accounts: this.accounts,
-				integrations: this.threecx.integrations,
-				threecx: this.threecx.service,
-				rateLimit: this.threecx.rateLimit,
-			}),
-		];
-		const pages = [
-			assetRoutes(),
-			docsPageRoutes({ logger: this.logger }),
-			dashboardRoutes({
-				clock: this.clock,
-				logger: this.logger,
-				isOperator: this.isOperator,
-				sessions: this.dashboardSessions,
-				secureCookies: this.providerOptions.publicUrl.startsWith('https://'),
-				publicUrl: this.providerOptions.publicUrl,
-				accounts: this.accounts,
-				instances: this.instances,
-				connector: this.connector,
-				webhookUrl: (instance) => this.webhookUrl(instance),
-				webhooks: this.webhooks,
-				messaging: this.messaging,
-				threecxIntegrations: this.threecx.integrations,
-				threecx: this.threecx.service,
-				suppressions: this.suppressions,
-				inbound: this.inbound,
-				metrics: this.metrics,
-			}),
-		];
-		return createApp({
-			clock: this.clock,
-			logger: this.logger,
-			trustProxy: this.trustProxy,
-			routers,
-			pages,
-			observers: [sendMetricsMiddleware(this.metrics)],
-		});
+		return gatewayApp(this, { trustProxy: this.trustProxy, publicUrl: this.providerOptions.publicUrl });
 	}
 
-	/**
-	 * Hourly upkeep. With `retentionDays` > 0, history older than that goes: message log entries, finished
-	 * deliveries and their events, inbound messages. Nothing pending or in flight is touched.
-	 */
+	/** Hourly upkeep: what is older than `retentionDays` (0: nothing) goes (operations/housekeeping.ts). */
 	housekeeping(retentionDays: number): void {
-		const retainBefore = retentionDays > 0 ? this.clock.now() - retentionDays * 86_400_000 : undefined;
-		this.messaging.housekeeping(retainBefore);
-		this.threecx.housekeeping(this.clock.now(), retainBefore);
-		if (retainBefore !== undefined) {
-			this.webhooks.prune(retainBefore);
-			this.inbound.prune(retainBefore);
-		}
+		housekeeping(this, retentionDays);
 	}
 
 	/** Commits whatever the group commit holds now (the server calls it once requests have drained). */

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_TYPES } from '../../server/src/events/catalog';
-import { Gateway, type GatewayProviderOptions } from '../../server/src/gateway';
+import { Gateway } from '../../server/src/gateway';
 import type { Logger } from '../../server/src/logger';
+import type { ProviderOptions } from '../../server/src/providers/defaults';
 import { ManualClock } from './clock';
 
 export const OPERATOR_TOKEN = 'operator-token-for-provider-tests-0123456789';
@@ -36,7 +37,7 @@ export interface ProviderGateway {
  * subscription to every event type so each recorded event can be read back.
  */
 export async function startProviderGateway(
-	providers: Partial<Omit<GatewayProviderOptions, 'publicUrl'>> = {},
+	providers: Partial<Omit<ProviderOptions, 'publicUrl'>> = {},
 	logger?: Logger,
 ): Promise<ProviderGateway> {
 	let handler: http.RequestListener = (_req, res) => res.end();

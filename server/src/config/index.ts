@@ -2,6 +2,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../accounts/time';
 import { DEFAULT_DELIVERY } from '../events/delivery-defaults';
+import {
+	DEFAULT_PROVIDER,
+	DEFAULT_PROVIDER_OPTIONS,
+	PROVIDER_NAMES,
+	type ProviderName,
+	type ProviderOptions,
+} from '../providers/defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -38,9 +45,14 @@ const envSchema = z
 		GATEWAY_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
 		GATEWAY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 		GATEWAY_LOG_FORMAT: optionalText.pipe(z.enum(['auto', 'pretty', 'json']).default('auto')),
-		GATEWAY_PROVIDER: z.enum(['sandbox', 'evolution', 'cloud']).default('sandbox'),
-		GATEWAY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
-		GATEWAY_CLOUD_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com/v23.0'),
+		GATEWAY_PROVIDER: z.enum(PROVIDER_NAMES).default(DEFAULT_PROVIDER),
+		GATEWAY_PROVIDER_TIMEOUT_MS: z.coerce
+			.number()
+			.int()
+			.min(100)
+			.max(120_000)
+			.default(DEFAULT_PROVIDER_OPTIONS.timeoutMs),
+		GATEWAY_CLOUD_GRAPH_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_PROVIDER_OPTIONS.cloudGraphUrl),
 		GATEWAY_TIME_ZONE: z
 			.string()
 			.trim()
@@ -97,9 +109,9 @@ export interface Config {
 	/** `auto`: pretty on a terminal, JSON lines otherwise. */
 	logFormat: 'auto' | 'pretty' | 'json';
 	/** The provider of instances created without naming one. */
-	provider: 'sandbox' | 'evolution' | 'cloud';
+	provider: ProviderName;
 	/** Real providers: per-attempt timeout of a provider request, and the Graph API base (with its version). */
-	providers: { timeoutMs: number; cloudGraphUrl: string };
+	providers: Pick<ProviderOptions, 'timeoutMs' | 'cloudGraphUrl'>;
 	defaultTimeZone: string;
 	sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
 	webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };

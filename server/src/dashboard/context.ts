@@ -18,7 +18,7 @@ import { wholeNumber } from './view';
 
 /**
  * What the dashboard's pages use: the areas' services, never their tables. Each page module takes what
- * it needs from here; gateway.ts fills it in.
+ * it needs from here; routes.ts fills it in.
  */
 export interface DashboardDeps {
 	clock: Clock;

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/lib/signature';
 import type { Clock } from '../clock';
+import { parseRetryAfter } from '../common/retry-after';
 import { guardedLookup, isAllowedAddress } from './destination';
 import type { DueDelivery } from './outbox-repository';
 
@@ -17,13 +18,10 @@ export interface AttemptResult {
 	retryAfterMs: number | null;
 }
 
-/** `Retry-After` as seconds or an HTTP date. */
-export function parseRetryAfter(value: string | undefined, now: number): number | null {
-	if (!value) return null;
-	const trimmed = value.trim();
-	if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
-	const date = Date.parse(trimmed);
-	return Number.isNaN(date) ? null : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
+/** A receiver's `Retry-After`, at most a day. */
+function retryAfterOf(value: string | undefined, now: number): number | null {
+	const wait = parseRetryAfter(value, now);
+	return wait === undefined ? null : Math.min(wait, MAX_RETRY_AFTER_MS);
 }
 
 function drain(stream: Readable): Promise<void> {
@@ -115,7 +113,7 @@ export class SignedPoster {
 					const result = {
 						statusCode: response.statusCode ?? null,
 						error: null,
-						retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.clock.now()),
+						retryAfterMs: retryAfterOf(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.clock.now()),
 					};
 					void drain(response).then(() => finish(result));
 				},

@@ -9,7 +9,7 @@ import { ApiError, errorBody } from './errors';
 export interface AppOptions {
 	clock: Clock;
 	logger: Logger;
-	/** One router per area, each built with only the dependencies it needs (gateway.ts composes them). */
+	/** One router per area, each built with only the dependencies it needs (routes.ts composes them). */
 	routers: Router[];
 	/**
 	 * Routers of HTML pages (dashboard, docs, their assets): tried after the JSON API's routes, and

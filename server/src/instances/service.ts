@@ -21,6 +21,13 @@ export interface Instance {
 /** A provider's settings for one instance, as stored; each provider reads its own keys. */
 export type ProviderSettings = Record<string, unknown>;
 
+/** What a provider needs to know about the instance it works for (the provider seam's view of an instance). */
+export interface ProviderInstance {
+	id: string;
+	name: string;
+	settings: ProviderSettings;
+}
+
 /** Validates a provider's settings (merged over the current ones) and returns what to store: the provider area's, injected. */
 export type SettingsParser = (provider: string, given: ProviderSettings, current: ProviderSettings) => ProviderSettings;
 
@@ -170,6 +177,11 @@ export class InstanceService {
 			this.parsedSettings.set(row, settings);
 		}
 		return settings;
+	}
+
+	/** The instance as its provider is given it: id, name and settings (secrets included: for the provider only). */
+	providerTarget(instance: Pick<Instance, 'id' | 'name'>): ProviderInstance {
+		return { id: instance.id, name: instance.name, settings: this.providerSettings(instance.id) };
 	}
 
 	/** A QR code only serves while pairing: connected or disconnected, it is gone. */

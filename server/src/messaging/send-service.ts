@@ -36,7 +36,7 @@ export interface SendServiceDeps {
 	usage: UsageCounters;
 	velocity: VelocityState;
 	refusals: RefusalBudget;
-	instances: Pick<InstanceService, 'pause' | 'providerSettings'>;
+	instances: Pick<InstanceService, 'pause' | 'providerSettings' | 'providerTarget'>;
 	providers: ProviderRegistry;
 	/** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
 	outbox: EventOutbox;
@@ -176,11 +176,7 @@ export class SendService {
 		let messageId: string;
 		try {
 			const provider = this.deps.providers.get(instance.provider);
-			const target = {
-				id: instance.id,
-				name: instance.name,
-				settings: this.deps.instances.providerSettings(instance.id),
-			};
+			const target = this.deps.instances.providerTarget(instance);
 			ticket.providerCalled = true;
 			const result = request.template
 				? await sendTemplate(provider, target, request.phone, request.template)

@@ -200,12 +200,6 @@ export function instrumentProvider<P extends Provider>(provider: P, metrics: Gat
 	});
 }
 
-export function instrumentProviders<T extends Record<string, Provider>>(providers: T, metrics: GatewayMetrics): T {
-	return Object.fromEntries(
-		Object.entries(providers).map(([name, provider]) => [name, instrumentProvider(provider, metrics)]),
-	) as T;
-}
-
 /** The two outbox writes that end an attempt, as the delivery worker calls them on its repository's outbox. */
 interface DeliveryOutcomeWriter {
 	completeDelivery(

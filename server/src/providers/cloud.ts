@@ -6,8 +6,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { InputError } from '../input-error';
-import { ProviderHttp, retryAfterMs, type ProviderAnswer } from './http-client';
+import type { Clock } from '../clock';
+import { graphFailure } from './cloud-errors';
+import { parseCloudWebhook } from './cloud-webhook';
+import { CLOUD_DEFAULT_PACE_PER_MINUTE } from './defaults';
+import { ProviderHttp } from './http-client';
 import {
 	baseUrlSetting,
 	generatedSecret,
@@ -27,12 +30,8 @@ import {
 	type ProviderInstance,
 	type ProviderSendResult,
 	type ProviderSettings,
-	type SendFailureReason,
 	type TemplatePayload,
 } from './types';
-
-/** Cloud API's default throughput is 80 messages per second per business phone number. */
-export const CLOUD_DEFAULT_PACE_PER_MINUTE = 80 * 60;
 
 const settingsSchema = z.strictObject({
 	phoneNumberId: z
@@ -48,48 +47,13 @@ const settingsSchema = z.strictObject({
 });
 export type CloudSettings = z.infer<typeof settingsSchema>;
 
-const graphError = z.looseObject({
-	error: z.looseObject({
-		message: z.string().optional(),
-		code: z.number().optional(),
-		error_subcode: z.number().optional(),
-		error_data: z.looseObject({ details: z.string().optional() }).optional(),
-	}),
-});
-
 const sentAnswer = z.looseObject({ messages: z.array(z.looseObject({ id: z.string().min(1) })).min(1) });
 const uploadAnswer = z.looseObject({ id: z.string().min(1) });
 
-/** Graph error codes a caller may be told about (developers.facebook.com … whatsapp/support/error-codes). */
-const REASON_OF_CODE: Record<number, SendFailureReason> = {
-	0: 'provider_unauthorized',
-	190: 'provider_unauthorized',
-	10: 'provider_unauthorized',
-	200: 'provider_unauthorized',
-	131047: 'outside_customer_service_window',
-	131026: 'recipient_not_on_whatsapp',
-	131030: 'provider_rejected',
-	131051: 'provider_rejected',
-	131052: 'media_rejected',
-	131053: 'media_rejected',
-	4: 'provider_rate_limited',
-	80007: 'provider_rate_limited',
-	130429: 'provider_rate_limited',
-	131048: 'provider_rate_limited',
-	131056: 'provider_rate_limited',
-};
-
-/** Cloud API error codes that mean "slow down" and how long to wait when no Retry-After comes. */
-const SLOW_DOWN_MS: Record<number, number> = {
-	4: 60_000,
-	80007: 60_000,
-	130429: 10_000,
-	131048: 60_000,
-	131056: 6_000,
-};
-
 export interface CloudOptions {
 	timeoutMs: number;
+	/** Reads `Retry-After` dates against it. */
+	clock: Clock;
 	/** Graph API base including the version, e.g. https://graph.facebook.com/v23.0 (GATEWAY_CLOUD_GRAPH_URL). */
 	graphUrl: string;
 }
@@ -163,7 +127,7 @@ export class CloudProvider implements Provider {
 			headers: { Authorization: `Bearer ${settings.accessToken}` },
 		});
 		if (answer.status < 300) return 'connected';
-		throw this.failure(answer, 'read the phone number');
+		throw graphFailure(answer, 'read the phone number', this.options.clock);
 	}
 
 	/** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`, compared in constant time. */
@@ -222,7 +186,7 @@ export class CloudProvider implements Provider {
 			data: { messaging_product: 'whatsapp', recipient_type: 'individual', to: to.replace(/\D/g, ''), ...message },
 			headers: { Authorization: `Bearer ${settings.accessToken}` },
 		});
-		if (answer.status >= 300) throw this.failure(answer, 'send');
+		if (answer.status >= 300) throw graphFailure(answer, 'send', this.options.clock);
 		const sent = sentAnswer.safeParse(answer.body);
 		if (!sent.success)
 			throw new ProviderError(
@@ -254,7 +218,7 @@ export class CloudProvider implements Provider {
 		const uploaded = uploadAnswer.safeParse(answer.body);
 		if (answer.status >= 300 || !uploaded.success) {
 			// The message itself was never sent: whatever happened to the upload, this is a definite refusal.
-			const failure = this.failure(answer, 'upload media');
+			const failure = graphFailure(answer, 'upload media', this.options.clock);
 			throw new ProviderError(
 				failure.message,
 				'rejected',
@@ -265,131 +229,4 @@ export class CloudProvider implements Provider {
 		}
 		return uploaded.data.id;
 	}
-
-	private failure(answer: ProviderAnswer, doing: string): ProviderError {
-		const parsed = graphError.safeParse(answer.body);
-		const code = parsed.success ? parsed.data.error.code : undefined;
-		const detail = parsed.success ? (parsed.data.error.error_data?.details ?? parsed.data.error.message ?? '') : '';
-		const text = `cloud ${doing}: ${answer.status} code ${code ?? '-'} ${detail}`.slice(0, 600);
-		const template = code !== undefined && code >= 132000 && code < 133000;
-		const reason: SendFailureReason =
-			(code !== undefined ? REASON_OF_CODE[code] : undefined) ??
-			(template
-				? 'template_rejected'
-				: answer.status === 401
-					? 'provider_unauthorized'
-					: answer.status === 429
-						? 'provider_rate_limited'
-						: answer.status >= 500
-							? 'provider_unavailable'
-							: 'provider_rejected');
-		if (reason === 'provider_rate_limited') {
-			const wait =
-				retryAfterMs(answer.headers['retry-after'], Date.now()) ??
-				(code !== undefined ? SLOW_DOWN_MS[code] : undefined) ??
-				60_000;
-			return new ProviderError(text, 'rejected', answer.status, reason, wait);
-		}
-		// A 5xx from Graph may come after the message was accepted: unknown.
-		return new ProviderError(text, answer.status >= 500 ? 'unknown' : 'rejected', answer.status, reason);
-	}
-}
-
-// ---- inbound ---------------------------------------------------------------------------------------------
-
-const inboundMessage = z.looseObject({
-	from: z.string(),
-	id: z.string().min(1),
-	timestamp: z.string().optional(),
-	type: z.string(),
-	text: z.looseObject({ body: z.string() }).optional(),
-});
-
-const inboundStatus = z.looseObject({
-	id: z.string().min(1),
-	status: z.string(),
-	timestamp: z.string().optional(),
-	recipient_id: z.string().optional(),
-});
-
-const change = z.looseObject({
-	field: z.string(),
-	value: z.looseObject({
-		metadata: z.looseObject({ phone_number_id: z.string() }).optional(),
-		messages: z.array(z.unknown()).optional(),
-		statuses: z.array(z.unknown()).optional(),
-	}),
-});
-
-const notification = z.looseObject({
-	object: z.literal('whatsapp_business_account'),
-	entry: z.array(z.looseObject({ changes: z.array(z.unknown()) })),
-});
-
-const CLOUD_STATUSES = new Set(['sent', 'delivered', 'read', 'failed']);
-const MESSAGE_TYPES: Record<string, string> = { contacts: 'contact', button: 'button', interactive: 'interactive' };
-
-function seconds(value: string | undefined): number | undefined {
-	const number = Number(value);
-	return value !== undefined && Number.isFinite(number) && number > 0 ? number * 1000 : undefined;
-}
-
-/** The text of an inbound message: its body, a media caption, or a button or list reply's title. */
-function textOf(message: Record<string, unknown>, type: string): string {
-	const content = message[type];
-	if (typeof content !== 'object' || content === null) return '';
-	const fields = content as Record<string, unknown>;
-	if (typeof fields.body === 'string') return fields.body;
-	if (typeof fields.caption === 'string') return fields.caption;
-	if (typeof fields.text === 'string') return fields.text;
-	for (const reply of [fields.button_reply, fields.list_reply]) {
-		if (typeof reply === 'object' && reply !== null && typeof (reply as { title?: unknown }).title === 'string') {
-			return (reply as { title: string }).title;
-		}
-	}
-	return '';
-}
-
-/**
- * A Cloud API `messages` webhook → normalized events, for the instance whose phone number id it names
- * (changes for another number of the same app are left out).
- */
-export function parseCloudWebhook(body: unknown, phoneNumberId: string | undefined): InboundEvent[] {
-	const parsed = notification.safeParse(body);
-	if (!parsed.success)
-		throw new InputError('not a WhatsApp Cloud API webhook (object whatsapp_business_account expected)');
-	const events: InboundEvent[] = [];
-	for (const entry of parsed.data.entry) {
-		for (const raw of entry.changes) {
-			const item = change.safeParse(raw);
-			if (!item.success || item.data.field !== 'messages') continue;
-			const { value } = item.data;
-			if (phoneNumberId && value.metadata?.phone_number_id !== phoneNumberId) continue;
-			for (const rawMessage of value.messages ?? []) {
-				const message = inboundMessage.safeParse(rawMessage);
-				if (!message.success) continue;
-				const { type } = message.data;
-				events.push({
-					kind: 'message',
-					providerMessageId: message.data.id,
-					from: `+${message.data.from.replace(/\D/g, '')}`,
-					text: textOf(message.data, type),
-					messageType: MESSAGE_TYPES[type] ?? type,
-					receivedAt: seconds(message.data.timestamp),
-				});
-			}
-			for (const rawStatus of value.statuses ?? []) {
-				const status = inboundStatus.safeParse(rawStatus);
-				if (!status.success || !CLOUD_STATUSES.has(status.data.status)) continue;
-				events.push({
-					kind: 'status',
-					providerMessageId: status.data.id,
-					status: status.data.status,
-					providerStatus: status.data.status,
-					at: seconds(status.data.timestamp),
-				});
-			}
-		}
-	}
-	return events;
 }

@@ -1,7 +1,7 @@
 import type { InboundService } from '../events/inbound';
 import type { Instance, InstanceService, InstanceUpdate } from '../instances/service';
 import type { ProviderRegistry } from './registry';
-import type { ConnectResult, ConnectionState, InboundEvent, ProviderInstance } from './types';
+import type { ConnectResult, ConnectionState, InboundEvent } from './types';
 
 /**
  * Connecting an instance to WhatsApp (the CLI's `instances connect`, the operator API): the provider
@@ -11,12 +11,12 @@ import type { ConnectResult, ConnectionState, InboundEvent, ProviderInstance } f
 export class InstanceConnector {
 	constructor(
 		private readonly providers: ProviderRegistry,
-		private readonly instances: Pick<InstanceService, 'providerSettings' | 'get' | 'update'>,
+		private readonly instances: Pick<InstanceService, 'providerSettings' | 'providerTarget' | 'get' | 'update'>,
 		private readonly inbound: Pick<InboundService, 'receive' | 'changeInstance'>,
 	) {}
 
 	async connect(instance: Instance): Promise<ConnectResult> {
-		const result = await this.providers.get(instance.provider).connect(this.target(instance));
+		const result = await this.providers.get(instance.provider).connect(this.instances.providerTarget(instance));
 		const reported: InboundEvent[] = [{ kind: 'connection', state: result.state }];
 		if (result.qr) reported.push({ kind: 'qr', qrAvailable: true, code: result.qr, pairingCode: result.pairingCode });
 		await this.inbound.receive(instance.id, reported);
@@ -43,7 +43,7 @@ export class InstanceConnector {
 
 	/** Asks the provider for the state now and records it. */
 	async refresh(instance: Instance): Promise<ConnectionState> {
-		const state = await this.providers.get(instance.provider).connectionState(this.target(instance));
+		const state = await this.providers.get(instance.provider).connectionState(this.instances.providerTarget(instance));
 		await this.inbound.receive(instance.id, [{ kind: 'connection', state }]);
 		return state;
 	}
@@ -70,9 +70,5 @@ export class InstanceConnector {
 			if (options.now() >= deadline) return false;
 			await options.sleep(options.intervalMs);
 		}
-	}
-
-	private target(instance: Instance): ProviderInstance {
-		return { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
 	}
 }

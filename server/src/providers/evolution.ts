@@ -5,8 +5,11 @@
  * operator how to set it up; test/fakes/evolution-api.ts is the fake the contract tests run against.
  */
 import { z } from 'zod';
+import type { Clock } from '../clock';
+import { EVOLUTION_DEFAULT_PACE_PER_MINUTE } from './defaults';
 import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
-import { ProviderHttp, retryAfterMs, type ProviderAnswer } from './http-client';
+import { parseRetryAfter } from '../common/retry-after';
+import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
 	baseUrlSetting,
 	generatedSecret,
@@ -31,9 +34,6 @@ import {
 
 /** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
 export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
-
-/** Evolution itself has no rate limiter and its issues show bans after bursts (#2538, #2298): one send every 3 s. */
-export const EVOLUTION_DEFAULT_PACE_PER_MINUTE = 20;
 
 /** The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names). */
 export const EVOLUTION_WEBHOOK_EVENTS = [
@@ -91,6 +91,8 @@ const sentAnswer = z.looseObject({ key: z.looseObject({ id: z.string().min(1) })
 
 export interface EvolutionOptions {
 	timeoutMs: number;
+	/** Reads `Retry-After` dates against it. */
+	clock: Clock;
 	/** The gateway's public URL: Evolution posts webhooks to `<publicUrl>/providers/evolution/<instance id>`. */
 	publicUrl: string;
 }
@@ -281,7 +283,7 @@ export class EvolutionProvider implements Provider {
 				'rejected',
 				answer.status,
 				'provider_rate_limited',
-				retryAfterMs(answer.headers['retry-after'], Date.now()) ?? 60_000,
+				parseRetryAfter(answer.headers['retry-after'], this.options.clock.now()) ?? 60_000,
 			);
 		}
 		if (notOnWhatsApp) return new ProviderError(text, 'rejected', answer.status, 'recipient_not_on_whatsapp');

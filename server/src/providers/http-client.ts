@@ -113,11 +113,3 @@ export class ProviderHttp {
 		return new ProviderError(`${this.providerName}: ${text}`, 'unknown', undefined, 'provider_unavailable');
 	}
 }
-
-/** Seconds or an HTTP date in Retry-After, as milliseconds; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | undefined, now: number): number | undefined {
-	if (!header) return undefined;
-	if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-	const at = Date.parse(header);
-	return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}

@@ -14,7 +14,7 @@ import type { InboundRequest } from './types';
 export class ProviderInbound {
 	constructor(
 		private readonly providers: ProviderRegistry,
-		private readonly instances: Pick<InstanceService, 'providerSettings'>,
+		private readonly instances: Pick<InstanceService, 'providerTarget'>,
 		private readonly inbound: Pick<InboundService, 'receive'>,
 	) {}
 
@@ -33,7 +33,7 @@ export class ProviderInbound {
 	/** `readBody` is called only once the request is verified: nothing unverified is parsed. */
 	async accept(instance: Instance, request: InboundRequest, readBody: () => unknown): Promise<InboundResult> {
 		const provider = this.providers.get(instance.provider);
-		const target = { id: instance.id, name: instance.name, settings: this.instances.providerSettings(instance.id) };
+		const target = this.instances.providerTarget(instance);
 		if (!provider.verifyInbound(request, target))
 			throw new ApiError('invalid_provider_webhook', { provider: provider.name });
 		return this.inbound.receive(instance.id, provider.parseInbound(readBody(), target));

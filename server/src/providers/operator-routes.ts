@@ -11,7 +11,8 @@ import { operatorInstanceJson } from '../instances/presenter';
 import type { Instance, InstanceService } from '../instances/service';
 import type { InstanceConnector } from './connector';
 import { qrPng } from './qr-image';
-import { PROVIDER_NAMES, ProviderError } from './types';
+import { PROVIDER_NAMES } from './defaults';
+import { ProviderError } from './types';
 
 export interface OperatorInstanceDeps {
 	isOperator: OperatorCheck;

@@ -1,4 +1,5 @@
-import { ProviderError, type Provider, type ProviderName, type ProviderSettings } from './types';
+import type { ProviderName } from './defaults';
+import { ProviderError, type Provider, type ProviderSettings } from './types';
 
 /**
  * The providers this gateway can send through, by name. Each instance names its provider; an instance

@@ -64,11 +64,7 @@ export function providerRoutes(deps: ProviderRoutesDeps): Router {
 	// WhatsApp Cloud API: the subscription handshake, then signed notifications.
 	router.get('/providers/cloud/:instanceId', (ctx) => {
 		const instance = webhookInstance(deps.instances, ctx.params.instanceId, 'cloud');
-		const challenge = deps.cloud.verifySubscription(ctx.query, {
-			id: instance.id,
-			name: instance.name,
-			settings: deps.instances.providerSettings(instance.id),
-		});
+		const challenge = deps.cloud.verifySubscription(ctx.query, deps.instances.providerTarget(instance));
 		if (challenge === undefined) throw new ApiError('invalid_provider_webhook', { provider: 'cloud' });
 		ctx.type = 'text/plain';
 		ctx.body = challenge;

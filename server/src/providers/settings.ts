@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../input-error';
+import type { WebhookProviderName } from './defaults';
 import type { ProviderSettings } from './types';
 
 /** An http(s) base URL without a trailing slash. */
@@ -61,8 +62,14 @@ export function headerValue(value: string | string[] | undefined): string | unde
 }
 
 /** Where a provider posts an instance's webhooks: `<public URL>/providers/<provider>/<instance id>`. */
-export function providerWebhookUrl(publicUrl: string, provider: 'evolution' | 'cloud', instanceId: string): string {
+export function providerWebhookUrl(publicUrl: string, provider: WebhookProviderName, instanceId: string): string {
 	return `${publicUrl.replace(/\/+$/, '')}/providers/${provider}/${encodeURIComponent(instanceId)}`;
+}
+
+/** Where an instance's provider sends its webhooks; undefined for a provider that sends none (the sandbox). */
+export function instanceWebhookUrl(publicUrl: string, instance: { id: string; provider: string }): string | undefined {
+	if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
+	return providerWebhookUrl(publicUrl, instance.provider, instance.id);
 }
 
 /** A CLI `--setting name=value` list as settings (value "" or "null" removes the setting on update). */

@@ -6,14 +6,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionState, InboundEvent } from '../events/normalized';
-import type { ProviderSettings } from '../instances/service';
+import type { ProviderInstance, ProviderSettings } from '../instances/service';
+import type { ProviderName } from './defaults';
 
-export type { ProviderSettings } from '../instances/service';
+export type { ProviderInstance, ProviderSettings } from '../instances/service';
 
 export type { ConnectionState, InboundEvent } from '../events/normalized';
-
-export const PROVIDER_NAMES = ['sandbox', 'evolution', 'cloud'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];
@@ -26,13 +24,6 @@ export interface MediaPayload {
 	url: string | undefined;
 	base64: string | undefined;
 	bytes: number | undefined;
-}
-
-/** What a provider needs to know about the instance it works for. */
-export interface ProviderInstance {
-	id: string;
-	name: string;
-	settings: ProviderSettings;
 }
 
 /** A template message (Cloud API): an approved template's name, its language code and its body parameters in order. */
