@@ -65,18 +65,18 @@ export function gatewayApp(services: AppServices, settings: AppSettings): Koa {
 		clock: services.clock,
 		logger: services.logger,
 		trustProxy: settings.trustProxy,
-		routers: apiRouters(services),
+		routers: apiRouters(services, settings.publicUrl),
 		pages: pageRouters(services, settings.publicUrl),
 		observers: [sendMetricsMiddleware(services.metrics)],
 	});
 }
 
 /** The JSON API's routers. */
-function apiRouters(services: AppServices): Router[] {
+function apiRouters(services: AppServices, publicUrl: string): Router[] {
 	const { clock, isOperator, accounts, instances, messaging, webhooks, threecx } = services;
 	const apiKey = requireApiKey(accounts);
 	return [
-		docsRoutes({ version: VERSION }),
+		docsRoutes({ version: VERSION, publicUrl }),
 		accountRoutes({ requireApiKey: apiKey, usage: (account) => messaging.log.usage(account) }),
 		instanceRoutes({ requireApiKey: apiKey, instances }),
 		messagingRoutes({ clock, requireApiKey: apiKey, messaging }),
