@@ -29,7 +29,15 @@ const allowUnderscoreUnused = {
 };
 
 export default defineConfig(
-	globalIgnores(['dist/**', 'server/dist/**', '**/node_modules/**', 'bench/profiles/**', 'coverage/**', '.cache/**']),
+	globalIgnores([
+		'dist/**',
+		'server/dist/**',
+		'contract/dist/**',
+		'**/node_modules/**',
+		'bench/profiles/**',
+		'coverage/**',
+		'.cache/**',
+	]),
 
 	{
 		files: ['**/*.ts'],
