@@ -3,6 +3,8 @@ module.exports = {
 	testEnvironment: 'node',
 	roots: ['<rootDir>/test'],
 	testMatch: ['**/*.test.ts'],
+	// The gateway imports the shared contract by its package name: the tests run it from contract/src too.
+	moduleNameMapper: { '^whatsapp-gateway-contract$': '<rootDir>/contract/src/index.ts' },
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', diagnostics: false }],
 	},

@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
+const DIST = path.join(__dirname, '..', 'server', 'dist');
 
 /**
  * @param {object} options

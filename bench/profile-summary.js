@@ -21,6 +21,9 @@ function shortUrl(url) {
 	return file;
 }
 
+/** The gateway's own code: its build, and the shared contract it loads (signature, event names). */
+const isGatewayCode = (url) => url.includes('server/dist/') || url.includes('contract/dist/');
+
 function areaOf(frame) {
 	const name = frame.functionName;
 	if (name === '(idle)') return '(idle)';
@@ -35,7 +38,7 @@ function areaOf(frame) {
 		const rest = url.slice(nm + 'node_modules/'.length).split('/');
 		return `pkg ${rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
 	}
-	if (url.includes('server/dist/')) return 'gateway (server/dist)';
+	if (isGatewayCode(url)) return 'gateway (server/dist)';
 	if (url.startsWith('bench/')) return 'bench harness';
 	return url;
 }
@@ -74,7 +77,7 @@ function summarize(file, { top = 25 } = {}) {
 		const seen = new Set();
 		for (let id = node.id; id !== undefined; id = parent.get(id)) {
 			const frame = byId.get(id).callFrame;
-			if (!shortUrl(frame.url).includes('server/dist/')) continue;
+			if (!isGatewayCode(shortUrl(frame.url))) continue;
 			const k = frameKey(frame);
 			if (seen.has(k)) continue;
 			seen.add(k);

@@ -42,7 +42,7 @@ async function measureStarts(dataDir, count) {
 
 /** Housekeeping as the running gateway does it hourly, with the clock two days past the seed. */
 function retentionCheck(dataDir, now) {
-	const { Gateway } = require(path.join(__dirname, '..', 'server', 'dist', 'server', 'src', 'gateway.js'));
+	const { Gateway } = require(path.join(__dirname, '..', 'server', 'dist', 'gateway.js'));
 	const gateway = new Gateway({
 		databasePath: path.join(dataDir, 'gateway.db'),
 		clock: { now: () => now + 2 * DAY_MS },

@@ -22,7 +22,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { BENCH_ACCOUNT_INPUT, recipient } = require('./gateway-setup');
 
-const DIST = path.join(__dirname, '..', 'server', 'dist', 'server', 'src');
+const DIST = path.join(__dirname, '..', 'server', 'dist');
 const DAY_MS = 86_400_000;
 const BATCH = 50_000;
 /** How a month of sends ends up: most read, some only delivered or sent, some refused by a guard. */

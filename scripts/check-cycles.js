@@ -44,7 +44,7 @@ madge(source, {
 			const from = areaOf(file);
 			if (!areas.has(from)) areas.set(from, new Set());
 			for (const target of imports) {
-				if (target.startsWith('..')) continue; // outside server/src (nodes/lib)
+				if (target.startsWith('..')) continue; // outside server/src
 				const to = areaOf(target);
 				if (to !== from) areas.get(from).add(to);
 			}

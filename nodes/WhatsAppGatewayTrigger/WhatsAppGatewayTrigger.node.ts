@@ -7,7 +7,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../lib/signature';
+import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../../contract/src/signature';
 import { gatewayApiError, gatewayApiRequest, isSuccess } from '../lib/transport';
 import { searchInstances } from '../lib/searchInstances';
 import { EVENT_GROUP_FIELDS, EVENT_GROUP_NAMES } from './events';

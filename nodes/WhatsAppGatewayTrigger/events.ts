@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { EVENT_GROUPS, eventTypeLabel, type EventGroupName, type EventType } from '../lib/events';
+import { EVENT_GROUPS, eventTypeLabel, type EventGroupName, type EventType } from '../../contract/src/events';
 
 /** The node parameter holding each group's selection (stored in workflows: never rename). */
 const GROUP_PARAMETERS: Record<EventGroupName, string> = {
@@ -19,7 +19,7 @@ const EVENT_DESCRIPTIONS: Partial<Record<EventType, string>> = {
 };
 
 /**
- * The sixteen event types in seed 003's groups (defined once in nodes/lib/events.ts), one
+ * The sixteen event types in seed 003's groups (defined once in contract/src/events.ts), one
  * multi-select per group, options in alphabetical order. The subscription is the union of the
  * selected events.
  */

@@ -5,12 +5,12 @@
  * `n8n-workflow` types and `node:crypto` (through the signature module) here: this ships in the package.
  */
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
-import { computeSignature, SIGNATURE_HEADERS } from './signature';
+import { computeSignature, SIGNATURE_HEADERS } from '../../contract/src/signature';
 
 /** Carries the integration's webhook secret (seed 001 ThreeCxSecret scheme). */
 export const THREECX_INTEGRATION_HEADER = 'X-WhatsApp-Gateway-3CX-Secret';
 
-export { THREECX_EVENT_TYPES, type ThreeCxEventType } from './threecx-events';
+export { THREECX_EVENT_TYPES, type ThreeCxEventType } from '../../contract/src/threecx-events';
 
 export const threeCxWebhookPath = (integrationId: unknown) =>
 	`/integrations/3cx/webhook/${encodeURIComponent(String(integrationId).trim())}`;

@@ -1,16 +1,24 @@
 #!/usr/bin/env node
-// `npm start` runs this first: it compiles the gateway only when dist/ is missing or older than a source
-// file (server/src, server/tsconfig.json, and nodes/lib, which the gateway imports), so a production
-// start does not pay for the TypeScript compiler. `npm ci` builds once already (the prepare script).
+// `npm start` runs this first: it compiles the gateway only when its build is missing or older than a source
+// file (server/src, server/tsconfig.json, and contract/, the shared contract the gateway imports and
+// `tsc -b` builds first), so a production start does not pay for the TypeScript compiler. `npm ci` builds
+// once already (the prepare script).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const server = path.resolve(__dirname, '..');
+const contract = path.join(server, '..', 'contract');
 const stamp = path.join(server, 'dist', '.tsbuildinfo');
-const entry = path.join(server, 'dist', 'server', 'src', 'cli', 'main.js');
-const sources = [path.join(server, 'src'), path.join(server, '..', 'nodes', 'lib'), path.join(server, 'tsconfig.json')];
+// Both builds must be there: server/dist requires the contract's (node_modules/whatsapp-gateway-contract → contract/).
+const entries = [path.join(server, 'dist', 'cli', 'main.js'), path.join(contract, 'dist', 'index.js')];
+const sources = [
+	path.join(server, 'src'),
+	path.join(server, 'tsconfig.json'),
+	path.join(contract, 'src'),
+	path.join(contract, 'tsconfig.json'),
+];
 
 function newest(target) {
 	if (!fs.existsSync(target)) return 0;
@@ -21,7 +29,7 @@ function newest(target) {
 	return latest;
 }
 
-const builtAt = fs.existsSync(entry) && fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+const builtAt = entries.every((file) => fs.existsSync(file)) && fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
 const changedAt = Math.max(...sources.map(newest));
 if (builtAt >= changedAt) process.exit(0);
 

@@ -3,4 +3,4 @@
 // it grow several times over between collections under load), keep the gateway near 150 MB RSS at the
 // same throughput (bench/ measures it; docs/benchmarks.md).
 // Built by `npm ci` (the server package's prepare script) or `npm run build:server`.
-require('../dist/server/src/cli/main.js');
+require('../dist/cli/main.js');

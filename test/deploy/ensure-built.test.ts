@@ -7,7 +7,7 @@ const SCRIPT = path.resolve(__dirname, '../../server/bin/ensure-built.js');
 
 /**
  * `npm start` runs server/bin/ensure-built.js first. It is tried on a copy laid out like the repository
- * (server/src, server/tsconfig.json, nodes/lib, server/dist) without node_modules: when the build is
+ * (server/src, server/tsconfig.json, contract/src, server/dist, contract/dist) without node_modules: when the build is
  * current it must not look for TypeScript at all; when it is stale it must, and without TypeScript it
  * stops with a reason instead of starting an old build.
  */
@@ -33,9 +33,11 @@ describe('server/bin/ensure-built.js (npm start)', () => {
 		root = fs.mkdtempSync(path.join(os.tmpdir(), 'wg-ensure-built-'));
 		write('server/src/gateway.ts', 1);
 		write('server/tsconfig.json', 1);
-		write('nodes/lib/signature.ts', 1);
-		write('server/dist/server/src/cli/main.js', 5);
+		write('contract/src/signature.ts', 1);
+		write('contract/tsconfig.json', 1);
+		write('server/dist/cli/main.js', 5);
 		write('server/dist/.tsbuildinfo', 5);
+		write('contract/dist/index.js', 5);
 	});
 	afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -50,8 +52,9 @@ describe('server/bin/ensure-built.js (npm start)', () => {
 
 	it.each([
 		['a server source changed', () => write('server/src/gateway.ts', 9)],
-		['a shared node module changed', () => write('nodes/lib/signature.ts', 9)],
-		['the build is missing', () => fs.rmSync(path.join(root, 'server/dist/server/src/cli/main.js'))],
+		['a contract source changed', () => write('contract/src/signature.ts', 9)],
+		['the build is missing', () => fs.rmSync(path.join(root, 'server/dist/cli/main.js'))],
+		["the contract's build is missing", () => fs.rmSync(path.join(root, 'contract/dist/index.js'))],
 	])('rebuilds when %s (and says why it cannot without TypeScript)', (_label, change) => {
 		change();
 		const result = run();

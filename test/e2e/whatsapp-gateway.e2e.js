@@ -198,7 +198,7 @@ function checkPrerequisites() {
 		'dist/nodes/WhatsAppGateway/WhatsAppGateway.node.js',
 		'dist/nodes/WhatsAppGatewayTrigger/WhatsAppGatewayTrigger.node.js',
 		'dist/credentials/WhatsAppGatewayApi.credentials.js',
-		'server/dist/server/src/cli/main.js',
+		'server/dist/cli/main.js',
 	]) {
 		if (!fs.existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
 	}

@@ -1,6 +1,6 @@
 import type { AccountInput } from '../../server/src/accounts/service';
 import type { IntegrationInput } from '../../server/src/threecx/integrations';
-import { computeSignature } from '../../nodes/lib/signature';
+import { computeSignature } from '../../contract/src/signature';
 import { createTestGateway, type TestGateway } from './gateway';
 import type { ManualClock } from './clock';
 

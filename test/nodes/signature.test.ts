@@ -6,7 +6,7 @@ import {
 	SIGNATURE_TOLERANCE_SECONDS,
 	verifySignature,
 	type VerifySignatureInput,
-} from '../../nodes/lib/signature';
+} from '../../contract/src/signature';
 import { seedVerifyWebhookSignature } from '../helpers/seed-verifier';
 
 const SECRET = "It's a Secret to Everybody";

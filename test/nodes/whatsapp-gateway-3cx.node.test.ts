@@ -4,7 +4,7 @@
  * 3CX integration, behind the recording proxy that shows what went over the wire.
  */
 import type { INode, INodeParameters } from 'n8n-workflow';
-import { verifySignature } from '../../nodes/lib/signature';
+import { verifySignature } from '../../contract/src/signature';
 import { listen } from '../helpers/gateway';
 import {
 	createNode,

@@ -5,7 +5,7 @@
  * real ones: the gateway's worker signs them and sends them to the trigger's webhook URL, where a
  * loopback receiver keeps the raw body and headers n8n would hand to `webhook()`.
  */
-import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../nodes/lib/signature';
+import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../contract/src/signature';
 import {
 	REMEMBERED_DELIVERIES,
 	type GatewayWebhook,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { SIGNATURE_HEADERS_LOWER } from '../../nodes/lib/signature';
+import { SIGNATURE_HEADERS_LOWER } from '../../contract/src/signature';
 import { tempDir } from '../helpers/cli';
 import { seedVerifyWebhookSignature } from '../helpers/seed-verifier';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_TYPES } from '../../nodes/lib/events';
+import { EVENT_TYPES } from '../../contract/src/events';
 import { API_REFERENCE, DOC_PAGES, PORTAL_PAGES } from '../../server/src/docs/catalog';
 import { renderMarkdown } from '../../server/src/docs/markdown';
 import seed from '../fixtures/seed-002-portal-paths.json';

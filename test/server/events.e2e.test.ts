@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../../nodes/lib/signature';
+import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../../contract/src/signature';
 import { Gateway } from '../../server/src/gateway';
 import { ManualClock } from '../helpers/clock';
 import { PHONE, listen, sendBody } from '../helpers/gateway';

@@ -95,7 +95,7 @@ describe('data folder permissions', () => {
 });
 
 describe('the data-folder lock', () => {
-	const distLock = path.resolve(__dirname, '../../server/dist/server/src/db/lock.js');
+	const distLock = path.resolve(__dirname, '../../server/dist/db/lock.js');
 	/** Every process a test started, ended afterwards even when the test failed half-way. */
 	const spawned: ChildProcessWithoutNullStreams[] = [];
 	afterEach(async () => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import ipaddr from 'ipaddr.js';
 import fixtures from '../fixtures/reference-threecx-section5.json';
-import { verifySignature } from '../../nodes/lib/signature';
+import { verifySignature } from '../../contract/src/signature';
 import { listen } from '../helpers/gateway';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createThreecxGateway, CUSTOMER, type ThreecxTestGateway } from '../helpers/threecx';

@@ -6,7 +6,7 @@ import { sha256 } from '../common/hash';
 import { ApiError, errorBody } from '../http/errors';
 import { askedInBody, type ApiAttempt } from '../messaging/api-guards';
 import { ALLOWED_PURPOSES } from '../messaging/request';
-import { isValidIdempotencyKey } from '../../../nodes/lib/idempotency';
+import { isValidIdempotencyKey } from 'whatsapp-gateway-contract';
 import { html, type SafeHtml } from '../web/html';
 import { sendPage } from '../web/page';
 import { formOf, formPost } from './auth';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { EVENT_GROUPS, eventTypeLabel } from '../../../nodes/lib/events';
+import { EVENT_GROUPS, eventTypeLabel } from 'whatsapp-gateway-contract';
 import { iso } from '../common/iso';
 import type { Webhook } from '../events/webhooks';
 import { InputError } from '../input-error';

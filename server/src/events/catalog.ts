@@ -1,12 +1,12 @@
 /**
  * The payloads of the sixteen event types (seed 001 schemas). The types and their groups are defined
- * once in nodes/lib/events.ts, shared with the Trigger node. Every event the gateway emits is built
+ * once in contract/src/events.ts, shared with the Trigger node. Every event the gateway emits is built
  * here, from a normalized fact, with exactly the schema's fields.
  */
-import { type EventType } from '../../../nodes/lib/events';
+import { type EventType } from 'whatsapp-gateway-contract';
 import { iso } from '../common/iso';
 
-export { EVENT_TYPES, isEventType, type EventType } from '../../../nodes/lib/events';
+export { EVENT_TYPES, isEventType, type EventType } from 'whatsapp-gateway-contract';
 
 /** Where and when: the base fields of every event. */
 export interface EventSource {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { computeSignature, SIGNATURE_HEADERS } from '../../../nodes/lib/signature';
+import { computeSignature, SIGNATURE_HEADERS } from 'whatsapp-gateway-contract';
 import type { Clock } from '../clock';
 import { parseRetryAfter } from '../common/retry-after';
 import { guardedLookup, isAllowedAddress } from './destination';

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import stringify from 'safe-stable-stringify';
-import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../../nodes/lib/idempotency';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from 'whatsapp-gateway-contract';
 import { callerOf } from '../accounts/auth';
 import type { Clock } from '../clock';
 import { sha256 } from '../common/hash';

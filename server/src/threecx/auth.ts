@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { verifySignature } from '../../../nodes/lib/signature';
+import { verifySignature } from 'whatsapp-gateway-contract';
 import { ApiError } from '../http/errors';
 import type { Integration } from './integrations';
 

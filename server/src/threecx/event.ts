@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
 import { sha256 } from '../common/hash';
 import { normalizePhone } from '../common/phone';
-import { THREECX_EVENT_TYPES, type ThreeCxEventType } from '../../../nodes/lib/threecx-events';
+import { THREECX_EVENT_TYPES, type ThreeCxEventType } from 'whatsapp-gateway-contract';
 import { ApiError } from '../http/errors';
 import { characterCount } from '../messaging/request';
 
-export { THREECX_EVENT_TYPES } from '../../../nodes/lib/threecx-events';
+export { THREECX_EVENT_TYPES } from 'whatsapp-gateway-contract';
 export type ThreecxEventType = ThreeCxEventType;
 
 export function isThreecxEventType(value: string): value is ThreecxEventType {

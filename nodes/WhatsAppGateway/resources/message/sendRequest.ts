@@ -4,7 +4,7 @@
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { isValidIdempotencyKey } from '../../../lib/idempotency';
+import { isValidIdempotencyKey } from '../../../../contract/src/idempotency';
 
 export interface SendRequest {
 	body: IDataObject;
