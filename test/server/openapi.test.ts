@@ -23,15 +23,6 @@ function child(path: string, key: string | number): string {
 	return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
-function isSuperset(seedValue: Json, ours: Json, path: string): boolean {
-	try {
-		assertSuperset(seedValue, ours, path);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /**
  * Throws, naming the JSON path, unless `ours` keeps everything of `seedValue`:
  * - objects: every seed key is present and its value is a superset (new keys are additions);
