@@ -2,6 +2,7 @@ import type { Clock } from './clock';
 import type { Config } from './config';
 import type { DeliveryOptions } from './events/delivery-worker';
 import type { Logger } from './logger';
+import type { MediaDestinations } from './messaging/media-url';
 import type { ProviderOptions } from './providers/defaults';
 import { SandboxProvider } from './providers/sandbox';
 
@@ -21,6 +22,8 @@ export interface GatewayOptions {
 	processMetrics?: boolean;
 	/** Real providers: request timeout, the gateway's public URL (for their webhooks), the Graph API base. */
 	providers?: Partial<ProviderOptions>;
+	/** Where tenants' media URLs may point; by default as the webhook destinations. */
+	media?: Partial<MediaDestinations>;
 }
 
 /** The server's gateway: everything the configuration sets, process metrics on. */
@@ -36,6 +39,7 @@ export function gatewayOptionsFromConfig(config: Config, logger?: Logger): Gatew
 			failNumbers: config.sandbox.failNumbers,
 			failureRate: config.sandbox.failureRate,
 		}),
+		media: { allowPrivate: config.media.allowPrivate },
 		delivery: {
 			allowPrivate: config.webhooks.allowPrivate,
 			timeoutMs: config.webhooks.timeoutMs,

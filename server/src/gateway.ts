@@ -98,6 +98,10 @@ export class Gateway {
 			suppressions: this.suppressions,
 			providers: this.providers,
 			outbox: this.outbox,
+			mediaDestinations: {
+				allowPrivate: options.media?.allowPrivate ?? options.delivery?.allowPrivate ?? DEFAULT_DELIVERY.allowPrivate,
+				lookup: options.media?.lookup,
+			},
 		});
 		this.inbound = new InboundService({
 			clock: this.clock,

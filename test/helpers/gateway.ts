@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { AccountInput } from '../../server/src/accounts/service';
 import { Gateway } from '../../server/src/gateway';
+import type { GatewayOptions } from '../../server/src/gateway-options';
 import { SandboxProvider, type SandboxOptions } from '../../server/src/providers/sandbox';
 import { ManualClock } from './clock';
 
@@ -27,11 +28,23 @@ export interface TestGateway {
  * `demo-support-line` sandbox instance and one API key.
  */
 export function createTestGateway(
-	options: { account?: AccountInput; sandbox?: SandboxOptions; clock?: ManualClock; adminToken?: string } = {},
+	options: {
+		account?: AccountInput;
+		sandbox?: SandboxOptions;
+		clock?: ManualClock;
+		adminToken?: string;
+		media?: GatewayOptions['media'];
+	} = {},
 ): TestGateway {
 	const clock = options.clock ?? new ManualClock();
 	const sandbox = new SandboxProvider(options.sandbox);
-	const gateway = new Gateway({ databasePath: ':memory:', clock, sandbox, adminToken: options.adminToken });
+	const gateway = new Gateway({
+		databasePath: ':memory:',
+		clock,
+		sandbox,
+		adminToken: options.adminToken,
+		media: options.media,
+	});
 	const account = gateway.accounts.create({ name: 'Test account', ...options.account });
 	const instance = gateway.instances.create({
 		accountId: account.id,

@@ -71,6 +71,7 @@ const envSchema = z
 		GATEWAY_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
 		GATEWAY_SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
 		GATEWAY_WEBHOOK_BLOCK_PRIVATE: booleanText.default(false),
+		GATEWAY_MEDIA_BLOCK_PRIVATE: booleanText.optional(),
 		GATEWAY_TRUST_PROXY: booleanText.default(false),
 		GATEWAY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
 		GATEWAY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(DEFAULT_DELIVERY.timeoutMs),
@@ -114,6 +115,8 @@ export interface Config {
 	providers: Pick<ProviderOptions, 'timeoutMs' | 'cloudGraphUrl'>;
 	defaultTimeZone: string;
 	sandbox: { failNumbers: string[]; failureRate: number; statusDelayMs: number };
+	/** Where tenants' media URLs may point (GATEWAY_MEDIA_BLOCK_PRIVATE, by default as the webhooks). */
+	media: { allowPrivate: boolean };
 	webhooks: { allowPrivate: boolean; timeoutMs: number; concurrency: number; retryScheduleMs: number[] };
 	/** Days of history kept (message log, deliveries, events, inbound messages); 0 keeps everything. */
 	retentionDays: number;
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 			headersTimeoutMs: Math.round(values.GATEWAY_HEADERS_TIMEOUT_SECONDS * 1000),
 			requestTimeoutMs: Math.round(values.GATEWAY_REQUEST_TIMEOUT_SECONDS * 1000),
 		},
+		media: { allowPrivate: !(values.GATEWAY_MEDIA_BLOCK_PRIVATE ?? values.GATEWAY_WEBHOOK_BLOCK_PRIVATE) },
 		webhooks: {
 			allowPrivate: !values.GATEWAY_WEBHOOK_BLOCK_PRIVATE,
 			timeoutMs: values.GATEWAY_WEBHOOK_TIMEOUT_MS,

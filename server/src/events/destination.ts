@@ -17,7 +17,11 @@ export type AddressClass =
 export interface DestinationOptions {
 	/** Allow private (RFC 1918, CGNAT, ULA) and loopback addresses: self-hosted n8n often lives there. */
 	allowPrivate: boolean;
+	/** What the URL is, in messages: "webhook destination" unless said otherwise ("media URL"). */
+	subject?: string;
 }
+
+const subjectOf = (options: DestinationOptions) => options.subject ?? 'webhook destination';
 
 /** The `code` of the error `guardedLookup` fails a connection with. */
 export const DESTINATION_REFUSED = 'EDESTINATIONREFUSED';
@@ -113,7 +117,7 @@ export function isAllowedAddress(ip: string, options: DestinationOptions): boole
  * every refusal of a host name (internal address, no address, no answer) reads the same.
  */
 function refusal(hostname: string, address: string, options: DestinationOptions): string {
-	if (hostname !== address && !options.allowPrivate) return hostNotAllowed(hostname);
+	if (hostname !== address && !options.allowPrivate) return hostNotAllowed(hostname, options);
 	let addressClass: string;
 	try {
 		addressClass = classifyAddress(address).replace('_', '-');
@@ -125,11 +129,11 @@ function refusal(hostname: string, address: string, options: DestinationOptions)
 			? '; private and loopback destinations must be allowed explicitly'
 			: '';
 	const shown = hostname === address ? address : `${hostname} (${address})`;
-	return `webhook destination ${shown} is a ${addressClass} address, which is not allowed${hint}`;
+	return `${subjectOf(options)} ${shown} is a ${addressClass} address, which is not allowed${hint}`;
 }
 
-function hostNotAllowed(hostname: string): string {
-	return `webhook destination ${hostname} is not allowed: its host name must resolve to public internet addresses only`;
+function hostNotAllowed(hostname: string, options: DestinationOptions): string {
+	return `${subjectOf(options)} ${hostname} is not allowed: its host name must resolve to public internet addresses only`;
 }
 
 /** http or https, no credentials, a host, at most 2048 characters. Throws `InputError` otherwise. */
@@ -174,13 +178,13 @@ export async function checkDestination(
 		try {
 			addresses = await (options.lookup ?? defaultLookup)(host);
 		} catch (error) {
-			if (!options.allowPrivate) throw new InputError(hostNotAllowed(host));
+			if (!options.allowPrivate) throw new InputError(hostNotAllowed(host, options));
 			const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-			throw new InputError(`webhook destination ${host} could not be resolved (${code})`);
+			throw new InputError(`${subjectOf(options)} ${host} could not be resolved (${code})`);
 		}
 		if (addresses.length === 0) {
 			throw new InputError(
-				options.allowPrivate ? `webhook destination ${host} resolved to no address` : hostNotAllowed(host),
+				options.allowPrivate ? `${subjectOf(options)} ${host} resolved to no address` : hostNotAllowed(host, options),
 			);
 		}
 	}
@@ -205,8 +209,8 @@ export function guardedLookup(options: DestinationOptions): LookupFunction {
 				const message = refused
 					? refusal(hostname, refused.address, options)
 					: options.allowPrivate
-						? `webhook destination ${hostname} resolved to no address`
-						: hostNotAllowed(hostname);
+						? `${subjectOf(options)} ${hostname} resolved to no address`
+						: hostNotAllowed(hostname, options);
 				const refusedError: NodeJS.ErrnoException = Object.assign(new Error(message), {
 					code: DESTINATION_REFUSED,
 					hostname,

@@ -8,11 +8,14 @@ import {
 	type MessagePurpose,
 	type SendRequest,
 } from './request';
+import { requireCheckedMediaUrl, type MediaUrlCheck } from './media-url';
 import type { SendPipeline } from './send-pipeline';
 
 /** An attempt through `POST /api/send-message`: the JSON object the caller sent is what gets parsed. */
 export interface ApiAttempt extends Attempt {
 	body: Record<string, unknown>;
+	/** The body's media URL as checked before the guards (checkMediaUrl), when it has one. */
+	mediaCheck?: MediaUrlCheck;
 }
 
 const bounded = (value: unknown, length: number) => (typeof value === 'string' ? value.slice(0, length) : null);
@@ -50,6 +53,8 @@ export const validateFields = <T extends ApiAttempt & { purpose: MessagePurpose 
 ): T & { request: SendRequest; contentHash: string } => {
 	const parsed = parseSendRequest(attempt.body, attempt.purpose, attempt.account.defaultCountry);
 	if ('errors' in parsed) throw new ApiError('validation_error', { fields: parsed.errors });
+	const mediaUrl = parsed.request.media?.url;
+	if (mediaUrl !== undefined) requireCheckedMediaUrl(mediaUrl, attempt.mediaCheck);
 	return { ...attempt, request: parsed.request, contentHash: contentHash(parsed.request) };
 };
 

@@ -11,6 +11,7 @@ import { sharedGuards } from './guards';
 import { IdempotencyKeys } from './idempotency';
 import { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import { MessageLogQueries } from './log-queries';
+import { checkMediaUrl, type MediaDestinations, type MediaUrlCheck } from './media-url';
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
@@ -26,6 +27,8 @@ export interface MessagingDeps {
 	suppressions: SuppressionService;
 	providers: ProviderRegistry;
 	outbox: EventOutbox;
+	/** Where tenants' media URLs may point (media-url.ts). */
+	mediaDestinations: MediaDestinations;
 }
 
 /**
@@ -73,6 +76,11 @@ export class Messaging {
 			refusals: this.refusals,
 		});
 		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+	}
+
+	/** Checks a body's media URL before the guards run (they are synchronous; DNS is not). */
+	checkMediaUrl(value: unknown): Promise<MediaUrlCheck | undefined> {
+		return checkMediaUrl(value, this.deps.mediaDestinations);
 	}
 
 	/** See recovery.ts; run at start, before serving. */

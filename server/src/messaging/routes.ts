@@ -45,7 +45,8 @@ export function messagingRoutes(deps: { clock: Clock; requireApiKey: Middleware;
 			const asked = body ? askedInBody(body) : NOTHING_ASKED;
 			return messaging.sends.refuse({ ...attempt, now: clock.now(), asked }, error);
 		}
-		const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body) };
+		const mediaCheck = await messaging.checkMediaUrl(body.media);
+		const start = { ...attempt, now: clock.now(), body, asked: askedInBody(body), mediaCheck };
 		const answer = await messaging.sends.send(start, messaging.apiGuards, () => sha256(stringify(body) ?? ''));
 		ctx.status = answer.status;
 		if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
