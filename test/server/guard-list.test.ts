@@ -11,7 +11,11 @@ afterEach(() => t?.close());
 const logRows = (gateway: TestGateway['gateway']) =>
 	gateway.db.prepare('SELECT source, status, error_code, message_purpose, phone FROM message_log ORDER BY id').all();
 
-/** The send pipeline's shipped halves as a caller with its own module composes them (as 3CX does). */
+/**
+ * The send pipeline's two shipped halves joined under the 3CX module, with no caller step of its own: what
+ * any caller's list is made of. These tests are about the send path that runs a list (logging, the shared
+ * quota, a guard that fails, the key's release), not about 3CX, whose own list the block above drives over HTTP.
+ */
 const threecxGuards = (t: TestGateway) => {
 	const pipeline = t.gateway.messaging.pipeline;
 	return pipeline.admission<ParsedAttempt>('threecx').pipe(pipeline.delivery());
@@ -37,7 +41,7 @@ describe('one send-check order for every caller', () => {
 	afterEach(() => tc?.close());
 
 	/** The same refusal from the API and from 3CX, for an attempt that several steps would refuse. */
-	async function bothRefuse(code: string) {
+	async function bothRefuse(status: number, code: string) {
 		const api = await tc.send(
 			sendBody({ phone: CUSTOMER, message: 'Your callback is booked.', message_purpose: 'support' }),
 		);
@@ -47,12 +51,10 @@ describe('one send-check order for every caller', () => {
 			message_text: 'Your callback is booked.',
 			message_purpose: 'support',
 		});
-		expect([api.status, api.body.error, threecx.status, threecx.body.error]).toEqual([
-			api.status,
-			code,
-			api.status,
-			code,
-		]);
+		expect({ api: [api.status, api.body.error], threecx: [threecx.status, threecx.body.error] }).toEqual({
+			api: [status, code],
+			threecx: [status, code],
+		});
 	}
 
 	it('the API and 3CX refuse an attempt with the earliest step that refuses it: connection, suppression, quota, in that order', async () => {
@@ -62,11 +64,11 @@ describe('one send-check order for every caller', () => {
 		expect((await tc.send(sendBody({ phone: '+966501234568' }))).status).toBe(200);
 		tc.gateway.suppressions.add(tc.accountId, CUSTOMER, 'asked to stop', 'manual');
 		tc.gateway.instances.setConnectionState(tc.instanceId, 'disconnected');
-		await bothRefuse('instance_not_connected');
+		await bothRefuse(409, 'instance_not_connected');
 		tc.gateway.instances.setConnectionState(tc.instanceId, 'connected');
-		await bothRefuse('recipient_suppressed');
+		await bothRefuse(403, 'recipient_suppressed');
 		tc.gateway.suppressions.remove(tc.accountId, CUSTOMER);
-		await bothRefuse('daily_message_limit_exceeded');
+		await bothRefuse(429, 'daily_message_limit_exceeded');
 		expect(tc.providerSends).toHaveLength(1);
 	});
 
@@ -75,12 +77,12 @@ describe('one send-check order for every caller', () => {
 		await tc.customerWrites();
 		tc.gateway.instances.setConnectionState(tc.instanceId, 'disconnected');
 		tc.gateway.instances.pause(tc.instanceId, 'review');
-		await bothRefuse('instance_paused_for_review');
+		await bothRefuse(423, 'instance_paused_for_review');
 		expect(tc.providerSends).toHaveLength(0);
 	});
 });
 
-describe('the send pipeline composed by a caller with its own module', () => {
+describe('the send path running a list composed from the send pipeline', () => {
 	it('refuses with the module it requires, logged under its own source', async () => {
 		t = createTestGateway({ account: { threecx: false } });
 		const refusal = t.gateway.messaging.sends.send(

@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { Db } from '../db';
 import type { CommitQueue } from '../db/commit-queue';
 import type { EventOutbox } from '../events/outbox';
-import type { InstanceService } from '../instances/service';
+import type { Instance, InstanceService } from '../instances/service';
 import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../providers/registry';
 import type { SuppressionService } from '../suppressions/service';
@@ -15,6 +15,7 @@ import { checkMediaUrl, type MediaDestinations, type MediaUrlCheck } from './med
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
+import { Reservations } from './reservation';
 import { SendService } from './send-service';
 import { sendPipeline, type SendPipeline } from './send-pipeline';
 
@@ -52,6 +53,8 @@ export class Messaging {
 		this.repo = new MessagingRepository(deps.db);
 		this.idempotency = new IdempotencyKeys(this.repo);
 		this.usage = new UsageCounters(this.repo);
+		const pacePerMinute = (instance: Instance) =>
+			deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id));
 		this.pipeline = sendPipeline(
 			sharedGuards({
 				instances: deps.instances,
@@ -60,8 +63,7 @@ export class Messaging {
 				usage: this.usage,
 				velocity: this.velocity,
 				providerLimits: {
-					pacePerMinute: (instance) =>
-						deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
+					pacePerMinute,
 					canSendTemplates: (provider) => deps.providers.canSendTemplates(provider),
 				},
 			}),
@@ -71,9 +73,14 @@ export class Messaging {
 			...deps,
 			repo: this.repo,
 			idempotency: this.idempotency,
-			usage: this.usage,
-			velocity: this.velocity,
-			refusals: this.refusals,
+			reservations: new Reservations({
+				repo: this.repo,
+				writes: deps.writes,
+				usage: this.usage,
+				velocity: this.velocity,
+				refusals: this.refusals,
+				pacePerMinute,
+			}),
 		});
 		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
 	}

@@ -1,7 +1,7 @@
 import type { CommitQueue } from '../db/commit-queue';
 import type { Instance } from '../instances/service';
 import type { CheckedAttempt } from './attempt';
-import type { UsageCounters, VelocityState } from './limits';
+import type { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import type { MessagingRepository } from './repository';
 import { providerPace, tatRefusingUntil } from './velocity';
 
@@ -16,14 +16,15 @@ export interface ReservationDeps {
 	writes: CommitQueue;
 	usage: UsageCounters;
 	velocity: VelocityState;
+	refusals: RefusalBudget;
 	/** The instance's provider pace in sends per minute, none when undefined. */
 	pacePerMinute(instance: Instance): number | undefined;
 }
 
 /**
  * Every write to the limiters a send makes, in one place: the quota unit and velocity slots a checked
- * attempt takes, the unit given back when the provider definitely did not send, and the back-off of an
- * instance's provider pace when the provider said to slow down. The in-memory counters are authoritative
+ * attempt takes, the unit given back when the provider definitely did not send, the back-off of an
+ * instance's provider pace when the provider said to slow down, and the budget of refusals logged in full. The in-memory counters are authoritative
  * (check and take in one synchronous job, so a limit of N lets exactly N through); each change inside a job
  * is undone if that job's transaction rolls back.
  */
@@ -57,6 +58,17 @@ export class Reservations {
 	/** ...and in the database with the outcome (inside the outcome's job). */
 	giveBackStored(attempt: CheckedAttempt): void {
 		this.deps.repo.addToUsage(attempt.account.id, countedPeriods(attempt), -1);
+	}
+
+	/**
+	 * Inside a refusal's job: whether the key's budget of refusals logged in full a minute has room (then it
+	 * is taken, and given back if the job rolls back); past it, a refusal is only counted.
+	 */
+	takeRefusal(accountId: number, apiKeyId: number | null, now: number): boolean {
+		const { refusals, writes } = this.deps;
+		const taken = refusals.take(accountId, apiKeyId, now);
+		writes.onRollback(() => refusals.giveBack(accountId, apiKeyId, now));
+		return taken;
 	}
 
 	/** The provider said to slow down for `slowDownMs`: the instance's provider pace refuses sends until then. */

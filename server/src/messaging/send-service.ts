@@ -11,13 +11,12 @@ import type { CheckedAttempt, Reached } from './attempt';
 import { retryAfterSeconds } from './guards';
 import type { IdempotencyKeys, SendAnswer } from './idempotency';
 import { KeyTicket } from './key-ticket';
-import type { RefusalBudget, UsageCounters, VelocityState } from './limits';
 import { logEntry } from './log-entry';
 import { OutcomeWriter } from './outcome-writer';
 import type { GuardList, GuardOutcome } from './pipeline';
 import { PAUSE_AFTER_VIOLATIONS } from './policy';
 import type { LogEntryIds, MessagingRepository } from './repository';
-import { Reservations } from './reservation';
+import type { Reservations } from './reservation';
 
 export interface SendSuccess {
 	success: true;
@@ -33,9 +32,8 @@ export interface SendServiceDeps {
 	/** The gateway's group commit: the guards with the reservation they allow, outcomes and their events join it. */
 	writes: CommitQueue;
 	idempotency: IdempotencyKeys;
-	usage: UsageCounters;
-	velocity: VelocityState;
-	refusals: RefusalBudget;
+	/** Every write to the limiters: quota, velocity, the provider's back-off, the refusal budget. */
+	reservations: Reservations;
 	instances: Pick<InstanceService, 'pause' | 'providerSettings' | 'providerTarget'>;
 	providers: ProviderRegistry;
 	/** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
@@ -60,11 +58,7 @@ export class SendService {
 	private readonly outcomes: OutcomeWriter;
 
 	constructor(private readonly deps: SendServiceDeps) {
-		this.reservations = new Reservations({
-			...deps,
-			pacePerMinute: (instance) =>
-				deps.providers.pacePerMinute(instance.provider, deps.instances.providerSettings(instance.id)),
-		});
+		this.reservations = deps.reservations;
 		this.outcomes = new OutcomeWriter(deps.writes, deps.logger);
 	}
 
@@ -118,13 +112,9 @@ export class SendService {
 
 	/** refuse()'s writes, inside a job of the group commit. */
 	private logRefusal(attempt: Reached, error: ApiError, ticket: KeyTicket | undefined): void {
-		const { refusals, writes, repo } = this.deps;
+		const { repo } = this.deps;
 		const { account, apiKeyId, now } = attempt;
-		let inFull = true;
-		if (error.code !== 'policy_violation') {
-			inFull = refusals.take(account.id, apiKeyId, now);
-			writes.onRollback(() => refusals.giveBack(account.id, apiKeyId, now));
-		}
+		const inFull = error.code === 'policy_violation' || this.reservations.takeRefusal(account.id, apiKeyId, now);
 		if (inFull) repo.insertLogEntry(logEntry(attempt, 'blocked', error.code, error.status));
 		else repo.countRefusedAttempt(account.id, apiKeyId, now, error.code);
 		ticket?.settle(undefined);
