@@ -8,6 +8,7 @@ import {
 	PROVIDER_NAMES,
 	type ProviderName,
 	type ProviderOptions,
+	localPublicUrl,
 } from '../providers/defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 		databasePath: path.join(dataDir, 'gateway.db'),
 		adminToken: values.GATEWAY_ADMIN_TOKEN,
 		trustProxy: values.GATEWAY_TRUST_PROXY,
-		publicUrl: (values.GATEWAY_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
+		publicUrl: (values.GATEWAY_PUBLIC_URL ?? localPublicUrl(values.PORT)).replace(/\/+$/, ''),
 		logLevel: values.GATEWAY_LOG_LEVEL,
 		logFormat: values.GATEWAY_LOG_FORMAT,
 		provider: values.GATEWAY_PROVIDER,

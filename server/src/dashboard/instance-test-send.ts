@@ -36,7 +36,7 @@ export function testSendTab(
 	const sent = result?.status === 200;
 	return html`<section class="panel">
   <h2>Test send</h2>
-  <p class="hint">Sends through the same guards as <code>POST /api/send-message</code> (plan, purpose, pause, suppression, quota,
+  <p class="hint">Sends through the same guards as <code>POST /api/send-message</code> (plan, purpose, pause, connection, suppression, quota,
     velocity, content policy) and counts against the plan like any send.</p>
   <form method="post" action="${instancePath(target, 'test-send')}" class="stack">${csrfField(ctx)}
     <input type="hidden" name="idempotency_key" value="dashboard-test-${randomUUID()}">

@@ -8,7 +8,14 @@ export const PROVIDER_NAMES = ['sandbox', 'evolution', 'cloud'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** The providers that post webhooks to the gateway (the sandbox's inbound is simulated by the operator). */
-export type WebhookProviderName = Exclude<ProviderName, 'sandbox'>;
+export const WEBHOOK_PROVIDER_NAMES = ['evolution', 'cloud'] as const satisfies readonly ProviderName[];
+export type WebhookProviderName = (typeof WEBHOOK_PROVIDER_NAMES)[number];
+
+export const isWebhookProvider = (name: string): name is WebhookProviderName =>
+	(WEBHOOK_PROVIDER_NAMES as readonly string[]).includes(name);
+
+/** The gateway's own address when GATEWAY_PUBLIC_URL is not set: this machine, on the port it listens on. */
+export const localPublicUrl = (port: number) => `http://localhost:${port}`;
 
 /** The provider of instances created without naming one (GATEWAY_PROVIDER). */
 export const DEFAULT_PROVIDER: ProviderName = 'sandbox';
@@ -25,7 +32,7 @@ export interface ProviderOptions {
 
 export const DEFAULT_PROVIDER_OPTIONS: ProviderOptions = {
 	timeoutMs: 15_000,
-	publicUrl: 'http://localhost:3000',
+	publicUrl: localPublicUrl(3000),
 	cloudGraphUrl: 'https://graph.facebook.com/v23.0',
 };
 

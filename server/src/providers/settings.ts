@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../input-error';
-import type { WebhookProviderName } from './defaults';
+import { isWebhookProvider, type WebhookProviderName } from './defaults';
 import type { ProviderSettings } from './types';
 
 /** An http(s) base URL without a trailing slash. */
@@ -68,7 +68,7 @@ export function providerWebhookUrl(publicUrl: string, provider: WebhookProviderN
 
 /** Where an instance's provider sends its webhooks; undefined for a provider that sends none (the sandbox). */
 export function instanceWebhookUrl(publicUrl: string, instance: { id: string; provider: string }): string | undefined {
-	if (instance.provider !== 'evolution' && instance.provider !== 'cloud') return undefined;
+	if (!isWebhookProvider(instance.provider)) return undefined;
 	return providerWebhookUrl(publicUrl, instance.provider, instance.id);
 }
 
