@@ -98,6 +98,9 @@ export class Gateway {
 			suppressions: this.suppressions,
 			providers: this.providers,
 			outbox: this.outbox,
+			// Status reports that beat a send's outcome wait in the inbound service (built next) until it commits.
+			applyHeldStatuses: (instanceId, providerMessageId) =>
+				void this.inbound.applyHeldStatuses(instanceId, providerMessageId),
 		});
 		this.inbound = new InboundService({
 			clock: this.clock,

@@ -14,6 +14,7 @@ import { MessageLogQueries } from './log-queries';
 import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
+import { StatusRepository } from './status-repository';
 import { SendService } from './send-service';
 import { sendPipeline, type SendPipeline } from './send-pipeline';
 
@@ -26,6 +27,8 @@ export interface MessagingDeps {
 	suppressions: SuppressionService;
 	providers: ProviderRegistry;
 	outbox: EventOutbox;
+	/** See SendServiceDeps.applyHeldStatuses. */
+	applyHeldStatuses?: (instanceId: string, providerMessageId: string) => void;
 }
 
 /**
@@ -72,7 +75,13 @@ export class Messaging {
 			velocity: this.velocity,
 			refusals: this.refusals,
 		});
-		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+		this.log = new MessageLog(
+			this.repo,
+			this.usage,
+			deps.clock,
+			new MessageLogQueries(deps.db),
+			new StatusRepository(deps.db),
+		);
 	}
 
 	/** See recovery.ts; run at start, before serving. */
