@@ -102,6 +102,9 @@ export class Gateway {
 				allowPrivate: options.media?.allowPrivate ?? options.delivery?.allowPrivate ?? DEFAULT_DELIVERY.allowPrivate,
 				lookup: options.media?.lookup,
 			},
+			// Status reports that beat a send's outcome wait in the inbound service (built next) until it commits.
+			applyHeldStatuses: (instanceId, providerMessageId) =>
+				void this.inbound.applyHeldStatuses(instanceId, providerMessageId),
 		});
 		this.inbound = new InboundService({
 			clock: this.clock,

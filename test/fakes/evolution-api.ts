@@ -52,6 +52,11 @@ export class EvolutionApiFake {
 	stallSends = false;
 	/** The answer the next send gets, whatever it asks (an error Evolution gives that a test wants). */
 	nextSendAnswer: { status: number; body: unknown } | undefined;
+	/**
+	 * Called with the message id of an accepted send before the answer goes out, and awaited: a test posts
+	 * the webhooks Evolution emits while it answers (send.message, a quick DELIVERY_ACK) ahead of the answer.
+	 */
+	beforeSendAnswer: ((messageId: string) => Promise<void>) | undefined;
 	/** Resolves each time a send reaches the fake (tests wait on it instead of sleeping). */
 	private sendWaiters: (() => void)[] = [];
 	private requestWaiters: { prefix: string; resolve: (request: EvolutionRequest) => void }[] = [];
@@ -334,6 +339,7 @@ export class EvolutionApiFake {
 			};
 		}
 		const id = `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+		await this.beforeSendAnswer?.(id);
 		const message =
 			action === 'sendText'
 				? { conversation: body?.text }

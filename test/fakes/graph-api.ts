@@ -35,6 +35,11 @@ export class GraphApiFake {
 	readonly failures = new Map<string, { status: number; body: unknown; headers?: Record<string, string> }>();
 	/** When set, message sends are received and never answered (Graph hanging after taking the request). */
 	stallSends = false;
+	/**
+	 * Called with the wamid of an accepted send before the answer goes out, and awaited: a test posts the
+	 * status webhooks Meta can send before the gateway has the answer (and so before it commits the outcome).
+	 */
+	beforeSendAnswer: ((wamid: string) => Promise<void>) | undefined;
 	/** The answer the next media upload gets instead of an id (an upload Graph refuses). */
 	uploadFailure: { status: number; body: unknown } | undefined;
 	url = '';
@@ -103,6 +108,10 @@ export class GraphApiFake {
 		this.requests.push({ method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, raw });
 		if (this.stallSends && url.pathname.endsWith('/messages')) return; // never answered
 		const answer = this.route(req.method ?? 'GET', url.pathname, req.headers, body, raw);
+		const accepted = answer.status === 200 && url.pathname.endsWith('/messages');
+		if (accepted && this.beforeSendAnswer) {
+			await this.beforeSendAnswer((answer.body as { messages: { id: string }[] }).messages[0].id);
+		}
 		if (this.options.delayMs) await sleep(this.options.delayMs);
 		res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
 		res.end(JSON.stringify(answer.body));

@@ -6,7 +6,7 @@ import textMessage from '../fixtures/providers/meta-cloud-api-v23.0-webhook-text
 import imageMessage from '../fixtures/providers/meta-cloud-api-v23.0-webhook-image-message.json';
 import statusDelivered from '../fixtures/providers/meta-cloud-api-v23.0-webhook-status-delivered.json';
 import statusRead from '../fixtures/providers/meta-cloud-api-v23.0-webhook-status-read.json';
-import statusFailed from '../fixtures/providers/meta-cloud-api-v23.0-webhook-status-failed.json';
+import statusFailed from '../fixtures/providers/meta-cloud-api-v23.0-webhook-status-failed-131047.json';
 import reEngagement from '../fixtures/providers/meta-cloud-api-v23.0-error-131047-re-engagement.json';
 import rateLimit from '../fixtures/providers/meta-cloud-api-v23.0-error-130429-rate-limit.json';
 import undeliverable from '../fixtures/providers/meta-cloud-api-v23.0-error-131026-undeliverable.json';

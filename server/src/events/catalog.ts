@@ -54,10 +54,22 @@ export const events = {
 			{ message_id: fact.messageId },
 		),
 
-	/** `error` is the schema's field; `error_code` and `error_message` are the Postman example's. */
+	/**
+	 * `error` is the schema's field; `error_code` and `error_message` are the Postman example's. `reason` is
+	 * gateway_send_failed's safe reason (as in the API's `details.reason`), `message_id` the provider's id of a
+	 * message it accepted and gave up on later.
+	 */
 	messageFailed: (
 		source: EventSource,
-		fact: { to: string; purpose: string; errorCode: string; errorMessage: string; messageId?: string; logId?: number },
+		fact: {
+			to: string;
+			purpose: string;
+			errorCode: string;
+			errorMessage: string;
+			reason?: string;
+			messageId?: string;
+			logId?: number;
+		},
 	): EventPayload =>
 		withOptional(
 			{
@@ -68,7 +80,7 @@ export const events = {
 				error_code: fact.errorCode,
 				error_message: fact.errorMessage,
 			},
-			{ message_id: fact.messageId, log_id: fact.logId },
+			{ reason: fact.reason, message_id: fact.messageId, log_id: fact.logId },
 		),
 
 	recipientOptedOut: (source: EventSource, fact: { from: string; text: string }): EventPayload => ({

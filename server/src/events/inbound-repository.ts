@@ -15,6 +15,18 @@ export interface InboundRow {
 	created_at: number;
 }
 
+/** A provider's status report held until the outcome of the send it reports on is committed. */
+export interface HeldStatusRow {
+	instance_id: string;
+	provider_message_id: string;
+	status: string;
+	provider_status: string | null;
+	reported_at: number | null;
+	failure_reason: string | null;
+	failure_detail: string | null;
+	received_at: number;
+}
+
 /** The inbound log's filters (the dashboard's search): newest first, before `beforeId`. */
 export interface InboundFilter {
 	phone?: string;
@@ -48,6 +60,10 @@ export class InboundRepository {
 	private readonly searchStatements = new Map<string, Database.Statement<[InboundParams], InboundRow>>();
 	private readonly selectCursor;
 	private readonly selectLastOptOut;
+	private readonly insertHeld;
+	private readonly selectHeld;
+	private readonly deleteHeld;
+	private readonly expireHeld;
 
 	constructor(private readonly db: Db) {
 		this.insertInboundStmt = db.prepare<[Omit<InboundRow, 'id' | 'keyword_action'>]>(
@@ -89,6 +105,22 @@ export class InboundRepository {
 			`SELECT * FROM inbound_messages WHERE account_id = ? AND from_phone = ? AND keyword_action = 'opt_out'
        ORDER BY id DESC LIMIT 1`,
 		);
+		// A provider's repeat of a held report is held once.
+		this.insertHeld = db.prepare<[HeldStatusRow]>(
+			`INSERT OR IGNORE INTO held_statuses (instance_id, provider_message_id, status, provider_status, reported_at,
+         failure_reason, failure_detail, received_at)
+       VALUES (@instance_id, @provider_message_id, @status, @provider_status, @reported_at, @failure_reason,
+         @failure_detail, @received_at)`,
+		);
+		this.selectHeld = db.prepare<[string, string], HeldStatusRow>(
+			`SELECT instance_id, provider_message_id, status, provider_status, reported_at, failure_reason, failure_detail,
+         received_at
+       FROM held_statuses WHERE instance_id = ? AND provider_message_id = ? ORDER BY id`,
+		);
+		this.deleteHeld = db.prepare<[string, string]>(
+			'DELETE FROM held_statuses WHERE instance_id = ? AND provider_message_id = ?',
+		);
+		this.expireHeld = db.prepare<[number]>('DELETE FROM held_statuses WHERE received_at < ?');
 	}
 
 	transaction<T>(fn: () => T): T {
@@ -189,6 +221,24 @@ export class InboundRepository {
 
 	setKeywords(accountId: number, optOut: string[] | null, optIn: string[] | null): void {
 		this.upsertKeywords.run(accountId, optOut && JSON.stringify(optOut), optIn && JSON.stringify(optIn));
+	}
+
+	/** Holds a status report (in the caller's transaction); held reports received before `expiredBefore` go. */
+	holdStatus(row: HeldStatusRow, expiredBefore: number): void {
+		this.expireHeld.run(expiredBefore);
+		this.insertHeld.run(row);
+	}
+
+	/** The reports held for a message, in the order they came, taken out of the table (in the caller's transaction). */
+	takeHeldStatuses(instanceId: string, providerMessageId: string): HeldStatusRow[] {
+		const rows = this.selectHeld.all(instanceId, providerMessageId);
+		if (rows.length > 0) this.deleteHeld.run(instanceId, providerMessageId);
+		return rows;
+	}
+
+	/** Held reports received before `before`, which no send claimed. */
+	expireHeldStatuses(before: number): number {
+		return this.expireHeld.run(before).changes;
 	}
 
 	/** Inbound messages, conversation windows and provider event ids older than `before`. */

@@ -11,6 +11,7 @@ import { classifyKeyword, DEFAULT_OPT_IN, DEFAULT_OPT_OUT, type KeywordLists } f
 import type { InboundEvent } from './normalized';
 import type { EventOutbox } from './outbox';
 import type { InboundFilter, InboundRepository, InboundRow } from './inbound-repository';
+import { StatusReports, type MessageStatusLog, type StatusUpdate } from './status-reports';
 
 type Reported<Kind extends InboundEvent['kind']> = Omit<Extract<InboundEvent, { kind: Kind }>, 'kind'> & {
 	instanceId: string;
@@ -19,25 +20,13 @@ type Reported<Kind extends InboundEvent['kind']> = Omit<Extract<InboundEvent, { 
 /** A message a provider received, normalized, on the instance it reached. */
 export type InboundMessage = Reported<'message'>;
 
-/** A provider's status report about a message the gateway sent. */
-export type StatusUpdate = Reported<'status'>;
+export type { MessageStatusLog, StatusUpdate } from './status-reports';
 
 export interface InboundResult {
 	duplicate: boolean;
 	inboundId?: number;
 	keywordAction?: 'opt_out' | 'opt_in';
 	eventIds: string[];
-}
-
-/** Where sent messages' statuses are kept (the messaging area's message log). */
-export interface MessageStatusLog {
-	/** Moves the message forward, in the caller's transaction; undefined when unknown or not news. */
-	applyProviderStatus(
-		instanceId: string,
-		providerMessageId: string,
-		status: string,
-		at: number,
-	): { phone: string | null } | undefined;
 }
 
 export interface InboundDeps {
@@ -65,7 +54,11 @@ const source = (instance: Instance, at: number): EventSource => ({
  * the outbox rows commit together.
  */
 export class InboundService {
-	constructor(private readonly deps: InboundDeps) {}
+	private readonly statuses: StatusReports;
+
+	constructor(private readonly deps: InboundDeps) {
+		this.statuses = new StatusReports(deps);
+	}
 
 	keywordLists(accountId: number): KeywordLists {
 		const custom = this.deps.repo.keywords(accountId);
@@ -213,35 +206,21 @@ export class InboundService {
 	}
 
 	/**
-	 * Delivered/read and other statuses of a sent message: the message log moves forward (never back, so a
-	 * provider's repeated report changes nothing) and `message.status_updated` plus the specific event go out.
-	 * Joins the group commit, queued after the outcome of the send it reports on.
+	 * Delivered/read and other statuses of a sent message (status-reports.ts): joins the group commit, queued
+	 * after the outcome of the send it reports on; a report that beat that outcome is held until it lands.
 	 */
 	receiveStatus(update: StatusUpdate): Promise<InboundResult> {
-		const at = update.at ?? this.deps.clock.now();
-		return this.deps.writes.run((): InboundResult => {
-			// Looked up inside the batch's transaction, where the read cache's check costs nothing.
-			const instance = this.deps.instances.get(update.instanceId);
-			const entry = this.deps.messageLog.applyProviderStatus(instance.id, update.providerMessageId, update.status, at);
-			if (!entry) return { duplicate: true, eventIds: [] };
-			const fact = {
-				from: entry.phone ?? undefined,
-				externalMessageId: update.providerMessageId,
-				status: update.status,
-			};
-			const recorded = [
-				this.deps.outbox.record(instance.accountId, () =>
-					events.messageStatus('message.status_updated', source(instance, at), fact),
-				),
-			];
-			if (update.status === 'delivered' || update.status === 'read') {
-				const type = update.status === 'delivered' ? 'message.delivered' : 'message.read';
-				recorded.push(
-					this.deps.outbox.record(instance.accountId, () => events.messageStatus(type, source(instance, at), fact)),
-				);
-			}
-			return { duplicate: false, eventIds: recorded.filter(isId) };
-		});
+		return this.statuses.receive(update);
+	}
+
+	/** Inside the job that records a send's provider message id: the reports held for it, applied in order. */
+	applyHeldStatuses(instanceId: string, providerMessageId: string): string[] {
+		return this.statuses.applyHeld(instanceId, providerMessageId);
+	}
+
+	/** Held status reports that no send claimed in time (housekeeping). */
+	expireHeldStatuses(now = this.deps.clock.now()): number {
+		return this.statuses.expireHeld(now);
 	}
 
 	/** A provider reported the instance's connection state; joins the group commit. */

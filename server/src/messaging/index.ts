@@ -16,6 +16,7 @@ import { MessageLog } from './message-log';
 import { MessagingRepository } from './repository';
 import { recoverInterruptedSends } from './recovery';
 import { Reservations } from './reservation';
+import { StatusRepository } from './status-repository';
 import { SendService } from './send-service';
 import { sendPipeline, type SendPipeline } from './send-pipeline';
 
@@ -30,6 +31,8 @@ export interface MessagingDeps {
 	outbox: EventOutbox;
 	/** Where tenants' media URLs may point (media-url.ts). */
 	mediaDestinations: MediaDestinations;
+	/** See SendServiceDeps.applyHeldStatuses. */
+	applyHeldStatuses?: (instanceId: string, providerMessageId: string) => void;
 }
 
 /**
@@ -82,7 +85,13 @@ export class Messaging {
 				pacePerMinute,
 			}),
 		});
-		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+		this.log = new MessageLog(
+			this.repo,
+			this.usage,
+			deps.clock,
+			new MessageLogQueries(deps.db),
+			new StatusRepository(deps.db),
+		);
 	}
 
 	/** Checks a body's media URL before the guards run (they are synchronous; DNS is not). */

@@ -3,9 +3,13 @@ import type { Account } from '../accounts/service';
 import { DateTime } from 'luxon';
 import { periodKeys } from '../accounts/time';
 import type { Clock } from '../clock';
+import type { StatusApplied } from '../events/status-reports';
+import type { StatusFailure } from '../events/normalized';
+import type { ErrorCode } from '../http/errors';
 import type { UsageCounters } from './limits';
 import type { LogFilter, LogPage, MessageLogQueries, OutcomeCount } from './log-queries';
 import type { MessageLogRow, MessagingRepository, StatusHistoryRow } from './repository';
+import type { StatusRepository } from './status-repository';
 
 /** One local day of an account's sends by outcome: the dashboard's chart. */
 export interface DayOutcomes {
@@ -20,6 +24,10 @@ export interface DayOutcomes {
 const STATUS_RANK = { sending: 0, sent: 1, delivered: 2, read: 3 } as const;
 type RankedStatus = keyof typeof STATUS_RANK;
 const isRanked = (status: string): status is RankedStatus => Object.hasOwn(STATUS_RANK, status);
+const NOT_NEWS: StatusApplied = { outcome: 'not_news' };
+
+/** A message the provider accepted and later gave up on is logged with the code a refusal at send time gets. */
+const LATE_FAILURE_CODE: ErrorCode = 'gateway_send_failed';
 
 /** Reading the message log, and moving a sent message's status on the provider's reports. */
 export class MessageLog {
@@ -28,6 +36,7 @@ export class MessageLog {
 		private readonly usageCounters: UsageCounters,
 		private readonly clock: Clock,
 		private readonly queries: MessageLogQueries,
+		private readonly statuses: StatusRepository,
 	) {}
 
 	/** One message by its number in this account's log (the API's log_id), with its status history. */
@@ -57,26 +66,39 @@ export class MessageLog {
 	}
 
 	/**
-	 * Moves a sent message's status forward on a provider report (delivered, read) and returns its log entry,
-	 * or undefined when the message is unknown or the report is not news. Runs in the caller's transaction.
+	 * Moves a sent message's status forward on a provider report (delivered, read, failed) in the caller's
+	 * transaction. A status's time is the provider's, but never before (nor at) the time of the status it
+	 * follows: Meta's times are whole seconds, so a `delivered` can carry a time before the outcome's
+	 * milliseconds and a `read` the same second as its `delivered`; such a time becomes 1 ms after the last.
+	 * `failed` sets the entry's error code to what a refusal at send time gets, the provider's words in its
+	 * history. An unknown id says whether a send of the instance is still with its provider (the report may
+	 * have beaten that send's outcome).
 	 */
 	applyProviderStatus(
 		instanceId: string,
 		providerMessageId: string,
 		status: string,
 		at: number,
-	): { phone: string | null } | undefined {
-		const entry = this.repo.findByProviderMessageId(instanceId, providerMessageId);
-		if (!entry) return undefined;
-		if (!isRanked(entry.status)) return undefined;
+		failure?: StatusFailure,
+	): StatusApplied {
+		const entry = this.statuses.findByProviderMessageId(instanceId, providerMessageId);
+		if (!entry) return { outcome: 'unknown', sendInFlight: this.statuses.sendInFlight(instanceId) };
+		if (!isRanked(entry.status)) return NOT_NEWS;
 		if (status === 'failed') {
 			// WhatsApp gave up on a message it had accepted: final, and only before it was read.
-			if (entry.status !== 'sent' && entry.status !== 'delivered') return undefined;
+			if (entry.status !== 'sent' && entry.status !== 'delivered') return NOT_NEWS;
 		} else if (!isRanked(status) || STATUS_RANK[status] <= STATUS_RANK[entry.status]) {
-			return undefined;
+			return NOT_NEWS;
 		}
-		this.repo.setStatus(entry.id, status, at, null);
-		return entry;
+		const appliedAt = Math.max(at, entry.updated_at + 1);
+		if (status === 'failed')
+			this.statuses.failAfterSend(entry.id, LATE_FAILURE_CODE, appliedAt, failure?.detail ?? null);
+		else this.statuses.setStatus(entry.id, status, appliedAt, null);
+		return {
+			outcome: 'applied',
+			at: appliedAt,
+			entry: { phone: entry.phone, logId: entry.account_seq, purpose: entry.message_purpose },
+		};
 	}
 
 	/** Accepted sends today and this month, in the account's time zone. */

@@ -2,9 +2,6 @@ import type { Db } from '../db';
 
 export type MessageStatus = 'blocked' | 'sending' | 'sent' | 'failed' | 'unknown' | 'delivered' | 'read';
 
-/** The part of a log entry a provider's status report reads. */
-export type ReportedEntry = Pick<MessageLogRow, 'id' | 'status' | 'phone'>;
-
 export interface MessageLogRow {
 	id: number;
 	account_id: number;
@@ -79,8 +76,6 @@ export class MessagingRepository {
 	private readonly selectInterrupted;
 	private readonly selectInProgress;
 	private readonly selectLatestForKey;
-	private readonly selectByProviderId;
-	private readonly setStatusStmt;
 
 	constructor(private readonly db: Db) {
 		this.insertLog = db.prepare<[NewLogEntry & { account_seq: number; updated_at: number }]>(
@@ -183,13 +178,6 @@ export class MessagingRepository {
 		this.selectLatestForKey = db.prepare<[number, string], MessageLogRow>(
 			'SELECT * FROM message_log WHERE account_id = ? AND idempotency_key = ? ORDER BY id DESC LIMIT 1',
 		);
-		// What a status report needs, not the whole row (its text among it): twice for every sent message.
-		this.selectByProviderId = db.prepare<[string, string], ReportedEntry>(
-			'SELECT id, status, phone FROM message_log WHERE provider_message_id = ? AND instance_id = ?',
-		);
-		this.setStatusStmt = db.prepare<[MessageStatus, number, number]>(
-			'UPDATE message_log SET status = ?, updated_at = ? WHERE id = ?',
-		);
 	}
 
 	transaction<T>(fn: () => T): T {
@@ -240,15 +228,6 @@ export class MessagingRepository {
 
 	statusHistory(id: number): StatusHistoryRow[] {
 		return this.selectHistory.all(id);
-	}
-
-	findByProviderMessageId(instanceId: string, providerMessageId: string): ReportedEntry | undefined {
-		return this.selectByProviderId.get(providerMessageId, instanceId);
-	}
-
-	setStatus(id: number, status: MessageStatus, now: number, detail: string | null): void {
-		this.setStatusStmt.run(status, now, id);
-		this.insertHistory.run(id, status, detail, now);
 	}
 
 	interruptedSends(): MessageLogRow[] {

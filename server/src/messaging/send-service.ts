@@ -38,6 +38,11 @@ export interface SendServiceDeps {
 	providers: ProviderRegistry;
 	/** Receives message.sent / message.failed in the same transaction as the log entry's outcome. */
 	outbox: EventOutbox;
+	/**
+	 * In the job that records a send's provider message id: applies the status reports that came before it
+	 * (the inbound service holds them). Absent: none are held.
+	 */
+	applyHeldStatuses?: (instanceId: string, providerMessageId: string) => void;
 }
 
 /** The guards let a template through only to a provider that has sendTemplate. */
@@ -193,6 +198,8 @@ export class SendService {
 					{ to: request.phone, messageId, purpose: request.purpose },
 				),
 			);
+			// A provider can report on the message before this commit (it answers and posts `sent` at once).
+			this.deps.applyHeldStatuses?.(instance.id, messageId);
 		});
 		return { status: 200, body, replayed: false };
 	}
@@ -235,6 +242,7 @@ export class SendService {
 						purpose: request.purpose,
 						errorCode: refusal.code,
 						errorMessage: refusal.message,
+						reason: error instanceof ProviderError ? error.reason : undefined,
 						logId,
 					},
 				),

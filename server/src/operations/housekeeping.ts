@@ -14,17 +14,19 @@ export interface HousekeepingParts {
 	messaging: Pick<Messaging, 'housekeeping'>;
 	threecx: Pick<Threecx, 'housekeeping'>;
 	webhooks: Pick<WebhookService, 'prune'>;
-	inbound: Pick<InboundService, 'prune'>;
+	inbound: Pick<InboundService, 'prune' | 'expireHeldStatuses'>;
 }
 
 /**
  * Hourly upkeep. With `retentionDays` > 0, history older than that goes: message log entries, finished
- * deliveries and their events, inbound messages. Nothing pending or in flight is touched.
+ * deliveries and their events, inbound messages. Nothing pending or in flight is touched. Status reports
+ * held for a send's outcome that never came expire whatever the retention.
  */
 export function housekeeping(parts: HousekeepingParts, retentionDays: number): void {
 	const retainBefore = retentionDays > 0 ? parts.clock.now() - retentionDays * DAY_MS : undefined;
 	parts.messaging.housekeeping(retainBefore);
 	parts.threecx.housekeeping(parts.clock.now(), retainBefore);
+	parts.inbound.expireHeldStatuses(parts.clock.now());
 	if (retainBefore !== undefined) {
 		parts.webhooks.prune(retainBefore);
 		parts.inbound.prune(retainBefore);

@@ -45,24 +45,36 @@ const SLOW_DOWN_MS: Record<number, number> = {
 	131056: 6_000,
 };
 
+/**
+ * The safe reason for a Cloud API error code, the one table for refusals at send time and for failures
+ * Meta reports later in a status webhook; undefined for a code it does not name.
+ */
+export function reasonOfGraphCode(code: number | undefined): SendFailureReason | undefined {
+	if (code === undefined) return undefined;
+	// 132xxx: the template (missing, paused, wrong parameters).
+	return REASON_OF_CODE[code] ?? (code >= 132000 && code < 133000 ? 'template_rejected' : undefined);
+}
+
+/** The log's text of a Cloud API error: what the gateway was doing, the code and Meta's own words. */
+export function graphErrorText(doing: string, code: number | undefined, detail: string): string {
+	return `cloud ${doing} code ${code ?? '-'} ${detail}`.trim().slice(0, 600);
+}
+
 /** A Graph error answer to `doing` as a ProviderError (a Retry-After date is read against `clock`). */
 export function graphFailure(answer: ProviderAnswer, doing: string, clock: Clock): ProviderError {
 	const parsed = graphError.safeParse(answer.body);
 	const code = parsed.success ? parsed.data.error.code : undefined;
 	const detail = parsed.success ? (parsed.data.error.error_data?.details ?? parsed.data.error.message ?? '') : '';
-	const text = `cloud ${doing}: ${answer.status} code ${code ?? '-'} ${detail}`.slice(0, 600);
-	const template = code !== undefined && code >= 132000 && code < 133000;
+	const text = graphErrorText(`${doing}: ${answer.status}`, code, detail);
 	const reason: SendFailureReason =
-		(code !== undefined ? REASON_OF_CODE[code] : undefined) ??
-		(template
-			? 'template_rejected'
-			: answer.status === 401
-				? 'provider_unauthorized'
-				: answer.status === 429
-					? 'provider_rate_limited'
-					: answer.status >= 500
-						? 'provider_unavailable'
-						: 'provider_rejected');
+		reasonOfGraphCode(code) ??
+		(answer.status === 401
+			? 'provider_unauthorized'
+			: answer.status === 429
+				? 'provider_rate_limited'
+				: answer.status >= 500
+					? 'provider_unavailable'
+					: 'provider_rejected');
 	if (reason === 'provider_rate_limited') {
 		const wait =
 			parseRetryAfter(answer.headers['retry-after'], clock.now()) ??

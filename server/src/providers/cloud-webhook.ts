@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { InputError } from '../input-error';
-import type { InboundEvent } from './types';
+import { graphErrorText, reasonOfGraphCode } from './cloud-errors';
+import type { InboundEvent, StatusFailure } from './types';
 
 const inboundMessage = z.looseObject({
 	from: z.string(),
@@ -14,11 +15,20 @@ const inboundMessage = z.looseObject({
 	text: z.looseObject({ body: z.string() }).optional(),
 });
 
+/** One of a failed status's `errors[]`: `{code, title, message, error_data:{details}, href}` (older versions: code and title). */
+const statusError = z.looseObject({
+	code: z.number().optional(),
+	title: z.string().optional(),
+	message: z.string().optional(),
+	error_data: z.looseObject({ details: z.string().optional() }).optional(),
+});
+
 const inboundStatus = z.looseObject({
 	id: z.string().min(1),
 	status: z.string(),
 	timestamp: z.string().optional(),
 	recipient_id: z.string().optional(),
+	errors: z.array(z.unknown()).optional(),
 });
 
 const change = z.looseObject({
@@ -41,6 +51,21 @@ const MESSAGE_TYPES: Record<string, string> = { contacts: 'contact', button: 'bu
 function seconds(value: string | undefined): number | undefined {
 	const number = Number(value);
 	return value !== undefined && Number.isFinite(number) && number > 0 ? number * 1000 : undefined;
+}
+
+/**
+ * Why Meta gave up on a message it had accepted (a `failed` status's first error), with the reason a refusal
+ * of the same code at send time gives; a failure without a readable error is `provider_rejected`.
+ */
+function failureOf(errors: unknown[] | undefined): StatusFailure {
+	const first = statusError.safeParse(errors?.[0]);
+	if (!first.success) return { reason: 'provider_rejected', detail: 'cloud status failed: no error given' };
+	const { code, title, message, error_data: data } = first.data;
+	const words = [title ?? message, data?.details].filter((part) => part !== undefined && part !== '').join(': ');
+	return {
+		reason: reasonOfGraphCode(code) ?? 'provider_rejected',
+		detail: graphErrorText('status failed:', code, words),
+	};
 }
 
 /** The text of an inbound message: its body, a media caption, or a button or list reply's title. */
@@ -96,6 +121,7 @@ export function parseCloudWebhook(body: unknown, phoneNumberId: string | undefin
 					status: status.data.status,
 					providerStatus: status.data.status,
 					at: seconds(status.data.timestamp),
+					failure: status.data.status === 'failed' ? failureOf(status.data.errors) : undefined,
 				});
 			}
 		}

@@ -176,7 +176,10 @@ export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
 			return parseItems(updateData, data).flatMap((item): InboundEvent[] => {
 				const status = STATUS_OF[item.status];
 				if (item.fromMe === false || !status) return [];
-				return [{ kind: 'status', providerMessageId: item.keyId, status, providerStatus: item.status }];
+				// Evolution says only that Baileys gave up (no code, no text): a refusal without a named reason.
+				const failure =
+					status === 'failed' ? { reason: 'provider_rejected', detail: `evolution status ${item.status}` } : undefined;
+				return [{ kind: 'status', providerMessageId: item.keyId, status, providerStatus: item.status, failure }];
 			});
 		case 'connection.update':
 			return parseItems(connectionData, data).map((item) => ({

@@ -11,7 +11,7 @@ import type { ProviderName } from './defaults';
 
 export type { ProviderInstance, ProviderSettings } from '../instances/service';
 
-export type { ConnectionState, InboundEvent } from '../events/normalized';
+export type { ConnectionState, InboundEvent, StatusFailure } from '../events/normalized';
 
 export const MEDIA_TYPES = ['image', 'document', 'audio', 'video'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];
