@@ -79,7 +79,7 @@ export class Gateway {
 		this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
 		this.providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
 		const { timeoutMs, publicUrl, cloudGraphUrl } = this.providerOptions;
-		this.evolution = new EvolutionProvider({ timeoutMs, publicUrl, clock: this.clock });
+		this.evolution = new EvolutionProvider({ timeoutMs, publicUrl, clock: this.clock, logger: this.logger });
 		this.cloud = new CloudProvider({ timeoutMs, graphUrl: cloudGraphUrl, clock: this.clock });
 		this.providers = new ProviderRegistry(
 			[this.sandbox, this.evolution, this.cloud].map((provider) => instrumentProvider(provider, this.metrics)),

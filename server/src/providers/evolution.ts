@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { EVOLUTION_DEFAULT_PACE_PER_MINUTE } from './defaults';
-import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
+import { connectionStateOf, parseEvolutionWebhook, type EvolutionDrop } from './evolution-webhook';
+import type { Logger } from '../logger';
+import { QR_CODE_MAX_BYTES, qrCodeFits } from './qr-image';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
@@ -35,7 +37,12 @@ import {
 /** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
 export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
 
-/** The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names). */
+/**
+ * The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names), each one
+ * Evolution both accepts in a subscription and emits. Not `GROUP_UPDATE`: Evolution 2.3.6 accepts it but
+ * emits group subject and settings changes as `groups.update`, which matches `GROUPS_UPDATE`, a name its
+ * `/webhook/set` refuses; so no webhook ever receives them (docs/connect-whatsapp.md).
+ */
 export const EVOLUTION_WEBHOOK_EVENTS = [
 	'MESSAGES_UPSERT',
 	'MESSAGES_UPDATE',
@@ -44,7 +51,6 @@ export const EVOLUTION_WEBHOOK_EVENTS = [
 	'QRCODE_UPDATED',
 	'CALL',
 	'GROUPS_UPSERT',
-	'GROUP_UPDATE',
 	'GROUP_PARTICIPANTS_UPDATE',
 	'CHATS_UPDATE',
 ] as const;
@@ -95,6 +101,8 @@ export interface EvolutionOptions {
 	clock: Clock;
 	/** The gateway's public URL: Evolution posts webhooks to `<publicUrl>/providers/evolution/<instance id>`. */
 	publicUrl: string;
+	/** Hears what is dropped from Evolution's reports (an oversize QR code, an `@lid` sender without a phone). */
+	logger?: Logger;
 }
 
 export class EvolutionProvider implements Provider {
@@ -186,6 +194,10 @@ export class EvolutionProvider implements Provider {
 		if (opened.success && opened.data.instance.state === 'open') return { state: 'connected' };
 		const qr = qrAnswer.safeParse(answer.body);
 		if (!qr.success || !qr.data.code) return { state: 'connecting' };
+		if (!qrCodeFits(qr.data.code)) {
+			this.dropped(instance.id, { reason: 'qr_code_too_large', bytes: Buffer.byteLength(qr.data.code) });
+			return { state: 'connecting' };
+		}
 		return { state: 'qr', qr: qr.data.code, pairingCode: qr.data.pairingCode ?? undefined };
 	}
 
@@ -208,8 +220,24 @@ export class EvolutionProvider implements Provider {
 		return sameSecret(headerValue(request.headers[EVOLUTION_TOKEN_HEADER]), expected);
 	}
 
-	parseInbound(body: unknown): InboundEvent[] {
-		return parseEvolutionWebhook(body);
+	parseInbound(body: unknown, instance: ProviderInstance): InboundEvent[] {
+		return parseEvolutionWebhook(body, (drop) => this.dropped(instance.id, drop));
+	}
+
+	/** One warn line per thing left out, with the instance and what identifies it (never a phone). */
+	private dropped(instanceId: string, drop: EvolutionDrop): void {
+		const logger = this.options.logger;
+		if (!logger) return;
+		if (drop.reason === 'qr_code_too_large')
+			logger.warn(
+				{ instance_id: instanceId, bytes: drop.bytes, limit_bytes: QR_CODE_MAX_BYTES },
+				'Evolution reported a QR code too long to draw; it is ignored until a usable one arrives',
+			);
+		else
+			logger.warn(
+				{ instance_id: instanceId, provider_message_id: drop.providerMessageId },
+				'dropped an inbound message from an @lid sender: Evolution gave no phone for it (remoteJidAlt, participantAlt, senderPn)',
+			);
 	}
 
 	/** Validated once per settings object (the instances area hands out the same one until it changes). */
