@@ -99,6 +99,7 @@ export class Gateway {
 			providers: this.providers,
 			outbox: this.outbox,
 		});
+		this.messaging.onRefusalCounted((code) => this.metrics.observeRefusalCounted(code));
 		this.inbound = new InboundService({
 			clock: this.clock,
 			logger: this.logger,

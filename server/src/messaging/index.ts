@@ -44,6 +44,7 @@ export class Messaging {
 	private readonly usage: UsageCounters;
 	private readonly velocity = new VelocityState();
 	private readonly refusals = new RefusalBudget();
+	private readonly refusalListeners: ((errorCode: string) => void)[] = [];
 
 	constructor(private readonly deps: MessagingDeps) {
 		this.repo = new MessagingRepository(deps.db);
@@ -71,8 +72,28 @@ export class Messaging {
 			usage: this.usage,
 			velocity: this.velocity,
 			refusals: this.refusals,
+			onRefusalCounted: (errorCode) => {
+				for (const listener of this.refusalListeners) listener(errorCode);
+			},
 		});
 		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+	}
+
+	/**
+	 * Per API key id, the refusals past its per-minute log budget (REFUSALS_LOGGED_PER_MINUTE): answered and
+	 * counted, not written to the message log; over the retention period, with the last one's time.
+	 */
+	refusedAttempts(): Map<number, { count: number; lastAt: number }> {
+		return new Map(
+			this.repo
+				.refusedAttemptsByKey()
+				.map((row) => [row.api_key_id, { count: row.count, lastAt: row.last_minute * 60_000 }]),
+		);
+	}
+
+	/** Hears each refusal counted instead of logged (the metrics count them). */
+	onRefusalCounted(listener: (errorCode: string) => void): void {
+		this.refusalListeners.push(listener);
 	}
 
 	/** See recovery.ts; run at start, before serving. */
