@@ -146,6 +146,7 @@ export class Gateway {
 			outbox: this.outbox,
 			messaging: this.messaging,
 			lastInboundAt: (instanceId, phone) => this.inbound.lastInboundAt(instanceId, phone),
+			onRateLimited: (integrationId) => this.metrics.observeThreecxRateLimited(integrationId),
 		});
 	}
 
