@@ -12,7 +12,7 @@ import { createTestGateway } from '../helpers/gateway';
 import { startProviderGateway, type ProviderGateway } from '../helpers/provider-gateway';
 import type { Instance } from '../../server/src/instances/service';
 import { createLogger } from '../../server/src/logger';
-import { EVOLUTION_WEBHOOK_EVENTS } from '../../server/src/providers/evolution';
+import { EVOLUTION_WEBHOOK_EVENTS } from '../../server/src/providers/evolution-webhook';
 import { QR_CODE_MAX_BYTES } from '../../server/src/providers/qr-image';
 
 const GLOBAL_KEY = 'evolution-global-key-SECRET-7f3a9c';

@@ -45,6 +45,7 @@ export class Messaging {
 	private readonly velocity = new VelocityState();
 	private readonly refusals = new RefusalBudget();
 	private readonly refusalListeners: ((errorCode: string) => void)[] = [];
+	private readonly queries: MessageLogQueries;
 
 	constructor(private readonly deps: MessagingDeps) {
 		this.repo = new MessagingRepository(deps.db);
@@ -76,7 +77,8 @@ export class Messaging {
 				for (const listener of this.refusalListeners) listener(errorCode);
 			},
 		});
-		this.log = new MessageLog(this.repo, this.usage, deps.clock, new MessageLogQueries(deps.db));
+		this.queries = new MessageLogQueries(deps.db);
+		this.log = new MessageLog(this.repo, this.usage, deps.clock, this.queries);
 	}
 
 	/**
@@ -85,7 +87,7 @@ export class Messaging {
 	 */
 	refusedAttempts(): Map<number, { count: number; lastAt: number }> {
 		return new Map(
-			this.repo
+			this.queries
 				.refusedAttemptsByKey()
 				.map((row) => [row.api_key_id, { count: row.count, lastAt: row.last_minute * 60_000 }]),
 		);

@@ -60,7 +60,6 @@ export class MessagingRepository {
 	private readonly keepLastSeqs;
 	private readonly selectLogBySeq;
 	private readonly countRefusal;
-	private readonly sumRefusalsByKey;
 	private readonly finishLog;
 	private readonly insertHistory;
 	private readonly selectHistory;
@@ -111,9 +110,6 @@ export class MessagingRepository {
 			`INSERT INTO refused_attempts (account_id, api_key_id, minute, error_code, count)
        VALUES (@accountId, @apiKeyId, @minute, @errorCode, 1)
        ON CONFLICT (account_id, api_key_id, minute, error_code) DO UPDATE SET count = count + 1`,
-		);
-		this.sumRefusalsByKey = db.prepare<[], { api_key_id: number; count: number; last_minute: number }>(
-			`SELECT api_key_id, SUM(count) AS count, MAX(minute) AS last_minute FROM refused_attempts GROUP BY api_key_id`,
 		);
 		this.finishLog = db.prepare<[MessageStatus, string | null, number, string | null, number, number]>(
 			`UPDATE message_log SET status = ?, error_code = ?, http_status = ?, provider_message_id = ?, updated_at = ?
@@ -220,11 +216,6 @@ export class MessagingRepository {
 	/** A refusal beyond the key's budget: counted per key, minute and code instead of stored. */
 	countRefusedAttempt(accountId: number, apiKeyId: number | null, at: number, errorCode: string): void {
 		this.countRefusal.run({ accountId, apiKeyId: apiKeyId ?? 0, minute: Math.floor(at / 60_000), errorCode });
-	}
-
-	/** The refusals counted instead of logged, per API key (0: none), over what retention has kept. */
-	refusedAttemptsByKey(): { api_key_id: number; count: number; last_minute: number }[] {
-		return this.sumRefusalsByKey.all();
 	}
 
 	/** An entry by its number in the account's log (the API's log_id). */

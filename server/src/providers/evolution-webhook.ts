@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { InputError } from '../input-error';
-import { qrCodeFits } from './qr-image';
+import type { Logger } from '../logger';
+import { QR_CODE_MAX_BYTES, qrCodeFits } from './qr-image';
 import type { ConnectionState, InboundEvent } from './types';
 
 /**
@@ -14,6 +15,36 @@ import type { ConnectionState, InboundEvent } from './types';
  */
 export type EvolutionDrop =
 	{ reason: 'qr_code_too_large'; bytes: number } | { reason: 'lid_without_phone'; providerMessageId: string };
+
+/** One warn line per thing left out, with the instance and what identifies it (never a phone). */
+export function logEvolutionDrop(logger: Logger | undefined, instanceId: string, drop: EvolutionDrop): void {
+	if (drop.reason === 'qr_code_too_large')
+		logger?.warn(
+			{ instance_id: instanceId, bytes: drop.bytes, limit_bytes: QR_CODE_MAX_BYTES },
+			'Evolution reported a QR code too long to draw; it is ignored until a usable one arrives',
+		);
+	else
+		logger?.warn(
+			{ instance_id: instanceId, provider_message_id: drop.providerMessageId },
+			'dropped an inbound message from an @lid sender: Evolution gave no phone for it (remoteJidAlt, participantAlt, senderPn)',
+		);
+}
+
+/**
+ * The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE names), each one Evolution both
+ * accepts and emits: not `GROUP_UPDATE`, which never fires (docs/connect-whatsapp.md, group changes).
+ */
+export const EVOLUTION_WEBHOOK_EVENTS = [
+	'MESSAGES_UPSERT',
+	'MESSAGES_UPDATE',
+	'SEND_MESSAGE',
+	'CONNECTION_UPDATE',
+	'QRCODE_UPDATED',
+	'CALL',
+	'GROUPS_UPSERT',
+	'GROUP_PARTICIPANTS_UPDATE',
+	'CHATS_UPDATE',
+] as const;
 
 /** Evolution's connection states (`open`, `connecting`, `close`, and `refused` when the QR limit is reached) as the gateway's. */
 export function connectionStateOf(state: string | undefined): ConnectionState {

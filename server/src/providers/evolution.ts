@@ -7,9 +7,14 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { EVOLUTION_DEFAULT_PACE_PER_MINUTE } from './defaults';
-import { connectionStateOf, parseEvolutionWebhook, type EvolutionDrop } from './evolution-webhook';
+import {
+	connectionStateOf,
+	EVOLUTION_WEBHOOK_EVENTS,
+	logEvolutionDrop,
+	parseEvolutionWebhook,
+} from './evolution-webhook';
 import type { Logger } from '../logger';
-import { QR_CODE_MAX_BYTES, qrCodeFits } from './qr-image';
+import { qrCodeFits } from './qr-image';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
@@ -36,24 +41,6 @@ import {
 
 /** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
 export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
-
-/**
- * The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names), each one
- * Evolution both accepts in a subscription and emits. Not `GROUP_UPDATE`: Evolution 2.3.6 accepts it but
- * emits group subject and settings changes as `groups.update`, which matches `GROUPS_UPDATE`, a name its
- * `/webhook/set` refuses; so no webhook ever receives them (docs/connect-whatsapp.md).
- */
-export const EVOLUTION_WEBHOOK_EVENTS = [
-	'MESSAGES_UPSERT',
-	'MESSAGES_UPDATE',
-	'SEND_MESSAGE',
-	'CONNECTION_UPDATE',
-	'QRCODE_UPDATED',
-	'CALL',
-	'GROUPS_UPSERT',
-	'GROUP_PARTICIPANTS_UPDATE',
-	'CHATS_UPDATE',
-] as const;
 
 const settingsSchema = z.strictObject({
 	baseUrl: baseUrlSetting,
@@ -195,7 +182,8 @@ export class EvolutionProvider implements Provider {
 		const qr = qrAnswer.safeParse(answer.body);
 		if (!qr.success || !qr.data.code) return { state: 'connecting' };
 		if (!qrCodeFits(qr.data.code)) {
-			this.dropped(instance.id, { reason: 'qr_code_too_large', bytes: Buffer.byteLength(qr.data.code) });
+			const bytes = Buffer.byteLength(qr.data.code);
+			logEvolutionDrop(this.options.logger, instance.id, { reason: 'qr_code_too_large', bytes });
 			return { state: 'connecting' };
 		}
 		return { state: 'qr', qr: qr.data.code, pairingCode: qr.data.pairingCode ?? undefined };
@@ -221,23 +209,7 @@ export class EvolutionProvider implements Provider {
 	}
 
 	parseInbound(body: unknown, instance: ProviderInstance): InboundEvent[] {
-		return parseEvolutionWebhook(body, (drop) => this.dropped(instance.id, drop));
-	}
-
-	/** One warn line per thing left out, with the instance and what identifies it (never a phone). */
-	private dropped(instanceId: string, drop: EvolutionDrop): void {
-		const logger = this.options.logger;
-		if (!logger) return;
-		if (drop.reason === 'qr_code_too_large')
-			logger.warn(
-				{ instance_id: instanceId, bytes: drop.bytes, limit_bytes: QR_CODE_MAX_BYTES },
-				'Evolution reported a QR code too long to draw; it is ignored until a usable one arrives',
-			);
-		else
-			logger.warn(
-				{ instance_id: instanceId, provider_message_id: drop.providerMessageId },
-				'dropped an inbound message from an @lid sender: Evolution gave no phone for it (remoteJidAlt, participantAlt, senderPn)',
-			);
+		return parseEvolutionWebhook(body, (drop) => logEvolutionDrop(this.options.logger, instance.id, drop));
 	}
 
 	/** Validated once per settings object (the instances area hands out the same one until it changes). */
