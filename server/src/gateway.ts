@@ -79,7 +79,7 @@ export class Gateway {
 		this.health = new HealthChecks(() => this.accounts.setSetting('health_probe_at', String(this.clock.now())));
 		this.providerOptions = { ...DEFAULT_PROVIDER_OPTIONS, ...options.providers };
 		const { timeoutMs, publicUrl, cloudGraphUrl } = this.providerOptions;
-		this.evolution = new EvolutionProvider({ timeoutMs, publicUrl, clock: this.clock });
+		this.evolution = new EvolutionProvider({ timeoutMs, publicUrl, clock: this.clock, logger: this.logger });
 		this.cloud = new CloudProvider({ timeoutMs, graphUrl: cloudGraphUrl, clock: this.clock });
 		this.providers = new ProviderRegistry(
 			[this.sandbox, this.evolution, this.cloud].map((provider) => instrumentProvider(provider, this.metrics)),
@@ -106,6 +106,7 @@ export class Gateway {
 			applyHeldStatuses: (instanceId, providerMessageId) =>
 				void this.inbound.applyHeldStatuses(instanceId, providerMessageId),
 		});
+		this.messaging.onRefusalCounted((code) => this.metrics.observeRefusalCounted(code));
 		this.inbound = new InboundService({
 			clock: this.clock,
 			logger: this.logger,
@@ -152,6 +153,7 @@ export class Gateway {
 			outbox: this.outbox,
 			messaging: this.messaging,
 			lastInboundAt: (instanceId, phone) => this.inbound.lastInboundAt(instanceId, phone),
+			onRateLimited: (integrationId) => this.metrics.observeThreecxRateLimited(integrationId),
 		});
 	}
 

@@ -12,6 +12,13 @@ import notOnWhatsApp from '../fixtures/providers/evolution-api-v2.3.6-error-not-
 import connectionClosed from '../fixtures/providers/evolution-api-v2.3.6-error-connection-closed.json';
 import unauthorized from '../fixtures/providers/evolution-api-v2.3.6-error-unauthorized.json';
 import connectQr from '../fixtures/providers/evolution-api-v2.3.6-connect-qr-response.json';
+import webhookEvents from '../fixtures/providers/evolution-api-v2.3.6-webhook-events.json';
+
+/** Event names a subscription may not have: Evolution validates `events` against EventController.events. */
+function refusedEvents(webhook: Record<string, unknown> | undefined): string[] {
+	const events = Array.isArray(webhook?.events) ? (webhook.events as unknown[]) : [];
+	return events.map(String).filter((name) => !webhookEvents.accepted.includes(name));
+}
 
 export interface EvolutionRequest {
 	method: string;
@@ -57,6 +64,8 @@ export class EvolutionApiFake {
 	 * the webhooks Evolution emits while it answers (send.message, a quick DELIVERY_ACK) ahead of the answer.
 	 */
 	beforeSendAnswer: ((messageId: string) => Promise<void>) | undefined;
+	/** The QR code text `/instance/connect` answers with instead of the fixture's (a code a test wants). */
+	qrCode: string | undefined;
 	/** Resolves each time a send reaches the fake (tests wait on it instead of sleeping). */
 	private sendWaiters: (() => void)[] = [];
 	private requestWaiters: { prefix: string; resolve: (request: EvolutionRequest) => void }[] = [];
@@ -218,6 +227,12 @@ export class EvolutionApiFake {
 			if (this.instances.has(instanceName)) return error(403, [`This name "${instanceName}" is already in use.`]);
 			const instance = this.addInstance(instanceName);
 			const webhook = body?.webhook as FakeInstance['webhook'] | undefined;
+			const refused = refusedEvents(body?.webhook as Record<string, unknown> | undefined);
+			if (refused.length > 0)
+				return error(
+					400,
+					refused.map((name) => `${name} is not one of enum values`),
+				);
 			if (webhook) instance.webhook = { ...webhook, headers: webhook.headers ?? {} };
 			return {
 				status: 201,
@@ -261,19 +276,33 @@ export class EvolutionApiFake {
 			const number = url.searchParams.get('number');
 			return {
 				status: 200,
-				body: { ...connectQr, pairingCode: number ? connectQr.pairingCode : null, count: instance.qrCount },
+				body: {
+					...connectQr,
+					code: this.qrCode ?? connectQr.code,
+					pairingCode: number ? connectQr.pairingCode : null,
+					count: instance.qrCount,
+				},
 			};
 		}
 		if (group === 'webhook' && action === 'set' && method === 'POST') {
 			const webhook = (body?.webhook ?? {}) as Record<string, unknown>;
 			if (typeof webhook.url !== 'string' || typeof webhook.enabled !== 'boolean')
 				return error(400, ['webhook requires property "url"']);
+			const refused = refusedEvents(webhook);
+			if (refused.length > 0)
+				return error(
+					400,
+					refused.map((name) => `${name} is not one of enum values`),
+				);
 			instance.webhook = {
 				url: webhook.url,
 				enabled: webhook.enabled,
 				headers: (webhook.headers as Record<string, string>) ?? {},
 				byEvents: Boolean(webhook.byEvents),
-				events: Array.isArray(webhook.events) && webhook.events.length > 0 ? (webhook.events as string[]) : ['ALL'],
+				events:
+					Array.isArray(webhook.events) && webhook.events.length > 0
+						? (webhook.events as string[])
+						: [...webhookEvents.accepted],
 			};
 			return { status: 201, body: { webhook: { instanceName: instance.name, webhook: instance.webhook } } };
 		}

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { iso } from '../common/iso';
-import { qrPng } from '../providers/qr-image';
+import { qrCodeFits, qrPng } from '../providers/qr-image';
 import { ProviderError } from '../providers/types';
 import { html, type SafeHtml } from '../web/html';
 import { PageError } from '../web/page';
@@ -16,7 +16,8 @@ const MAX_REASON = 500;
 export function connectionTab(ctx: Context, deps: DashboardDeps, target: InstanceTarget): SafeHtml {
 	const { instance } = target;
 	const connected = instance.connectionState === 'connected';
-	const qr = instance.provider === 'evolution' && !connected ? deps.instances.qr(instance.id) : undefined;
+	const stored = instance.provider === 'evolution' && !connected ? deps.instances.qr(instance.id) : undefined;
+	const qr = stored && qrCodeFits(stored.code) ? stored : undefined;
 	const webhookUrl = deps.webhookUrl(instance);
 	return html`<section class="panel">
   <h2>Connection</h2>
@@ -103,9 +104,10 @@ export function connectionRoutes(router: Router, deps: DashboardDeps): void {
 	router.get('/instances/:id/qr.png', requireSession, async (ctx) => {
 		const { instance } = instanceTarget(ctx, deps);
 		const qr = deps.instances.qr(instance.id);
-		if (!qr) throw new PageError(404, 'There is no QR code for this instance: connect it first.');
+		const png = qr && (await qrPng(qr.code));
+		if (!png) throw new PageError(404, 'There is no QR code for this instance: connect it first.');
 		ctx.type = 'image/png';
-		ctx.body = await qrPng(qr.code);
+		ctx.body = png;
 	});
 
 	router.get('/instances/:id/connection', requireSession, async (ctx) => {

@@ -4,6 +4,7 @@ import type { Account } from '../accounts/service';
 import { iso } from '../common/iso';
 import { InputError } from '../input-error';
 import { formatCallTime } from '../threecx/event';
+import { REQUESTS_PER_MINUTE } from '../threecx/rate-limit';
 import type { Integration } from '../threecx/integrations';
 import { renderTemplate, unknownVariables } from '../threecx/templates';
 import { html, type SafeHtml } from '../web/html';
@@ -39,6 +40,17 @@ function eventsTable(deps: DashboardDeps, integration: Integration): SafeHtml {
 	)}</tbody></table></div>`;
 }
 
+/** Requests 3CX made past the rate limit: a PBX over it loses call reports (each call makes two requests). */
+function rateLimitedLine(deps: DashboardDeps, integration: Integration): SafeHtml {
+	const counts = deps.threecx.rateLimited(integration.id);
+	const limit = html`${REQUESTS_PER_MINUTE} requests a minute, ${REQUESTS_PER_MINUTE / 2} calls (a lookup and a call report each)`;
+	if (counts.lastDay === 0)
+		return html`<p class="hint" data-rate-limited="0">No request refused by the rate limit in the last 24 hours (${limit}).</p>`;
+	return html`<p data-rate-limited="${counts.lastDay}"><span class="badge bad">rate limited</span>
+  ${counts.lastHour} requests refused with 429 in the last hour, ${counts.lastDay} in the last 24 hours (last at
+  ${iso(counts.lastAt)}). The limit is ${limit}.</p>`;
+}
+
 function integrationPanel(ctx: Context, deps: DashboardDeps, integration: Integration): SafeHtml {
 	const instances = deps.instances.list(integration.accountId);
 	const owner = deps.accounts.get(integration.accountId);
@@ -55,6 +67,7 @@ function integrationPanel(ctx: Context, deps: DashboardDeps, integration: Integr
       <button type="submit" class="button danger">Rotate secret</button></form>
   </div>
   <h3>Recent events</h3>
+  ${rateLimitedLine(deps, integration)}
   ${eventsTable(deps, integration)}
   <h3>Settings</h3>
   ${integrationForm(

@@ -51,6 +51,8 @@ export class Messaging {
 	private readonly usage: UsageCounters;
 	private readonly velocity = new VelocityState();
 	private readonly refusals = new RefusalBudget();
+	private readonly refusalListeners: ((errorCode: string) => void)[] = [];
+	private readonly queries: MessageLogQueries;
 
 	constructor(private readonly deps: MessagingDeps) {
 		this.repo = new MessagingRepository(deps.db);
@@ -84,19 +86,34 @@ export class Messaging {
 				refusals: this.refusals,
 				pacePerMinute,
 			}),
+			onRefusalCounted: (errorCode) => {
+				for (const listener of this.refusalListeners) listener(errorCode);
+			},
 		});
-		this.log = new MessageLog(
-			this.repo,
-			this.usage,
-			deps.clock,
-			new MessageLogQueries(deps.db),
-			new StatusRepository(deps.db),
-		);
+		this.queries = new MessageLogQueries(deps.db);
+		this.log = new MessageLog(this.repo, this.usage, deps.clock, this.queries, new StatusRepository(deps.db));
 	}
 
 	/** Checks a body's media URL before the guards run (they are synchronous; DNS is not). */
 	checkMediaUrl(value: unknown): Promise<MediaUrlCheck | undefined> {
 		return checkMediaUrl(value, this.deps.mediaDestinations);
+	}
+
+	/**
+	 * Per API key id, the refusals past its per-minute log budget (REFUSALS_LOGGED_PER_MINUTE): answered and
+	 * counted, not written to the message log; over the retention period, with the last one's time.
+	 */
+	refusedAttempts(): Map<number, { count: number; lastAt: number }> {
+		return new Map(
+			this.queries
+				.refusedAttemptsByKey()
+				.map((row) => [row.api_key_id, { count: row.count, lastAt: row.last_minute * 60_000 }]),
+		);
+	}
+
+	/** Hears each refusal counted instead of logged (the metrics count them). */
+	onRefusalCounted(listener: (errorCode: string) => void): void {
+		this.refusalListeners.push(listener);
 	}
 
 	/** See recovery.ts; run at start, before serving. */

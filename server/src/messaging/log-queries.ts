@@ -79,6 +79,7 @@ export class MessageLogQueries {
 	private readonly statements = new Map<string, SearchStatements>();
 	private readonly selectCursor;
 	private readonly countOutcomes;
+	private readonly sumRefusalsByKey;
 
 	constructor(
 		private readonly db: Db,
@@ -92,6 +93,14 @@ export class MessageLogQueries {
 			`SELECT status, error_code, COUNT(*) AS n FROM message_log
        WHERE account_id = ? AND created_at >= ? AND created_at < ? GROUP BY status, error_code`,
 		);
+		this.sumRefusalsByKey = db.prepare<[], { api_key_id: number; count: number; last_minute: number }>(
+			'SELECT api_key_id, SUM(count) AS count, MAX(minute) AS last_minute FROM refused_attempts GROUP BY api_key_id',
+		);
+	}
+
+	/** The refusals counted instead of logged (refused_attempts), per API key (0: none), over what retention kept. */
+	refusedAttemptsByKey(): { api_key_id: number; count: number; last_minute: number }[] {
+		return this.sumRefusalsByKey.all();
 	}
 
 	/** One page of an account's log, newest first, filtered: `limit` entries at most. */

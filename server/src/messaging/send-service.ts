@@ -43,6 +43,8 @@ export interface SendServiceDeps {
 	 * (the inbound service holds them). Absent: none are held.
 	 */
 	applyHeldStatuses?: (instanceId: string, providerMessageId: string) => void;
+	/** Told of each refusal counted instead of logged, once it is committed (the metrics). */
+	onRefusalCounted?: (errorCode: string) => void;
 }
 
 /** The guards let a template through only to a provider that has sendTemplate. */
@@ -93,7 +95,10 @@ export class SendService {
 			// this one, committed or earlier in the same batch.
 			const checked = await this.deps.writes.run(() => this.checkAndReserve(start, guards, ticket, requestHash));
 			if ('replayed' in checked) return checked;
-			if ('refused' in checked) throw checked.refused;
+			if ('refused' in checked) {
+				if (!checked.logged) this.deps.onRefusalCounted?.(checked.refused.code);
+				throw checked.refused;
+			}
 			if ('fault' in checked) throw checked.fault;
 			return await this.sendChecked(checked.attempt, checked.entry, ticket);
 		} catch (error) {
@@ -111,12 +116,13 @@ export class SendService {
 	 * within an hour pause the instance).
 	 */
 	async refuse(attempt: Reached, error: ApiError, ticket?: KeyTicket): Promise<never> {
-		await this.deps.writes.run(() => this.logRefusal(attempt, error, ticket));
+		const inFull = await this.deps.writes.run(() => this.logRefusal(attempt, error, ticket));
+		if (!inFull) this.deps.onRefusalCounted?.(error.code);
 		throw error;
 	}
 
-	/** refuse()'s writes, inside a job of the group commit. */
-	private logRefusal(attempt: Reached, error: ApiError, ticket: KeyTicket | undefined): void {
+	/** refuse()'s writes, inside a job of the group commit; false when the refusal was only counted. */
+	private logRefusal(attempt: Reached, error: ApiError, ticket: KeyTicket | undefined): boolean {
 		const { repo } = this.deps;
 		const { account, apiKeyId, now } = attempt;
 		const inFull = error.code === 'policy_violation' || this.reservations.takeRefusal(account.id, apiKeyId, now);
@@ -124,6 +130,7 @@ export class SendService {
 		else repo.countRefusedAttempt(account.id, apiKeyId, now, error.code);
 		ticket?.settle(undefined);
 		if (error.code === 'policy_violation' && attempt.instance) this.pauseIfRepeated(attempt.instance, now);
+		return inFull;
 	}
 
 	/**
@@ -136,7 +143,7 @@ export class SendService {
 		guards: GuardList<In, Out>,
 		ticket: KeyTicket,
 		requestHash: () => string,
-	): SendAnswer | { refused: ApiError } | { fault: unknown } | { attempt: Out; entry: LogEntryIds } {
+	): SendAnswer | { refused: ApiError; logged: boolean } | { fault: unknown } | { attempt: Out; entry: LogEntryIds } {
 		if (start.idempotencyKey !== undefined) {
 			try {
 				const replay = ticket.claim(start.account.id, start.idempotencyKey, requestHash(), start.now);
@@ -155,8 +162,7 @@ export class SendService {
 			return { fault };
 		}
 		if ('refused' in outcome) {
-			this.logRefusal(outcome.reached, outcome.refused, ticket);
-			return { refused: outcome.refused };
+			return { refused: outcome.refused, logged: this.logRefusal(outcome.reached, outcome.refused, ticket) };
 		}
 		this.reservations.take(outcome.passed);
 		return {

@@ -28,6 +28,8 @@ export class GatewayMetrics {
 	private readonly quotaRefusals: Counter<'period'>;
 	private readonly deliveryAttempts: Counter<'result'>;
 	private readonly providerLatency: Histogram<'provider' | 'operation' | 'outcome'>;
+	private readonly refusalsCounted: Counter<'code'>;
+	private readonly threecxRateLimited: Counter<'integration'>;
 	private readonly outbox: OutboxGauges;
 	private readonly clock: Clock;
 
@@ -56,6 +58,18 @@ export class GatewayMetrics {
 			help: 'Time the WhatsApp provider took per call, by provider, operation and outcome (ok or error)',
 			labelNames: ['provider', 'operation', 'outcome'],
 			buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+			registers,
+		});
+		this.refusalsCounted = new Counter({
+			name: 'whatsapp_gateway_refused_attempts_total',
+			help: "Send refusals past an API key's per-minute log budget: answered, counted in refused_attempts, not written to the message log, by error code",
+			labelNames: ['code'],
+			registers,
+		});
+		this.threecxRateLimited = new Counter({
+			name: 'whatsapp_gateway_3cx_rate_limited_total',
+			help: '3CX requests refused with 429 webhook_rate_limited (60 a minute per integration), by integration id',
+			labelNames: ['integration'],
 			registers,
 		});
 		// Series that exist from the start, so rate() and alerts see a 0 before the first event.
@@ -131,6 +145,16 @@ export class GatewayMetrics {
 		this.sends.inc({ outcome, code: code ?? 'none' });
 		const period = code && !replayed ? QUOTA_CODES[code] : undefined;
 		if (period) this.quotaRefusals.inc({ period });
+	}
+
+	/** A send refusal counted instead of logged (the key's budget of logged refusals was spent). */
+	observeRefusalCounted(code: string): void {
+		this.refusalsCounted.inc({ code });
+	}
+
+	/** A 3CX request refused by the per-integration rate limit. */
+	observeThreecxRateLimited(integrationId: number): void {
+		this.threecxRateLimited.inc({ integration: String(integrationId) });
 	}
 
 	observeDeliveryAttempt(result: DeliveryAttemptResult): void {

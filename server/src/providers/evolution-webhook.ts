@@ -5,7 +5,46 @@
  */
 import { z } from 'zod';
 import { InputError } from '../input-error';
+import type { Logger } from '../logger';
+import { QR_CODE_MAX_BYTES, qrCodeFits } from './qr-image';
 import type { ConnectionState, InboundEvent } from './types';
+
+/**
+ * What the parser leaves out that the operator should hear about; the adapter logs it with the instance
+ * (never a phone: an `@lid` sender's message is named by its message id).
+ */
+export type EvolutionDrop =
+	{ reason: 'qr_code_too_large'; bytes: number } | { reason: 'lid_without_phone'; providerMessageId: string };
+
+/** One warn line per thing left out, with the instance and what identifies it (never a phone). */
+export function logEvolutionDrop(logger: Logger | undefined, instanceId: string, drop: EvolutionDrop): void {
+	if (drop.reason === 'qr_code_too_large')
+		logger?.warn(
+			{ instance_id: instanceId, bytes: drop.bytes, limit_bytes: QR_CODE_MAX_BYTES },
+			'Evolution reported a QR code too long to draw; it is ignored until a usable one arrives',
+		);
+	else
+		logger?.warn(
+			{ instance_id: instanceId, provider_message_id: drop.providerMessageId },
+			'dropped an inbound message from an @lid sender: Evolution gave no phone for it (remoteJidAlt, participantAlt, senderPn)',
+		);
+}
+
+/**
+ * The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE names), each one Evolution both
+ * accepts and emits: not `GROUP_UPDATE`, which never fires (docs/connect-whatsapp.md, group changes).
+ */
+export const EVOLUTION_WEBHOOK_EVENTS = [
+	'MESSAGES_UPSERT',
+	'MESSAGES_UPDATE',
+	'SEND_MESSAGE',
+	'CONNECTION_UPDATE',
+	'QRCODE_UPDATED',
+	'CALL',
+	'GROUPS_UPSERT',
+	'GROUP_PARTICIPANTS_UPDATE',
+	'CHATS_UPDATE',
+] as const;
 
 /** Evolution's connection states (`open`, `connecting`, `close`, and `refused` when the QR limit is reached) as the gateway's. */
 export function connectionStateOf(state: string | undefined): ConnectionState {
@@ -98,6 +137,11 @@ export function phoneOfJid(jid: string | null | undefined): string | undefined {
 	return match ? `+${match[1]}` : undefined;
 }
 
+/** The sender's own address is an `@lid` (then only an alternative address can give the phone). */
+function senderIsLid(key: z.infer<typeof messageKey>, group: boolean): boolean {
+	return Boolean((group ? key.participant : key.remoteJid)?.endsWith('@lid'));
+}
+
 /**
  * The sender's phone. A `@lid` address (WhatsApp's privacy id) has no phone in it: Evolution 2.3.x puts
  * the phone JID in `remoteJidAlt` (or `participantAlt` in groups; older versions `senderPn`), and opt-out and
@@ -138,8 +182,11 @@ function parseItems<T>(schema: z.ZodType<T>, data: unknown): T[] {
 	});
 }
 
-/** One Evolution webhook delivery → normalized events. Unknown events and items it cannot read give none. */
-export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
+/**
+ * One Evolution webhook delivery → normalized events. Unknown events and items it cannot read give none;
+ * `onDrop` hears of an `@lid` sender without a phone and of a QR code too long to draw.
+ */
+export function parseEvolutionWebhook(body: unknown, onDrop: (drop: EvolutionDrop) => void = () => {}): InboundEvent[] {
 	const parsed = envelope.safeParse(body);
 	if (!parsed.success) throw new InputError('not an Evolution API webhook (event and data expected)');
 	const { event, data } = parsed.data;
@@ -150,7 +197,10 @@ export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
 				if (item.key.fromMe) return [];
 				const group = item.key.remoteJid.endsWith('@g.us');
 				const from = senderPhone(item.key, group);
-				if (!from) return [];
+				if (!from) {
+					if (senderIsLid(item.key, group)) onDrop({ reason: 'lid_without_phone', providerMessageId: item.key.id });
+					return [];
+				}
 				const { type, text } = textOf(item.message);
 				return [
 					{
@@ -187,11 +237,13 @@ export function parseEvolutionWebhook(body: unknown): InboundEvent[] {
 				state: connectionStateOf(item.state),
 			}));
 		case 'qrcode.updated':
-			return parseItems(qrData, data).map((item) =>
-				item.qrcode?.code
-					? { kind: 'qr', qrAvailable: true, code: item.qrcode.code, pairingCode: item.qrcode.pairingCode ?? undefined }
-					: { kind: 'qr', qrAvailable: false },
-			);
+			return parseItems(qrData, data).map((item): InboundEvent => {
+				const code = item.qrcode?.code;
+				if (code && !qrCodeFits(code)) onDrop({ reason: 'qr_code_too_large', bytes: Buffer.byteLength(code) });
+				return code && qrCodeFits(code)
+					? { kind: 'qr', qrAvailable: true, code, pairingCode: item.qrcode?.pairingCode ?? undefined }
+					: { kind: 'qr', qrAvailable: false };
+			});
 		case 'call':
 			return parseItems(callData, data).flatMap((item): InboundEvent[] => {
 				if (item.status !== 'offer' && item.status !== 'timeout') return [];

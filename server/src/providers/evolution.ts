@@ -7,7 +7,14 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { EVOLUTION_DEFAULT_PACE_PER_MINUTE } from './defaults';
-import { connectionStateOf, parseEvolutionWebhook } from './evolution-webhook';
+import {
+	connectionStateOf,
+	EVOLUTION_WEBHOOK_EVENTS,
+	logEvolutionDrop,
+	parseEvolutionWebhook,
+} from './evolution-webhook';
+import type { Logger } from '../logger';
+import { qrCodeFits } from './qr-image';
 import { parseRetryAfter } from '../common/retry-after';
 import { ProviderHttp, type ProviderAnswer } from './http-client';
 import {
@@ -34,20 +41,6 @@ import {
 
 /** The header Evolution sends back on every webhook (set through `/webhook/set`): the instance's secret token. */
 export const EVOLUTION_TOKEN_HEADER = 'x-gateway-webhook-token';
-
-/** The webhook events the gateway subscribes to (Evolution's UPPER_SNAKE configuration names). */
-export const EVOLUTION_WEBHOOK_EVENTS = [
-	'MESSAGES_UPSERT',
-	'MESSAGES_UPDATE',
-	'SEND_MESSAGE',
-	'CONNECTION_UPDATE',
-	'QRCODE_UPDATED',
-	'CALL',
-	'GROUPS_UPSERT',
-	'GROUP_UPDATE',
-	'GROUP_PARTICIPANTS_UPDATE',
-	'CHATS_UPDATE',
-] as const;
 
 const settingsSchema = z.strictObject({
 	baseUrl: baseUrlSetting,
@@ -95,6 +88,8 @@ export interface EvolutionOptions {
 	clock: Clock;
 	/** The gateway's public URL: Evolution posts webhooks to `<publicUrl>/providers/evolution/<instance id>`. */
 	publicUrl: string;
+	/** Hears what is dropped from Evolution's reports (an oversize QR code, an `@lid` sender without a phone). */
+	logger?: Logger;
 }
 
 export class EvolutionProvider implements Provider {
@@ -186,6 +181,11 @@ export class EvolutionProvider implements Provider {
 		if (opened.success && opened.data.instance.state === 'open') return { state: 'connected' };
 		const qr = qrAnswer.safeParse(answer.body);
 		if (!qr.success || !qr.data.code) return { state: 'connecting' };
+		if (!qrCodeFits(qr.data.code)) {
+			const bytes = Buffer.byteLength(qr.data.code);
+			logEvolutionDrop(this.options.logger, instance.id, { reason: 'qr_code_too_large', bytes });
+			return { state: 'connecting' };
+		}
 		return { state: 'qr', qr: qr.data.code, pairingCode: qr.data.pairingCode ?? undefined };
 	}
 
@@ -208,8 +208,8 @@ export class EvolutionProvider implements Provider {
 		return sameSecret(headerValue(request.headers[EVOLUTION_TOKEN_HEADER]), expected);
 	}
 
-	parseInbound(body: unknown): InboundEvent[] {
-		return parseEvolutionWebhook(body);
+	parseInbound(body: unknown, instance: ProviderInstance): InboundEvent[] {
+		return parseEvolutionWebhook(body, (drop) => logEvolutionDrop(this.options.logger, instance.id, drop));
 	}
 
 	/** Validated once per settings object (the instances area hands out the same one until it changes). */

@@ -117,16 +117,20 @@ export function operatorInstanceRoutes(deps: OperatorInstanceDeps): Router {
 	router.get('/:id/qr', operator, async (ctx) => {
 		const instance = find(ctx.params.id);
 		const qr = deps.instances.qr(instance.id);
-		if (!qr) {
+		// A stored code that cannot be drawn (one kept before codes were bounded) is no code to show.
+		const png = qr && (await qrPng(qr.code));
+		if (!png) {
 			const why =
 				instance.connectionState === 'connected'
 					? 'none (the instance is connected)'
-					: 'none (connect the instance first)';
+					: qr
+						? 'none (the stored code cannot be drawn: connect the instance again for a new one)'
+						: 'none (connect the instance first)';
 			throw new ApiError('not_found', { instance_id: instance.id, qr: why });
 		}
 		ctx.type = 'image/png';
 		ctx.set('Cache-Control', 'no-store');
-		ctx.body = await qrPng(qr.code);
+		ctx.body = png;
 	});
 
 	return router;

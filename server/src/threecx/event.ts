@@ -112,11 +112,20 @@ export function parseCallTime(given: string, timeZone: string): number | undefin
 	return undefined;
 }
 
-/** How `{{call_time}}` renders: the account's local time, e.g. "2026-09-15 13:00". */
-export function formatCallTime(callTime: ThreecxEvent['callTime'], timeZone: string): string | undefined {
-	if (!callTime) return undefined;
-	if (callTime.at === undefined) return callTime.given;
-	return DateTime.fromMillis(callTime.at, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm');
+/**
+ * How `{{call_time}}` renders: the account's local time, e.g. "2026-09-15 13:00". An event without a call
+ * time renders the time the gateway received it (`receivedAt`): a missed call is reported as it ends, and
+ * "sorry we missed your call at ." would be worse than a time a minute late.
+ */
+export function formatCallTime(
+	callTime: ThreecxEvent['callTime'],
+	timeZone: string,
+	receivedAt?: number,
+): string | undefined {
+	const at = callTime ? callTime.at : receivedAt;
+	if (callTime && at === undefined) return callTime.given;
+	if (at === undefined) return undefined;
+	return DateTime.fromMillis(at, { zone: timeZone }).toFormat('yyyy-MM-dd HH:mm');
 }
 
 /** ReportCall's [CallType]: Missed is a missed call; anything else ended, Notanswered without an answer. */

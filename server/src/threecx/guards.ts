@@ -58,7 +58,7 @@ function purposeOf(event: ThreecxEvent): MessagePurpose {
 }
 
 /** The agent's text for outbound_message, the integration's rendered template for a call event. */
-function textOf({ event, integration, account }: ThreecxAttempt): string {
+function textOf({ event, integration, account, now }: ThreecxAttempt): string {
 	if (event.type === 'outbound_message') {
 		if (event.text === undefined) throw new ApiError('missing_message_text', { fields: ['message_text', 'message'] });
 		if (characterCount(event.text) > MAX_TEXT_LENGTH)
@@ -70,7 +70,7 @@ function textOf({ event, integration, account }: ThreecxAttempt): string {
 		customer_phone: event.phone,
 		agent_extension: event.agentExtension,
 		queue: event.queue,
-		call_time: formatCallTime(event.callTime, account.timeZone),
+		call_time: formatCallTime(event.callTime, account.timeZone, now),
 		business_name: integration.businessName,
 	});
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { Messaging } from '../messaging';
 import { genericSmsFormatter } from './generic-sms';
 import { IntegrationService } from './integrations';
-import { WebhookRateLimit } from './rate-limit';
+import { REQUESTS_PER_MINUTE, WebhookRateLimit } from './rate-limit';
 import { ThreecxRepository } from './repository';
 import { ThreecxService } from './service';
 
@@ -22,6 +22,8 @@ export interface ThreecxDeps {
 	outbox: EventOutbox;
 	messaging: Messaging;
 	lastInboundAt: (instanceId: string, phone: string) => number | undefined;
+	/** Hears each request refused by the rate limit (the metrics). */
+	onRateLimited?: (integrationId: number) => void;
 }
 
 /**
@@ -31,12 +33,17 @@ export interface ThreecxDeps {
 export class Threecx {
 	readonly integrations: IntegrationService;
 	readonly service: ThreecxService;
-	readonly rateLimit = new WebhookRateLimit();
+	readonly rateLimit: WebhookRateLimit;
 	private readonly repo: ThreecxRepository;
 
 	constructor(deps: ThreecxDeps) {
 		const repo = new ThreecxRepository(deps.db);
 		this.repo = repo;
+		// Counted in the database (the CLI reads another process's counts) as well as for /metrics.
+		this.rateLimit = new WebhookRateLimit(REQUESTS_PER_MINUTE, (integrationId, now) => {
+			repo.countRateLimited(integrationId, now);
+			deps.onRateLimited?.(integrationId);
+		});
 		this.integrations = new IntegrationService(repo, {
 			clock: deps.clock,
 			accounts: deps.accounts,

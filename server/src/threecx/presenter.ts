@@ -1,5 +1,6 @@
 import { iso } from '../common/iso';
 import type { Integration } from './integrations';
+import { REQUESTS_PER_MINUTE } from './rate-limit';
 import type { EventLogRow } from './repository';
 
 /** Where 3CX posts for an integration, relative to the gateway's public URL. */
@@ -48,4 +49,12 @@ export const threecxEventJson = (row: EventLogRow) => ({
 	duration_seconds: row.duration_seconds,
 	log_id: row.log_id,
 	created_at: iso(row.created_at),
+});
+
+/** The integration's requests refused by the rate limit (60 a minute: 30 calls, a lookup and a report each). */
+export const rateLimitedJson = (counts: { lastHour: number; lastDay: number; lastAt: number | null }) => ({
+	limit_per_minute: REQUESTS_PER_MINUTE,
+	last_hour: counts.lastHour,
+	last_24_hours: counts.lastDay,
+	last_at: iso(counts.lastAt),
 });

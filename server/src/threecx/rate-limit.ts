@@ -2,7 +2,10 @@ import { SlidingWindow } from '../common/sliding-window';
 import { ApiError } from '../http/errors';
 import { retryAfterSeconds } from '../messaging/guards';
 
-/** Seed 002: "More than 60 requests per minute per integration." */
+/**
+ * Seed 002: "More than 60 requests per minute per integration." A PBX makes two requests per call (the
+ * contact lookup, then the call report), so this is 30 calls a minute (docs/3cx.md).
+ */
 export const REQUESTS_PER_MINUTE = 60;
 const WINDOW_MS = 60_000;
 
@@ -13,7 +16,11 @@ const WINDOW_MS = 60_000;
 export class WebhookRateLimit {
 	private readonly window: SlidingWindow<number>;
 
-	constructor(private readonly limit = REQUESTS_PER_MINUTE) {
+	/** `onRefused` hears every request refused (counted for `3cx show`, the dashboard and /metrics). */
+	constructor(
+		private readonly limit = REQUESTS_PER_MINUTE,
+		private readonly onRefused: (integrationId: number, now: number) => void = () => {},
+	) {
 		this.window = new SlidingWindow({ limit, windowMs: WINDOW_MS });
 	}
 
@@ -21,6 +28,7 @@ export class WebhookRateLimit {
 	take(integrationId: number, now: number): void {
 		const retryInMs = this.window.take(integrationId, now);
 		if (retryInMs === 0) return;
+		this.onRefused(integrationId, now);
 		throw new ApiError(
 			'webhook_rate_limited',
 			{

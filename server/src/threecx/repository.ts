@@ -57,6 +57,9 @@ export class ThreecxRepository {
 	private readonly selectEvents;
 	private readonly selectLastSent;
 	private readonly pruneEventsStmt;
+	private readonly countRateLimitedStmt;
+	private readonly selectRateLimited;
+	private readonly pruneRateLimitedStmt;
 	/** Read on every webhook request, so cached (dropped on any write, here or by another connection). */
 	private readonly integrations: ReadCache<IntegrationRow>;
 
@@ -100,6 +103,19 @@ export class ThreecxRepository {
 			)
 			.pluck();
 		this.pruneEventsStmt = db.prepare<[number]>('DELETE FROM threecx_events WHERE created_at < ?');
+		this.countRateLimitedStmt = db.prepare<[number, number]>(
+			`INSERT INTO threecx_rate_limited (integration_id, minute, count) VALUES (?, ?, 1)
+       ON CONFLICT (integration_id, minute) DO UPDATE SET count = count + 1`,
+		);
+		this.selectRateLimited = db.prepare<
+			{ integrationId: number; hour: number; day: number },
+			{ last_hour: number | null; last_day: number | null; last_minute: number | null }
+		>(
+			`SELECT SUM(CASE WHEN minute >= @hour THEN count ELSE 0 END) AS last_hour,
+         SUM(CASE WHEN minute >= @day THEN count ELSE 0 END) AS last_day, MAX(minute) AS last_minute
+       FROM threecx_rate_limited WHERE integration_id = @integrationId`,
+		);
+		this.pruneRateLimitedStmt = db.prepare<[number]>('DELETE FROM threecx_rate_limited WHERE minute < ?');
 	}
 
 	transaction<T>(fn: () => T): T {
@@ -134,12 +150,30 @@ export class ThreecxRepository {
 		return Number(this.insertEventStmt.run(row).lastInsertRowid);
 	}
 
+	/** One more request refused by the rate limit, counted in its minute. */
+	countRateLimited(integrationId: number, at: number): void {
+		this.countRateLimitedStmt.run(integrationId, Math.floor(at / 60_000));
+	}
+
+	/** Refused requests in the hour and the day before `now`, and the minute of the last one (kept ones only). */
+	rateLimited(integrationId: number, now: number): { lastHour: number; lastDay: number; lastAt: number | null } {
+		const minute = Math.floor(now / 60_000);
+		const row = this.selectRateLimited.get({ integrationId, hour: minute - 59, day: minute - 24 * 60 + 1 });
+		return {
+			lastHour: row?.last_hour ?? 0,
+			lastDay: row?.last_day ?? 0,
+			lastAt: row?.last_minute === null || row?.last_minute === undefined ? null : row.last_minute * 60_000,
+		};
+	}
+
 	recentEvents(integrationId: number, limit: number): EventLogRow[] {
 		return this.selectEvents.all(integrationId, limit);
 	}
 
 	/** Drops event log entries older than `before` (retention; the cooldown looks back 15 minutes only). */
+	/** The event log and the rate-limit counts older than `before`. */
 	pruneEvents(before: number): number {
+		this.pruneRateLimitedStmt.run(Math.floor(before / 60_000));
 		return this.pruneEventsStmt.run(before).changes;
 	}
 

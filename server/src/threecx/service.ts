@@ -245,4 +245,9 @@ export class ThreecxService {
 	recentEvents(integrationId: number, limit = 50): EventLogRow[] {
 		return this.deps.repo.recentEvents(integrationId, limit);
 	}
+
+	/** Requests refused with 429 webhook_rate_limited in the last hour and day, and when the last one was. */
+	rateLimited(integrationId: number): { lastHour: number; lastDay: number; lastAt: number | null } {
+		return this.deps.repo.rateLimited(integrationId, this.deps.clock.now());
+	}
 }

@@ -116,7 +116,7 @@ export const eventFields: INodeProperties[] = [
 		default: '',
 		placeholder: '2026-09-15T10:00:00Z',
 		description:
-			'When the call started, best as ISO 8601 ([CallStartTimeUTC]); without an offset it is read in the account time zone. Empty means now. {{call_time}} in templates.',
+			'When the call started, best as ISO 8601 ([CallStartTimeUTC]); without an offset it is read in the account time zone. Empty means the time the gateway receives the event. {{call_time}} in templates.',
 		displayOptions: on(...operationsOf('callTime')),
 	},
 	{

@@ -1,5 +1,6 @@
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { accountJson, keyJson } from '../../accounts/presenters';
+import { iso } from '../../common/iso';
 import type { Gateway } from '../../gateway';
 import { InputError } from '../../input-error';
 import {
@@ -128,13 +129,22 @@ function keyCommands(program: Command, { withGateway, emit }: CliContext): void 
 		);
 	keys
 		.command('list')
-		.description('list API keys (prefixes only)')
+		.description('list API keys (prefixes only), with the refusals counted past their log budget')
 		.option('--account <id>', 'only this account', wholeNumber)
 		.addOption(jsonOption())
 		.action((flags) =>
 			withGateway((gateway) => {
-				const rows = gateway.accounts.listKeys(flags.account).map(keyJson);
-				emit(flags.json, rows, table(rows, ['id', 'account_id', 'name', 'prefix', 'last_used_at', 'revoked_at']));
+				const refused = gateway.messaging.refusedAttempts();
+				const rows = gateway.accounts.listKeys(flags.account).map((key) => ({
+					...keyJson(key),
+					refused_attempts: refused.get(key.id)?.count ?? 0,
+					last_refused_attempt_at: iso(refused.get(key.id)?.lastAt ?? null),
+				}));
+				emit(
+					flags.json,
+					rows,
+					table(rows, ['id', 'account_id', 'name', 'prefix', 'last_used_at', 'revoked_at', 'refused_attempts']),
+				);
 			}),
 		);
 	keys

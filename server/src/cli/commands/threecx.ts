@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command, type OptionValues } from '@commande
 import type { Gateway } from '../../gateway';
 import type { IntegrationInput } from '../../threecx/integrations';
 import { randomBase62 } from '../../accounts/keys';
-import { integrationJson, threecxEventJson } from '../../threecx/presenter';
+import { integrationJson, rateLimitedJson, threecxEventJson } from '../../threecx/presenter';
 import { TEMPLATE_EVENTS } from '../../threecx/templates';
 import { jsonOption, wholeNumber, type CliContext, type FlagsOf, type NoFlags } from '../context';
 import { record, table } from '../format';
@@ -174,7 +174,8 @@ function showIntegrationCommand(threecx: Command, context: CliContext): void {
 			withGateway((gateway) => {
 				const integration = withUrls(gateway, context, wholeNumber(id));
 				const events = gateway.threecx.service.recentEvents(integration.id, 20).map(threecxEventJson);
-				const data = { ...integration, recent_events: events };
+				const rateLimited = rateLimitedJson(gateway.threecx.service.rateLimited(integration.id));
+				const data = { ...integration, rate_limited: rateLimited, recent_events: events };
 				const { templates: byEvent, ...settings } = integration;
 				const templates = TEMPLATE_EVENTS.map((event) => ({
 					event,
@@ -182,7 +183,9 @@ function showIntegrationCommand(threecx: Command, context: CliContext): void {
 					text: byEvent[event].text,
 				}));
 				const human =
-					`${record(settings)}\ntemplates:\n${table(templates, ['event', 'enabled', 'text'])}` +
+					`${record(settings)}\nrate limited (429, ${rateLimited.limit_per_minute} requests a minute = ${rateLimited.limit_per_minute / 2} calls):\n` +
+					`${record({ last_hour: rateLimited.last_hour, last_24_hours: rateLimited.last_24_hours, last_at: rateLimited.last_at })}` +
+					`\ntemplates:\n${table(templates, ['event', 'enabled', 'text'])}` +
 					`\nrecent events:\n${table(events, ['created_at', 'event_type', 'status', 'action', 'reason', 'error', 'phone'])}`;
 				emit(flags.json, data, human);
 			}),
