@@ -125,6 +125,13 @@ export default defineConfig(
 			parser: tseslint.parser,
 			parserOptions: { extraFileExtensions: ['.json'] },
 		},
-		rules: { ...n8nNodesBase.configs.community.rules },
+		rules: {
+			...n8nNodesBase.configs.community.rules,
+			// The author is named without an email: the project has no maintainer address yet, and a made-up one
+			// (the `.invalid` kind) says less than none. n8n's verification asks for a real one, as it asks for a
+			// homepage (require-homepage warns): add both before the package is published and turn this back on
+			// (docs/development.md, "Publishing the n8n package").
+			'@n8n/community-nodes/valid-author': 'off',
+		},
 	},
 );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * End-to-end tests in a real n8n (the pinned version in test/e2e/n8n/, installed by `npm run e2e:install`
- * into .cache/n8n-e2e/), with the package installed from its `npm pack` tarball the two ways the README
+ * into .cache/n8n-e2e/), with the package installed from its `npm pack` tarball the two ways docs/n8n.md
  * describes, each against its own gateway (`server/bin/whatsapp-gateway.js serve`, temporary data folder):
  *
  * 1. N8N_CUSTOM_EXTENSIONS pointing at the unpacked tarball: sandbox inbound message → gateway signs and
@@ -205,8 +205,8 @@ function checkPrerequisites() {
 }
 
 /**
- * `npm pack` of the repository root: the package exactly as it would be published (README "Install the
- * nodes in n8n" starts from this tarball).
+ * `npm pack` of the repository root: the package exactly as it would be published (docs/n8n.md, "Install
+ * the nodes", starts from this tarball).
  */
 async function packTarball() {
 	const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tmp, ROOT], npmEnv());
@@ -223,7 +223,7 @@ function npmEnv() {
 }
 
 /**
- * README, "N8N_CUSTOM_EXTENSIONS": the tarball unpacked into a folder (it unpacks as `package/`). n8n's
+ * docs/n8n.md, "N8N_CUSTOM_EXTENSIONS": the tarball unpacked into a folder (it unpacks as `package/`). n8n's
  * CustomDirectoryLoader registers every *.node.js and *.credentials.js below it, with node types prefixed
  * "CUSTOM."; `n8n-workflow` resolves from n8n's own copy (n8n puts its module paths on NODE_PATH).
  */
@@ -236,7 +236,7 @@ async function unpackForCustomExtensions(tarball) {
 }
 
 /**
- * README, "~/.n8n/nodes": npm installs the tarball into n8n's nodes folder, without the peer dependency
+ * docs/n8n.md, "~/.n8n/nodes": npm installs the tarball into n8n's nodes folder, without the peer dependency
  * (n8n provides n8n-workflow). n8n loads every n8n-nodes-* package there at start, under its published
  * type names: n8n-nodes-whatsapp-gateway.whatsAppGateway and …Trigger.
  */

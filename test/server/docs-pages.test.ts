@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EVENT_TYPES } from '../../contract/src/events';
 import { API_REFERENCE, DOC_PAGES, PORTAL_PAGES } from '../../server/src/docs/catalog';
-import { renderMarkdown } from '../../server/src/docs/markdown';
+import { headingSlug, renderMarkdown } from '../../server/src/docs/markdown';
 import seed from '../fixtures/seed-002-portal-paths.json';
 import { createTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -156,5 +156,29 @@ describe('docs pages', () => {
 		const linked = [...readme.matchAll(/\]\((docs\/[^)#]+)/g)].map((match) => match[1]);
 		expect(linked.length).toBeGreaterThan(5);
 		expect(linked.filter((file) => !fs.existsSync(path.resolve(DOCS, '..', file)))).toEqual([]);
+	});
+
+	it('every relative link in the README and the docs names a file that exists, and a heading there', () => {
+		const anchorsOf = (file: string) => {
+			const taken = new Map<string, number>();
+			const text = fs.readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+			return [...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) => headingSlug(match[1].replace(/`/g, ''), taken));
+		};
+		const sources = [path.resolve(DOCS, '../README.md'), ...fs.readdirSync(DOCS).map((name) => path.join(DOCS, name))];
+		const broken: string[] = [];
+		for (const source of sources.filter((file) => file.endsWith('.md'))) {
+			const text = fs.readFileSync(source, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+			for (const [, href] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+				if (/^([a-z][a-z0-9+.-]*:|\/)/i.test(href)) continue;
+				const [target, fragment] = href.split('#');
+				const file = target === '' ? source : path.resolve(path.dirname(source), target);
+				const where = `${path.relative(path.resolve(DOCS, '..'), source)}: ${href}`;
+				if (!fs.existsSync(file)) broken.push(`${where} (no such file)`);
+				else if (fragment && file.endsWith('.md') && !anchorsOf(file).includes(fragment)) {
+					broken.push(`${where} (no such heading)`);
+				}
+			}
+		}
+		expect(broken).toEqual([]);
 	});
 });

@@ -81,6 +81,48 @@ export async function backupDatabase(
 	return describe(destination);
 }
 
+/**
+ * The dated copies `backup --keep` writes into a folder: `gateway-<UTC time>.db`, whose names sort as their
+ * times do. Nothing else in that folder is ever pruned (the copies taken before migrations, say).
+ */
+const DATED_COPY = /^gateway-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z\.db$/;
+
+export interface RotatedBackup extends BackupInfo {
+	/** The older dated copies deleted to keep `keep` of them, oldest last. */
+	pruned: string[];
+}
+
+/**
+ * A backup into `folder` under a dated name, then the dated copies beyond the newest `keep` deleted: what a
+ * nightly timer runs. Older copies go only once the new one has passed its check, and the new one is never
+ * among them (a clock set back would otherwise sort it before copies it should follow).
+ */
+export async function backupRotating(
+	databasePath: string,
+	folder: string,
+	keep: number,
+	now: Date,
+): Promise<RotatedBackup> {
+	if (!Number.isInteger(keep) || keep < 1) throw new Error('--keep must be a whole number of copies, 1 or more');
+	const dir = path.resolve(folder);
+	if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+		throw new Error(`${dir} is not a folder: with --keep, <file> is the folder that holds the dated copies`);
+	}
+	ensurePrivateDir(dir);
+	const info = await backupDatabase(databasePath, path.join(dir, `gateway-${stamp(now)}.db`));
+	if (info.check !== 'ok') {
+		throw new Error(`the copy ${info.file} failed SQLite's quick_check (${info.check}); no older copy was deleted`);
+	}
+	const older = fs
+		.readdirSync(dir)
+		.filter((name) => DATED_COPY.test(name) && path.join(dir, name) !== info.file)
+		.sort()
+		.reverse();
+	const pruned = older.slice(keep - 1).map((name) => path.join(dir, name));
+	for (const file of pruned) fs.rmSync(file, { force: true });
+	return { ...info, pruned };
+}
+
 export interface RestoreResult {
 	restored: BackupInfo;
 	/** The database that was replaced, kept beside it (absent when there was none). */

@@ -30,11 +30,14 @@ export const PORTAL_PAGES: readonly DocPage[] = [
 /** The README's other reference pages and the policy page: served too, so that every link between docs resolves. */
 export const REFERENCE_PAGES: readonly DocPage[] = [
 	{ path: '/acceptable-use', file: 'acceptable-use.md', title: 'Acceptable Use' },
+	{ path: '/docs/n8n', file: 'n8n.md', title: 'n8n nodes' },
+	{ path: '/docs/production', file: 'production.md', title: 'Production' },
 	{ path: '/docs/dashboard', file: 'dashboard.md', title: 'Dashboard' },
 	{ path: '/docs/cli', file: 'cli.md', title: 'CLI' },
 	{ path: '/docs/configuration', file: 'configuration.md', title: 'Configuration' },
 	{ path: '/docs/design-notes', file: 'design-notes.md', title: 'Design notes' },
 	{ path: '/docs/benchmarks', file: 'benchmarks.md', title: 'Benchmarks' },
+	{ path: '/docs/development', file: 'development.md', title: 'Development' },
 	{ path: '/docs/architecture', file: 'architecture.md', title: 'Architecture' },
 	{ path: '/docs/contributing', file: 'contributing.md', title: 'Contributing' },
 ];

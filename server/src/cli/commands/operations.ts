@@ -1,23 +1,34 @@
 import type { Command } from '@commander-js/extra-typings';
 import { readMigrations } from '../../db';
 import { lockDataDir } from '../../db/lock';
-import { backupDatabase, restoreDatabase } from '../../db/backup';
+import { backupDatabase, backupRotating, restoreDatabase, type BackupInfo } from '../../db/backup';
 import { errorText } from '../../common/error-text';
-import { jsonOption, type CliContext } from '../context';
+import { jsonOption, wholeNumber, type CliContext } from '../context';
 
-/** `backup <file>` and `restore <file>`: README "Backups" is the user's guide to both. */
+/** `backup <file>` and `restore <file>`: docs/production.md, "Backups", is the user's guide to both. */
 export function operationCommands(program: Command, { getConfig, emit }: CliContext): void {
 	program
 		.command('backup <file>')
 		.description('write an online, consistent copy of the database to <file> (safe while the gateway runs)')
 		.option('--force', 'overwrite <file> if it exists')
+		.option(
+			'--keep <copies>',
+			'<file> is a folder: write a dated copy (gateway-<UTC time>.db) into it and keep the newest <copies>',
+			wholeNumber,
+		)
 		.addOption(jsonOption())
 		.action(async (file, flags) => {
-			const info = await backupDatabase(getConfig().databasePath, file, { overwrite: flags.force });
+			const { databasePath } = getConfig();
+			if (flags.keep !== undefined && flags.force) throw new Error('--force does not apply with --keep');
+			const info: BackupInfo & { pruned?: string[] } =
+				flags.keep === undefined
+					? await backupDatabase(databasePath, file, { overwrite: flags.force })
+					: await backupRotating(databasePath, file, flags.keep, new Date());
+			const pruned = (info.pruned ?? []).map((old) => `deleted the older copy ${old}\n`).join('');
 			emit(
 				flags.json,
 				info,
-				`backup written: ${info.file} (${info.bytes} bytes, schema version ${info.schema_version}, check ${info.check})\n`,
+				`backup written: ${info.file} (${info.bytes} bytes, schema version ${info.schema_version}, check ${info.check})\n${pruned}`,
 			);
 		});
 
