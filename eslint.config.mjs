@@ -127,11 +127,6 @@ export default defineConfig(
 		},
 		rules: {
 			...n8nNodesBase.configs.community.rules,
-			// The author is named without an email: the project has no maintainer address yet, and a made-up one
-			// (the `.invalid` kind) says less than none. n8n's verification asks for a real one, as it asks for a
-			// homepage (require-homepage warns): add both before the package is published and turn this back on
-			// (docs/development.md, "Publishing the n8n package").
-			'@n8n/community-nodes/valid-author': 'off',
 		},
 	},
 );
