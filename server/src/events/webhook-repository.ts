@@ -134,11 +134,11 @@ export class WebhookRepository {
 	}
 
 	/**
-	 * A new secret; `previous` keeps signing beside it until `previousExpiresAt` (null: the old secret stops at once).
+	 * A new secret; `previous` keeps signing beside it until `previous.until` (null: the old secret stops at once).
 	 * Deliveries read the secrets when they are sent, so pending ones and retries are signed with the new one too.
 	 */
-	rotateSecret(id: string, secret: string, previous: string | null, previousExpiresAt: number | null, now: number) {
-		this.rotateStmt.run(secret, previous, previousExpiresAt, now, id);
+	rotateSecret(id: string, secret: string, previous: { secret: string; until: number } | null, now: number): void {
+		this.rotateStmt.run(secret, previous?.secret ?? null, previous?.until ?? null, now, id);
 		this.enabledByAccount.invalidate();
 	}
 

@@ -232,14 +232,8 @@ export class WebhookService {
 		}
 		const now = this.clock.now();
 		const secret = newSecret();
-		const overlap = overlapSeconds > 0;
-		this.repo.webhooks.rotateSecret(
-			id,
-			secret,
-			overlap ? current.secret : null,
-			overlap ? now + overlapSeconds * 1000 : null,
-			now,
-		);
+		const previous = overlapSeconds > 0 ? { secret: current.secret, until: now + overlapSeconds * 1000 } : null;
+		this.repo.webhooks.rotateSecret(id, secret, previous, now);
 		return { webhook: this.get(id), secret };
 	}
 
