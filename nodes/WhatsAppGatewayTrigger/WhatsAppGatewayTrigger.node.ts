@@ -7,31 +7,37 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { SIGNATURE_HEADERS_LOWER, verifySignature } from '../../contract/src/signature';
+import { STANDARD_WEBHOOK_HEADERS } from '../../contract/src/signature';
 import { gatewayApiError, gatewayApiRequest, isSuccess } from '../lib/transport';
 import { searchInstances } from '../lib/searchInstances';
+import { checkDelivery, rememberDelivery, type DeliveryMemory } from './delivery-check';
 import { EVENT_GROUP_FIELDS, EVENT_GROUP_NAMES } from './events';
 
+export { REMEMBERED_DELIVERIES, MAX_REPLAY_WINDOW_IDS } from './delivery-check';
+
 /** What the node keeps between activation and deactivation. */
-interface TriggerStaticData {
+interface TriggerStaticData extends DeliveryMemory {
 	webhookId?: string;
 	webhookSecret?: string;
 	/** The Instance selection the subscription was created for ('' for all instances). */
 	webhookInstance?: string;
-	/** X-WhatsApp-Gateway-Delivery ids of the latest emitted deliveries, oldest first. */
-	recentDeliveryIds?: string[];
+	/**
+	 * The gateway said its deliveries carry the Standard Webhooks signature (`signature_headers`), so one
+	 * without it is refused: stripping it must not fall back to the seed's signature, which leaves the id unsigned.
+	 */
+	standardWebhooks?: boolean;
 }
 
-/**
- * How many delivery ids the trigger remembers. The gateway retries one delivery over about 28 hours; a
- * repeat arrives only after an attempt got no 2xx, so a window of the latest deliveries covers it.
- */
-export const REMEMBERED_DELIVERIES = 100;
+/** True when the gateway lists the Standard Webhooks signature among the headers it signs deliveries in. */
+function signsStandardWebhooks(webhook: GatewayWebhook): boolean {
+	return (webhook.signature_headers ?? []).includes(STANDARD_WEBHOOK_HEADERS.signature);
+}
 
 function forgetSubscription(data: TriggerStaticData): void {
 	delete data.webhookId;
 	delete data.webhookSecret;
 	delete data.webhookInstance;
+	delete data.standardWebhooks;
 }
 
 /** A subscription as `GET /api/webhooks/{id}` returns it. */
@@ -41,6 +47,8 @@ export interface GatewayWebhook {
 	events: string[];
 	instance_id: string | null;
 	enabled: boolean;
+	/** The headers every delivery is signed in (gateways without Standard Webhooks do not send the field). */
+	signature_headers?: string[];
 }
 
 function selectedEvents(context: IHookFunctions | IWebhookFunctions): string[] {
@@ -51,10 +59,6 @@ function selectedEvents(context: IHookFunctions | IWebhookFunctions): string[] {
 function selectedInstance(context: IHookFunctions): string | undefined {
 	const value = context.getNodeParameter('instance', '', { extractValue: true }) as string;
 	return value.trim() === '' ? undefined : value.trim();
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-	return Array.isArray(value) ? value[0] : value;
 }
 
 export class WhatsAppGatewayTrigger implements INodeType {
@@ -149,6 +153,8 @@ export class WhatsAppGatewayTrigger implements INodeType {
 					// The gateway keeps the instance's id, the node may name it: compare the selection itself.
 					(data.webhookInstance ?? '') === (selectedInstance(this) ?? '') &&
 					data.webhookSecret !== undefined;
+				// A subscription made before the gateway signed Standard Webhooks is held to it once it does.
+				if (same && signsStandardWebhooks(webhook)) data.standardWebhooks = true;
 				if (!same) {
 					// Settings changed since activation: drop the old subscription and let n8n create a new one.
 					await gatewayApiRequest.call(this, 'DELETE', `/api/webhooks/${encodeURIComponent(data.webhookId)}`);
@@ -172,6 +178,7 @@ export class WhatsAppGatewayTrigger implements INodeType {
 				data.webhookId = created.webhook.id;
 				data.webhookSecret = created.signing_secret;
 				data.webhookInstance = instance ?? '';
+				if (signsStandardWebhooks(created.webhook)) data.standardWebhooks = true;
 				return true;
 			},
 
@@ -195,12 +202,13 @@ export class WhatsAppGatewayTrigger implements INodeType {
 		const request = this.getRequestObject();
 		const data = this.getWorkflowStaticData('node') as TriggerStaticData;
 		// Verified before anything else, over the raw bytes; no secret means no delivery is trusted.
-		const check = verifySignature({
-			secret: data.webhookSecret ?? '',
-			timestamp: header(request.headers[SIGNATURE_HEADERS_LOWER.timestamp]),
-			signature: header(request.headers[SIGNATURE_HEADERS_LOWER.signature]),
+		const nowSeconds = Math.floor(Date.now() / 1000);
+		const check = checkDelivery({
+			headers: request.headers,
 			rawBody: (request as unknown as { rawBody?: Buffer | string }).rawBody ?? '',
-			nowSeconds: Math.floor(Date.now() / 1000),
+			secret: data.webhookSecret ?? '',
+			requireStandard: data.standardWebhooks === true,
+			nowSeconds,
 		});
 		if (!check.valid) {
 			this.getResponseObject().status(401).json({ success: false, error: 'invalid_signature' }).end();
@@ -208,16 +216,17 @@ export class WhatsAppGatewayTrigger implements INodeType {
 		}
 		const payload = this.getBodyData() as IDataObject;
 		if (!selectedEvents(this).includes(String(payload.event))) return {};
-		const deliveryId = header(request.headers[SIGNATURE_HEADERS_LOWER.delivery]);
-		// Deliveries are at least once: a repeat of one already emitted is acknowledged and starts nothing.
-		// n8n saves changed static data after each production webhook call (README "Duplicate deliveries").
-		if (deliveryId) {
-			const seen = data.recentDeliveryIds ?? [];
-			if (seen.includes(deliveryId)) return { webhookResponse: { success: true, duplicate: true } };
-			data.recentDeliveryIds = [...seen, deliveryId].slice(-REMEMBERED_DELIVERIES);
+		// Deliveries are at least once, and a captured one may be replayed: an id already emitted is acknowledged
+		// and starts nothing. n8n saves changed static data after each production webhook call (docs/design-notes.md).
+		const seen = rememberDelivery(data, check.deliveryId, check.signedTimestamp, nowSeconds);
+		if (seen === 'duplicate') return { webhookResponse: { success: true, duplicate: true } };
+		if (seen === 'undecidable') {
+			// Not a 2xx, so the gateway tries again later with a fresh timestamp, which is then decidable.
+			this.getResponseObject().status(409).json({ success: false, error: 'replay_window_full' }).end();
+			return { noWebhookResponse: true };
 		}
 		return {
-			workflowData: [this.helpers.returnJsonArray([{ ...payload, delivery_id: deliveryId ?? null }])],
+			workflowData: [this.helpers.returnJsonArray([{ ...payload, delivery_id: check.deliveryId ?? null }])],
 		};
 	}
 }

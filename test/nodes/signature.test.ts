@@ -1,13 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import {
 	computeSignature,
+	computeStandardSignature,
 	SIGNATURE_HEADERS,
 	SIGNATURE_HEADERS_LOWER,
 	SIGNATURE_TOLERANCE_SECONDS,
+	signedDeliveryHeaders,
+	STANDARD_WEBHOOK_HEADERS,
+	standardWebhooksKey,
+	standardWebhooksSecret,
 	verifySignature,
+	verifyStandardSignature,
 	type VerifySignatureInput,
+	type VerifyStandardSignatureInput,
 } from '../../contract/src/signature';
 import { seedVerifyWebhookSignature } from '../helpers/seed-verifier';
+import { officialLibraryVerifies } from '../helpers/standard-webhooks-verifier';
 
 const SECRET = "It's a Secret to Everybody";
 const NOW = 1778234400; // 2026-05-08T10:00:00Z, the ManualClock default
@@ -237,5 +245,142 @@ describe('verifySignature', () => {
 		});
 		expect(verifySignature(signed({ rawBody: bad(undefined) }))).toEqual({ valid: false, reason: 'mismatch' });
 		expect(verifySignature(signed({ rawBody: bad({ parsed: 'json' }) }))).toEqual({ valid: false, reason: 'mismatch' });
+	});
+});
+
+describe('Standard Webhooks', () => {
+	const ID = 'evt_2xVb9QkTn4RmC8LpZs6YwJhD';
+	/** The form the gateway issues: `whsec_` + 40 base62 characters (base64 of 30 bytes). */
+	const ISSUED = 'whsec_MfKQ9r3ZdmT4ZGdR2xQv8Hh6b1YyJcWkP0sAeLnU';
+
+	it('reproduces the specification’s published test vector', () => {
+		expect(
+			computeStandardSignature(
+				'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+				'msg_p5jXN8AQM9LWM0D4loKWxJek',
+				1614265330,
+				'{"test": 2432232314}',
+			),
+		).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+	});
+
+	it('keys a secret the gateway issues with its base64-decoded bytes, any other secret with its UTF-8 bytes', () => {
+		// Computed independently with python3's hmac, hashlib and base64:
+		//   key = base64.b64decode(ISSUED[6:], validate=True)   (30 bytes)
+		//   base64.b64encode(hmac.new(key, f'{ID}.{NOW}.{BODY}'.encode(), hashlib.sha256).digest())
+		expect(standardWebhooksKey(ISSUED)).toHaveLength(30);
+		expect(computeStandardSignature(ISSUED, ID, NOW, BODY)).toBe('v1,APR4/zuBLoco46I/QFh/00teH4oq0FwE7CUTVAMMjTo=');
+		//   hmac.new("It's a Secret to Everybody".encode(), …)
+		expect(computeStandardSignature(SECRET, ID, NOW, BODY)).toBe('v1,lBev8YCidHAFGsKnr9N72w/6frq2H4epWVJjC1U4xKE=');
+		// What the official libraries take for such a secret: whsec_ + base64 of its UTF-8 bytes.
+		expect(standardWebhooksSecret(SECRET)).toBe('whsec_SXQncyBhIFNlY3JldCB0byBFdmVyeWJvZHk=');
+		expect(standardWebhooksSecret(ISSUED)).toBe(ISSUED);
+		// Not canonical base64 after the prefix: its UTF-8 bytes.
+		expect(standardWebhooksKey('whsec_abc')).toEqual(Buffer.from('whsec_abc', 'utf8'));
+		expect(standardWebhooksKey('whsec_')).toEqual(Buffer.from('whsec_', 'utf8'));
+	});
+
+	it('the official library (a Node port of its verify) accepts our headers with the secret as issued', () => {
+		const body = Buffer.from(ARABIC_EMOJI_BODY, 'utf8');
+		const headers = signedDeliveryHeaders({
+			secret: ISSUED,
+			eventType: 'message.received',
+			deliveryId: ID,
+			timestamp: String(NOW),
+			body,
+		});
+		expect(officialLibraryVerifies(ISSUED, body, headers)).toBe(true);
+		expect(officialLibraryVerifies(standardWebhooksSecret(SECRET), body, headers)).toBe(false);
+		// And the seed's verifier accepts the seed's headers of the same delivery, byte for byte.
+		expect(seedVerifyWebhookSignature(String(NOW), body, headers[SIGNATURE_HEADERS.signature], ISSUED)).toBe(true);
+		expect(headers[STANDARD_WEBHOOK_HEADERS.id]).toBe(headers[SIGNATURE_HEADERS.delivery]);
+		expect(headers[STANDARD_WEBHOOK_HEADERS.timestamp]).toBe(headers[SIGNATURE_HEADERS.timestamp]);
+
+		// A secret in another form verifies once converted as docs/events.md says.
+		const other = signedDeliveryHeaders({
+			secret: SECRET,
+			eventType: 'e',
+			deliveryId: ID,
+			timestamp: String(NOW),
+			body,
+		});
+		expect(officialLibraryVerifies(standardWebhooksSecret(SECRET), body, other)).toBe(true);
+	});
+
+	it('signs with both secrets during a rotation, the seed header with the current one only', () => {
+		const headers = signedDeliveryHeaders({
+			secret: ISSUED,
+			previousSecret: SECRET,
+			eventType: 'message.received',
+			deliveryId: ID,
+			timestamp: String(NOW),
+			body: Buffer.from(BODY),
+		});
+		expect(headers[STANDARD_WEBHOOK_HEADERS.signature]).toBe(
+			`${computeStandardSignature(ISSUED, ID, NOW, BODY)} ${computeStandardSignature(SECRET, ID, NOW, BODY)}`,
+		);
+		expect(headers[SIGNATURE_HEADERS.signature]).toBe(computeSignature(ISSUED, NOW, BODY));
+	});
+
+	describe('verifyStandardSignature', () => {
+		const signed = (overrides: Partial<VerifyStandardSignatureInput> = {}): VerifyStandardSignatureInput => ({
+			secret: ISSUED,
+			id: ID,
+			timestamp: String(NOW),
+			rawBody: BODY,
+			signature: computeStandardSignature(ISSUED, ID, NOW, BODY),
+			nowSeconds: NOW,
+			...overrides,
+		});
+		const good = computeStandardSignature(ISSUED, ID, NOW, BODY);
+		const other = computeStandardSignature(SECRET, ID, NOW, BODY);
+
+		it('accepts a good signature, alone or among others (a rotation), with unknown versions skipped', () => {
+			expect(verifyStandardSignature(signed())).toEqual({ valid: true });
+			expect(verifyStandardSignature(signed({ rawBody: Buffer.from(BODY) }))).toEqual({ valid: true });
+			expect(verifyStandardSignature(signed({ signature: `${other} ${good}` }))).toEqual({ valid: true });
+			expect(verifyStandardSignature(signed({ signature: `${good} ${other}` }))).toEqual({ valid: true });
+			expect(verifyStandardSignature(signed({ signature: `v1a,${'A'.repeat(86)}== ${good}` }))).toEqual({
+				valid: true,
+			});
+			// The secret that was rotated away verifies the second signature.
+			expect(verifyStandardSignature(signed({ secret: SECRET, signature: `${good} ${other}` }))).toEqual({
+				valid: true,
+			});
+		});
+
+		it('accepts timestamps exactly 300 s away and refuses 301 s either way', () => {
+			const at = (offset: number) =>
+				signed({
+					timestamp: String(NOW + offset),
+					signature: computeStandardSignature(ISSUED, ID, NOW + offset, BODY),
+				});
+			expect(verifyStandardSignature(at(-300))).toEqual({ valid: true });
+			expect(verifyStandardSignature(at(300))).toEqual({ valid: true });
+			expect(verifyStandardSignature(at(-301))).toEqual({ valid: false, reason: 'stale_timestamp' });
+			expect(verifyStandardSignature(at(301))).toEqual({ valid: false, reason: 'future_timestamp' });
+		});
+
+		it.each<[string, Partial<VerifyStandardSignatureInput>, string]>([
+			['empty secret', { secret: '' }, 'missing_secret'],
+			['missing webhook-id', { id: undefined }, 'missing_id'],
+			['missing webhook-timestamp', { timestamp: undefined }, 'missing_timestamp'],
+			['non-numeric webhook-timestamp', { timestamp: 'now' }, 'invalid_timestamp'],
+			['missing webhook-signature', { signature: undefined }, 'missing_signature'],
+			[
+				'the seed scheme in webhook-signature',
+				{ signature: computeSignature(ISSUED, NOW, BODY) },
+				'malformed_signature',
+			],
+			['only another version', { signature: good.replace('v1,', 'v2,') }, 'malformed_signature'],
+			['a truncated signature', { signature: good.slice(0, -2) }, 'malformed_signature'],
+			['one byte of the body changed', { rawBody: BODY.replace('Hello', 'Jello') }, 'mismatch'],
+			['another webhook-id (a replay under a new id)', { id: 'evt_replayed' }, 'mismatch'],
+			['another timestamp', { timestamp: String(NOW - 1) }, 'mismatch'],
+			['a wrong secret', { secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'mismatch'],
+			['the rotated-away secret once the overlap ended', { secret: SECRET }, 'mismatch'],
+		])('refuses %s', (_label, overrides, reason) => {
+			expect(verifyStandardSignature(signed(overrides))).toEqual({ valid: false, reason });
+		});
 	});
 });

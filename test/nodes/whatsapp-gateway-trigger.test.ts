@@ -5,7 +5,12 @@
  * real ones: the gateway's worker signs them and sends them to the trigger's webhook URL, where a
  * loopback receiver keeps the raw body and headers n8n would hand to `webhook()`.
  */
-import { computeSignature, SIGNATURE_HEADERS_LOWER } from '../../contract/src/signature';
+import {
+	computeSignature,
+	computeStandardSignature,
+	SIGNATURE_HEADERS_LOWER,
+	STANDARD_WEBHOOK_HEADERS,
+} from '../../contract/src/signature';
 import {
 	REMEMBERED_DELIVERIES,
 	type GatewayWebhook,
@@ -66,6 +71,8 @@ describe('activation and deactivation', () => {
 			webhookId: expect.stringMatching(/^wh_/),
 			webhookSecret: expect.stringMatching(/^whsec_/),
 			webhookInstance: t.instanceId,
+			// The gateway listed webhook-signature among its signature headers: deliveries must carry it.
+			standardWebhooks: true,
 		});
 		const { webhookId } = trigger.staticData;
 		expect(trigger.webhookUrl()).toBe(`${receiver.base}/webhook/5f0b6d2e-3c1a-4b7e-9d8f-2a6c4e1b7d90/webhook`);
@@ -217,30 +224,72 @@ describe('webhook(): deliveries', () => {
 		expect(response).toEqual({ statusCode: undefined, body: undefined, ended: false });
 	});
 
-	const sign = (request: WebhookRequest, secret: string, timestamp: string, rawBody = request.rawBody) => ({
+	/** Signs a request again in both schemes, exactly as the gateway does (its webhook-id kept unless given). */
+	const sign = (
+		request: WebhookRequest,
+		secret: string,
+		timestamp: string,
+		rawBody = request.rawBody,
+		id = String(request.headers[STANDARD_WEBHOOK_HEADERS.id]),
+	) => ({
 		...request,
 		rawBody,
 		headers: {
 			...request.headers,
 			[SIGNATURE_HEADERS_LOWER.timestamp]: timestamp,
 			[SIGNATURE_HEADERS_LOWER.signature]: computeSignature(secret, timestamp, rawBody),
+			[STANDARD_WEBHOOK_HEADERS.id]: id,
+			[STANDARD_WEBHOOK_HEADERS.timestamp]: timestamp,
+			[STANDARD_WEBHOOK_HEADERS.signature]: computeStandardSignature(secret, id, timestamp, rawBody),
 		},
 	});
 
-	const withoutHeader = (request: WebhookRequest, name: string): WebhookRequest => {
+	const withoutHeader = (request: WebhookRequest, ...names: string[]): WebhookRequest => {
 		const headers = { ...request.headers };
-		delete headers[name];
+		for (const name of names) delete headers[name];
 		return { ...request, headers };
 	};
 
+	/** A captured delivery sent again under a new delivery id, as an attacker can without the secret. */
+	const withNewId = (request: WebhookRequest, id: string): WebhookRequest => ({
+		...request,
+		headers: { ...request.headers, [SIGNATURE_HEADERS_LOWER.delivery]: id, [STANDARD_WEBHOOK_HEADERS.id]: id },
+	});
+
+	const seedOnly = (request: WebhookRequest) =>
+		withoutHeader(
+			request,
+			STANDARD_WEBHOOK_HEADERS.id,
+			STANDARD_WEBHOOK_HEADERS.timestamp,
+			STANDARD_WEBHOOK_HEADERS.signature,
+		);
+
 	const tampered: [string, (request: WebhookRequest) => WebhookRequest][] = [
 		[
-			'a signature made with another secret',
+			'signatures made with another secret',
 			(request) => sign(request, 'whsec_not-the-one', String(request.headers[SIGNATURE_HEADERS_LOWER.timestamp])),
+		],
+		[
+			'a webhook-signature made with another secret beside a good seed signature',
+			(request) => ({
+				...request,
+				headers: {
+					...request.headers,
+					[STANDARD_WEBHOOK_HEADERS.signature]: String(
+						sign(request, 'whsec_not-the-one', String(request.headers[SIGNATURE_HEADERS_LOWER.timestamp])).headers[
+							STANDARD_WEBHOOK_HEADERS.signature
+						],
+					),
+				},
+			}),
 		],
 		[
 			'a timestamp more than 300 s old (correctly signed)',
 			(request) => sign(request, String(trigger.staticData.webhookSecret), String(Math.floor(Date.now() / 1000) - 301)),
+		],
+		[
+			'a timestamp more than 300 s ahead (correctly signed)',
+			(request) => sign(request, String(trigger.staticData.webhookSecret), String(Math.floor(Date.now() / 1000) + 301)),
 		],
 		[
 			'one changed byte of the body',
@@ -251,8 +300,18 @@ describe('webhook(): deliveries', () => {
 				return { ...request, rawBody, body: JSON.parse(rawBody.toString('utf8')) };
 			},
 		],
-		['no signature header', (request) => withoutHeader(request, SIGNATURE_HEADERS_LOWER.signature)],
-		['no timestamp header', (request) => withoutHeader(request, SIGNATURE_HEADERS_LOWER.timestamp)],
+		[
+			'no signature headers',
+			(request) => withoutHeader(request, SIGNATURE_HEADERS_LOWER.signature, STANDARD_WEBHOOK_HEADERS.signature),
+		],
+		['no webhook-signature header', (request) => withoutHeader(request, STANDARD_WEBHOOK_HEADERS.signature)],
+		[
+			'no timestamp headers',
+			(request) => withoutHeader(request, SIGNATURE_HEADERS_LOWER.timestamp, STANDARD_WEBHOOK_HEADERS.timestamp),
+		],
+		['no webhook-id header', (request) => withoutHeader(request, STANDARD_WEBHOOK_HEADERS.id)],
+		['a new webhook-id and delivery id on a captured delivery', (request) => withNewId(request, 'evt_replayed')],
+		['only the seed headers, with a new delivery id', (request) => seedOnly(withNewId(request, 'evt_replayed'))],
 		[
 			'no secret in the static data',
 			(request) => {
@@ -276,9 +335,9 @@ describe('webhook(): deliveries', () => {
 		const timestamp = String(request.headers[SIGNATURE_HEADERS_LOWER.timestamp]);
 		const secret = String(trigger.staticData.webhookSecret);
 		// The helper signs exactly as the gateway does.
-		expect(sign(request, secret, timestamp).headers[SIGNATURE_HEADERS_LOWER.signature]).toBe(
-			request.headers[SIGNATURE_HEADERS_LOWER.signature],
-		);
+		const again = sign(request, secret, timestamp).headers;
+		expect(again[SIGNATURE_HEADERS_LOWER.signature]).toBe(request.headers[SIGNATURE_HEADERS_LOWER.signature]);
+		expect(again[STANDARD_WEBHOOK_HEADERS.signature]).toBe(request.headers[STANDARD_WEBHOOK_HEADERS.signature]);
 
 		const { result } = await trigger.receive(sign(request, secret, String(Math.floor(Date.now() / 1000) - 295)));
 
@@ -323,9 +382,87 @@ describe('webhook(): deliveries', () => {
 	it('an unsigned repeat of a known delivery id is still refused with 401 first', async () => {
 		const request = await realDelivery();
 		expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
-		const { result, response } = await trigger.receive(withoutHeader(request, SIGNATURE_HEADERS_LOWER.signature));
+		const { result, response } = await trigger.receive(
+			withoutHeader(request, SIGNATURE_HEADERS_LOWER.signature, STANDARD_WEBHOOK_HEADERS.signature),
+		);
 		expect(result).toEqual({ noWebhookResponse: true });
 		expect(response.statusCode).toBe(401);
+	});
+
+	describe('replays (the delivery id is signed by webhook-signature)', () => {
+		it('a captured delivery sent again with the seed headers only and a new delivery id is refused (401)', async () => {
+			const request = await realDelivery();
+			expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
+
+			// Valid for the seed's verifier (the seed's signature does not cover the delivery id) ...
+			const replay = seedOnly(withNewId(request, 'evt_replayed_0000000000000'));
+			// ... but the subscription is known to carry webhook-signature, so its absence is refused.
+			const { result, response } = await trigger.receive(replay);
+			expect(result).toEqual({ noWebhookResponse: true });
+			expect(response.statusCode).toBe(401);
+		});
+
+		it(`a captured delivery replayed as it is after ${REMEMBERED_DELIVERIES} others is still a duplicate while its timestamp is valid`, async () => {
+			const request = await realDelivery();
+			expect((await trigger.receive(request)).result.workflowData).toHaveLength(1);
+			const secret = String(trigger.staticData.webhookSecret);
+			const now = String(Math.floor(Date.now() / 1000));
+			for (let i = 0; i < REMEMBERED_DELIVERIES + 50; i++) {
+				const other = sign(withNewId(request, `evt_other_${i}`), secret, now);
+				expect((await trigger.receive(other)).result.workflowData).toHaveLength(1);
+			}
+			expect(trigger.staticData.recentDeliveryIds).not.toContain(request.headers[STANDARD_WEBHOOK_HEADERS.id]);
+
+			expect((await trigger.receive(request)).result).toEqual({ webhookResponse: { success: true, duplicate: true } });
+		});
+
+		it('a trigger activated before the gateway signed Standard Webhooks accepts seed-only deliveries until checkExists sees the new headers', async () => {
+			const request = await realDelivery();
+			const { standardWebhooks: _, ...older } = trigger.staticData;
+			trigger.staticData = older;
+			expect((await trigger.receive(seedOnly(request))).result.workflowData).toHaveLength(1);
+
+			// n8n checks the subscription on its next start or activation: the gateway lists webhook-signature.
+			expect(await trigger.runWebhookMethod('checkExists')).toBe(true);
+			expect(trigger.staticData.standardWebhooks).toBe(true);
+			const next = await realDelivery('And my invoice?');
+			expect((await trigger.receive(seedOnly(next))).response.statusCode).toBe(401);
+			expect((await trigger.receive(next)).result.workflowData).toHaveLength(1);
+		});
+	});
+
+	describe('a rotated secret', () => {
+		const rotate = async (overlapSeconds: number) => {
+			const response = await fetch(`${server.url}/api/webhooks/${String(trigger.staticData.webhookId)}/rotate-secret`, {
+				method: 'POST',
+				headers: { Authorization: `Bearer ${t.apiKey}`, 'Content-Type': 'application/json' },
+				body: JSON.stringify({ overlap_seconds: overlapSeconds }),
+			});
+			expect(response.status).toBe(200);
+			return ((await response.json()) as { signing_secret: string }).signing_secret;
+		};
+
+		it('still verifies with the secret the trigger holds during the overlap, and is refused after it', async () => {
+			const fresh = await rotate(60);
+			expect(fresh).not.toBe(trigger.staticData.webhookSecret);
+
+			const during = await realDelivery();
+			expect(String(during.headers[STANDARD_WEBHOOK_HEADERS.signature]).split(' ')).toHaveLength(2);
+			expect((await trigger.receive(during)).result.workflowData).toHaveLength(1);
+
+			// The gateway's clock passes the overlap (61 s: still inside the trigger's 300 s tolerance).
+			t.clock.advance(61_000);
+			const after = await realDelivery('And my invoice?');
+			expect(String(after.headers[STANDARD_WEBHOOK_HEADERS.signature]).split(' ')).toHaveLength(1);
+			const { result, response } = await trigger.receive(after);
+			expect(result).toEqual({ noWebhookResponse: true });
+			expect(response.statusCode).toBe(401);
+
+			// Re-activating the workflow gives the trigger a subscription, and a secret, of its own again.
+			expect(await trigger.runWebhookMethod('delete')).toBe(true);
+			await activate();
+			expect((await trigger.receive(await realDelivery('Third time'))).result.workflowData).toHaveLength(1);
+		});
 	});
 
 	it('an event the node no longer selects is acknowledged but starts nothing', async () => {

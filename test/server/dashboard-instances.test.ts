@@ -131,7 +131,7 @@ describe('connection tab', () => {
 });
 
 describe('webhook tab', () => {
-	it('shows the six event groups, subscribes with the secret shown once, and deletes', async () => {
+	it('shows the six event groups, subscribes with the secret shown once, rotates it, and deletes', async () => {
 		const page = await client.get(manage('webhook'));
 		for (const group of [
 			'Recommended Events',
@@ -164,6 +164,16 @@ describe('webhook tab', () => {
 			await client.post(action('webhooks'), { destination_url: 'ftp://x', events: 'message.received' }),
 		);
 		expect(refused.text).toContain('Not subscribed: destination_url');
+
+		const rotated = await follow(await client.post(action(`webhooks/${webhook.id}/rotate-secret`)));
+		const fresh = /<code id="shown-secret">(whsec_\w+)<\/code>/.exec(rotated.text)?.[1];
+		expect(fresh).toBeDefined();
+		expect(fresh).not.toBe(secret);
+		const until = new Date(gw.clock.now() + 24 * 3600_000).toISOString();
+		expect(rotated.text).toContain(`the previous one still signs until ${until}`);
+		const after = (await client.get(manage('webhook'))).text;
+		expect(after).toContain(`still signs beside the new one until ${until}`);
+		expect(after).not.toContain(fresh!);
 
 		await follow(await client.post(action(`webhooks/${webhook.id}/delete`)));
 		expect(gw.gateway.webhooks.list(gw.accountId)).toEqual([]);
@@ -266,6 +276,7 @@ it('refuses every instance action without the CSRF token, changing nothing', asy
 		'resume',
 		'webhooks',
 		'webhooks/wh_x/delete',
+		'webhooks/wh_x/rotate-secret',
 		'deliveries/1/redeliver',
 		'test-send',
 	];

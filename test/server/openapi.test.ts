@@ -135,6 +135,7 @@ const JSON_API_PATHS = [
 	'/api/messages/{log_id}',
 	'/api/webhooks',
 	'/api/webhooks/{id}',
+	'/api/webhooks/{id}/rotate-secret',
 	'/sandbox/inbound',
 	'/healthz',
 	'/readyz',
@@ -514,6 +515,16 @@ describe('GET /openapi.json', () => {
 			expect(listed.body.webhooks).toEqual([created.body.webhook]);
 			assertDocumentedAnswer('/api/webhooks', 'get', listed);
 			assertDocumentedAnswer('/api/webhooks/{id}', 'get', await gw.http.get(`/api/webhooks/${id}`).set(auth()));
+			const rotate = (body: unknown) =>
+				gw.http
+					.post(`/api/webhooks/${id}/rotate-secret`)
+					.set({ ...auth(), 'Content-Type': 'application/json' })
+					.send(JSON.stringify(body));
+			const rotated = await rotate({ overlap_seconds: 60 });
+			expect(rotated.status).toBe(200);
+			expect(rotated.body.webhook.previous_secret_expires_at).not.toBeNull();
+			assertDocumentedAnswer('/api/webhooks/{id}/rotate-secret', 'post', rotated);
+			assertDocumentedAnswer('/api/webhooks/{id}/rotate-secret', 'post', await rotate({ overlap_seconds: -1 }));
 			const deleted = await gw.http.delete(`/api/webhooks/${id}`).set(auth());
 			expect(deleted.body).toEqual({ success: true, deleted: true, id });
 			assertDocumentedAnswer('/api/webhooks/{id}', 'delete', deleted);
@@ -527,11 +538,17 @@ describe('GET /openapi.json', () => {
 				[await post({ destination_url: 'ftp://example.com/', events: ['message.nope'] }), 'post', '/api/webhooks'],
 				[await gw.http.get(`/api/webhooks/${id}`).set(auth()), 'get', '/api/webhooks/{id}'],
 				[await gw.http.delete(`/api/webhooks/${id}`).set(auth()), 'delete', '/api/webhooks/{id}'],
+				[
+					await gw.http.post(`/api/webhooks/${id}/rotate-secret`).set(auth()),
+					'post',
+					'/api/webhooks/{id}/rotate-secret',
+				],
 				[await gw.http.get('/api/webhooks').set({ Authorization: 'Bearer wg_live_not_a_key' }), 'get', '/api/webhooks'],
 			];
 			expect(refusals.map(([res]) => [res.status, res.body.error])).toEqual([
 				[422, 'validation_error'],
 				[422, 'validation_error'],
+				[404, 'not_found'],
 				[404, 'not_found'],
 				[404, 'not_found'],
 				[401, 'invalid_api_key'],

@@ -34,6 +34,7 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
   <p>${webhook.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge bad">disabled</span> ${webhook.disabledReason}`}
     ${webhook.instanceId === null && html`<span class="badge">all instances</span>`} <code>${webhook.id}</code></p>
   <p class="hint">Events: ${webhook.events.join(', ')}</p>
+  ${webhook.previousSecretExpiresAt !== null && html`<p class="hint">The previous signing secret still signs beside the new one until ${iso(webhook.previousSecretExpiresAt)}.</p>`}
   <div class="cards health">
     <div class="card"><span class="figure small">${iso(health.lastSuccessAt) ?? '—'}</span> last success</div>
     <div class="card"><span class="figure small">${iso(health.lastFailureAt) ?? '—'}</span> last failure ${health.lastFailureReason && html`<br>${health.lastFailureReason}`}</div>
@@ -58,6 +59,8 @@ function subscriptionPanel(ctx: Context, deps: DashboardDeps, target: InstanceTa
     </tr>`,
 		)}</tbody></table></div>`
 	}
+  <form method="post" action="${instancePath(target, `webhooks/${webhook.id}/rotate-secret`)}" data-confirm="Issue a new signing secret? The current one keeps signing beside it for 24 hours.">
+    ${csrfField(ctx)}<button type="submit" class="button">Rotate signing secret</button></form>
   <form method="post" action="${instancePath(target, `webhooks/${webhook.id}/delete`)}" data-confirm="Delete this subscription and its deliveries?">
     ${csrfField(ctx)}<button type="submit" class="button danger">Delete subscription</button></form>
 </section>`;
@@ -91,7 +94,7 @@ ${subscriptions.length === 0 ? html`<p class="empty">No subscription reaches thi
 ${createForm(ctx, target)}`;
 }
 
-/** Subscribe (the secret shown once), delete, redeliver: what `/api/webhooks` and `deliveries redeliver` do. */
+/** Subscribe (the secret shown once), rotate its secret, delete, redeliver: what `/api/webhooks` and `deliveries redeliver` do. */
 export function webhookRoutes(router: Router, deps: DashboardDeps): void {
 	const back = (target: InstanceTarget) => instancePath(target, 'manage', { tab: 'webhook' });
 	const ownSubscription = (target: InstanceTarget, id: string): Webhook => {
@@ -119,6 +122,16 @@ export function webhookRoutes(router: Router, deps: DashboardDeps): void {
 			if (!(error instanceof InputError)) throw error;
 			redirectWith(ctx, back(target), { kind: 'error', text: `Not subscribed: ${error.message}.` });
 		}
+	});
+
+	router.post('/instances/:id/webhooks/:webhookId/rotate-secret', ...formPost, (ctx) => {
+		const target = instanceTarget(ctx, deps);
+		const { webhook, secret } = deps.webhooks.rotateSecret(ownSubscription(target, String(ctx.params.webhookId)).id);
+		redirectWith(ctx, back(target), {
+			kind: 'ok',
+			text: `New signing secret for ${webhook.destinationUrl}; the previous one still signs until ${iso(webhook.previousSecretExpiresAt)}:`,
+			secret,
+		});
 	});
 
 	router.post('/instances/:id/webhooks/:webhookId/delete', ...formPost, (ctx) => {

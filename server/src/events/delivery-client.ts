@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { computeSignature, SIGNATURE_HEADERS } from 'whatsapp-gateway-contract';
+import { signedDeliveryHeaders } from 'whatsapp-gateway-contract';
 import type { Clock } from '../clock';
 import { parseRetryAfter } from '../common/retry-after';
 import { guardedLookup, isAllowedAddress } from './destination';
@@ -38,8 +38,9 @@ function drain(stream: Readable): Promise<void> {
 }
 
 /**
- * The HTTP side of a delivery: one signed POST per attempt over keep-alive agents whose DNS lookup refuses
- * disallowed addresses (no rebinding past the check), IP literals checked here.
+ * The HTTP side of a delivery: one POST per attempt, signed in both schemes (the contract's
+ * `signedDeliveryHeaders`), over keep-alive agents whose DNS lookup refuses disallowed addresses (no rebinding
+ * past the check), IP literals checked here.
  */
 export class SignedPoster {
 	private readonly httpAgent: http.Agent;
@@ -74,6 +75,14 @@ export class SignedPoster {
 		return known;
 	}
 
+	/** The secret a rotation replaced, while its overlap lasts: it signs beside the current one until then. */
+	private overlapping(delivery: DueDelivery): string | null {
+		const until = delivery.previous_secret_expires_at;
+		return delivery.previous_secret !== null && until !== null && this.clock.now() < until
+			? delivery.previous_secret
+			: null;
+	}
+
 	/**
 	 * One signed POST with Node's own client (redirects are never followed by it): resolves with the status,
 	 * or the error, within the attempt timeout, which covers connecting, the answer and reading its body.
@@ -102,10 +111,14 @@ export class SignedPoster {
 						'Content-Type': 'application/json',
 						'Content-Length': body.length,
 						'User-Agent': 'WhatsApp-Gateway-Webhooks/1',
-						[SIGNATURE_HEADERS.event]: delivery.event_type,
-						[SIGNATURE_HEADERS.timestamp]: timestamp,
-						[SIGNATURE_HEADERS.signature]: computeSignature(delivery.secret, timestamp, body),
-						[SIGNATURE_HEADERS.delivery]: delivery.event_id,
+						...signedDeliveryHeaders({
+							secret: delivery.secret,
+							previousSecret: this.overlapping(delivery),
+							eventType: delivery.event_type,
+							deliveryId: delivery.event_id,
+							timestamp,
+							body,
+						}),
 					},
 				},
 				(response) => {

@@ -22,6 +22,8 @@ export interface DueDelivery extends DeliveryRow {
 	payload: string;
 	destination_url: string;
 	secret: string;
+	previous_secret: string | null;
+	previous_secret_expires_at: number | null;
 	webhook_enabled: 0 | 1;
 }
 
@@ -49,7 +51,8 @@ export class OutboxRepository {
        VALUES (?, ?, 'pending', ?, ?, ?)`,
 		);
 		this.selectDue = db.prepare<[number, number], DueDelivery>(
-			`SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.enabled AS webhook_enabled
+			`SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.previous_secret,
+         w.previous_secret_expires_at, w.enabled AS webhook_enabled
        FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
        WHERE d.status = 'pending' AND d.next_attempt_at <= ?
        ORDER BY d.next_attempt_at, d.id LIMIT ?`,
@@ -72,7 +75,8 @@ export class OutboxRepository {
 			)
 			.pluck();
 		this.selectPendingDelivery = db.prepare<[number], DueDelivery>(
-			`SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.enabled AS webhook_enabled
+			`SELECT d.*, e.type AS event_type, e.payload, w.destination_url, w.secret, w.previous_secret,
+         w.previous_secret_expires_at, w.enabled AS webhook_enabled
        FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
        WHERE d.id = ? AND d.status = 'pending'`,
 		);

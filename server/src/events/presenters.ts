@@ -1,3 +1,4 @@
+import { DELIVERY_SIGNATURE_HEADERS } from 'whatsapp-gateway-contract';
 import { iso } from '../common/iso';
 import type { InboundResult } from './inbound';
 import type { DeliveryRow } from './outbox-repository';
@@ -13,6 +14,10 @@ export const webhookJson = (webhook: Webhook) => ({
 	disabled_reason: webhook.disabledReason,
 	created_at: iso(webhook.createdAt),
 	updated_at: iso(webhook.updatedAt),
+	/** Every delivery is signed in each of these headers (a Trigger requires the Standard Webhooks one when listed). */
+	signature_headers: DELIVERY_SIGNATURE_HEADERS,
+	/** While a rotated secret still signs beside the new one, when that stops; null otherwise. */
+	previous_secret_expires_at: iso(webhook.previousSecretExpiresAt),
 	health: {
 		last_success_at: iso(webhook.health.lastSuccessAt),
 		last_failure_at: iso(webhook.health.lastFailureAt),

@@ -6,13 +6,18 @@ import { ApiError } from '../http/errors';
 import { readJsonObject } from '../http/json-body';
 import { parseWith } from '../http/validate';
 import { webhookJson } from './presenters';
-import { WebhookLimitError, type WebhookService } from './webhooks';
+import { MAX_SECRET_OVERLAP_SECONDS, WebhookLimitError, type WebhookService } from './webhooks';
 
 /** The shape of a subscription request; what the values mean (URL, event types, instance) the service checks. */
 const createWebhookSchema = z.strictObject({
 	destination_url: z.string(),
 	events: z.array(z.string()),
 	instance_id: z.string().nullable().optional(),
+});
+
+/** A rotation's options; without a body the old secret overlaps for the default day. */
+const rotateSecretSchema = z.strictObject({
+	overlap_seconds: z.number().int().min(0).max(MAX_SECRET_OVERLAP_SECONDS).optional(),
 });
 
 /** Customer webhook subscriptions (Bearer key, own account only): the Trigger node's activation lifecycle. */
@@ -50,6 +55,15 @@ export function webhookRoutes(deps: { requireApiKey: Middleware; webhooks: Webho
 
 	router.get('/api/webhooks/:id', auth, (ctx) => {
 		ctx.body = { success: true, webhook: webhookJson(ownWebhook(ctx)) };
+	});
+
+	router.post('/api/webhooks/:id/rotate-secret', auth, async (ctx) => {
+		const webhook = ownWebhook(ctx);
+		// A body is optional; when there is one it must be a JSON object like any other here.
+		const sent = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
+		const body = sent ? parseWith(rotateSecretSchema, await readJsonObject(ctx)) : {};
+		const rotated = deps.webhooks.rotateSecret(webhook.id, body.overlap_seconds);
+		ctx.body = { success: true, webhook: webhookJson(rotated.webhook), signing_secret: rotated.secret };
 	});
 
 	router.delete('/api/webhooks/:id', auth, (ctx) => {

@@ -8,6 +8,10 @@ export interface WebhookRow {
 	events: string;
 	instance_id: string | null;
 	secret: string;
+	/** During a rotation's overlap, the secret the current one replaced; it signs too until it expires. */
+	previous_secret: string | null;
+	/** When the overlap ends (epoch ms); the previous secret is ignored from then on. */
+	previous_secret_expires_at: number | null;
 	enabled: 0 | 1;
 	disabled_reason: string | null;
 	created_at: number;
@@ -38,6 +42,7 @@ export class WebhookRepository {
 	private readonly selectEnabled;
 	private readonly setEnabledStmt;
 	private readonly retargetStmt;
+	private readonly rotateStmt;
 	private readonly deleteStmt;
 	private readonly deleteDeliveries;
 	private readonly enabledByAccount: ReadCache<WebhookRow[]>;
@@ -51,13 +56,18 @@ export class WebhookRepository {
 		this.insertStmt = db.prepare<
 			[Omit<WebhookRow, 'last_success_at' | 'last_failure_at' | 'last_failure_reason' | 'consecutive_failures'>]
 		>(
-			`INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, enabled, disabled_reason,
-         created_at, updated_at, managed_by, format)
-       VALUES (@id, @account_id, @destination_url, @events, @instance_id, @secret, @enabled, @disabled_reason,
-         @created_at, @updated_at, @managed_by, @format)`,
+			`INSERT INTO webhooks (id, account_id, destination_url, events, instance_id, secret, previous_secret,
+         previous_secret_expires_at, enabled, disabled_reason, created_at, updated_at, managed_by, format)
+       VALUES (@id, @account_id, @destination_url, @events, @instance_id, @secret, @previous_secret,
+         @previous_secret_expires_at, @enabled, @disabled_reason, @created_at, @updated_at, @managed_by, @format)`,
 		);
 		this.retargetStmt = db.prepare<[string, string, string, number, string]>(
-			'UPDATE webhooks SET destination_url = ?, format = ?, secret = ?, updated_at = ? WHERE id = ?',
+			`UPDATE webhooks SET destination_url = ?, format = ?, secret = ?, previous_secret = NULL,
+         previous_secret_expires_at = NULL, updated_at = ? WHERE id = ?`,
+		);
+		this.rotateStmt = db.prepare<[string, string | null, number | null, number, string]>(
+			`UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ?, updated_at = ?
+       WHERE id = ?`,
 		);
 		this.selectOne = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
 		this.selectOfAccount = db.prepare<[number], WebhookRow>(
@@ -120,6 +130,15 @@ export class WebhookRepository {
 	/** A managed subscription follows its owner's settings: where it delivers, in which shape, signed with what. */
 	retarget(id: string, destinationUrl: string, format: string, secret: string, now: number): void {
 		this.retargetStmt.run(destinationUrl, format, secret, now, id);
+		this.enabledByAccount.invalidate();
+	}
+
+	/**
+	 * A new secret; `previous` keeps signing beside it until `previous.until` (null: the old secret stops at once).
+	 * Deliveries read the secrets when they are sent, so pending ones and retries are signed with the new one too.
+	 */
+	rotateSecret(id: string, secret: string, previous: { secret: string; until: number } | null, now: number): void {
+		this.rotateStmt.run(secret, previous?.secret ?? null, previous?.until ?? null, now, id);
 		this.enabledByAccount.invalidate();
 	}
 

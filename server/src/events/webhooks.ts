@@ -21,6 +21,8 @@ export interface Webhook {
 	/** Set on a subscription another area owns (a 3CX integration's inbound forwarding). */
 	managedBy: string | null;
 	format: string;
+	/** While a rotation's overlap lasts, when it ends (the previous secret signs beside the current one until then). */
+	previousSecretExpiresAt: number | null;
 	health: WebhookHealth;
 }
 
@@ -51,7 +53,7 @@ export interface WebhookInput {
 	instanceId?: unknown;
 }
 
-const toWebhook = (row: WebhookRow, pendingDeliveries: number): Webhook => ({
+const toWebhook = (row: WebhookRow, pendingDeliveries: number, now: number): Webhook => ({
 	id: row.id,
 	accountId: row.account_id,
 	destinationUrl: row.destination_url,
@@ -63,6 +65,10 @@ const toWebhook = (row: WebhookRow, pendingDeliveries: number): Webhook => ({
 	updatedAt: row.updated_at,
 	managedBy: row.managed_by,
 	format: row.format,
+	previousSecretExpiresAt:
+		row.previous_secret !== null && row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now
+			? row.previous_secret_expires_at
+			: null,
 	health: {
 		lastSuccessAt: row.last_success_at,
 		lastFailureAt: row.last_failure_at,
@@ -71,6 +77,14 @@ const toWebhook = (row: WebhookRow, pendingDeliveries: number): Webhook => ({
 		pendingDeliveries,
 	},
 });
+
+/** How long a rotated secret keeps signing beside the new one unless the caller says otherwise: a day. */
+export const DEFAULT_SECRET_OVERLAP_SECONDS = 24 * 3600;
+/** The longest overlap a rotation may ask for: a week. */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
+
+/** `whsec_` + 40 base62 characters: also valid base64 of 30 bytes, so Standard Webhooks libraries take it as it is. */
+const newSecret = () => `whsec_${randomBase62(40)}`;
 
 /** A field-level refusal; the HTTP layer turns `fields` into a validation_error's details. */
 export class WebhookInputError extends InputError {
@@ -137,26 +151,16 @@ export class WebhookService {
 			}
 		}
 		if (Object.keys(fields).length > 0 || !url) throw new WebhookInputError(fields);
-		const now = this.clock.now();
-		const secret = `whsec_${randomBase62(40)}`;
-		const row: WebhookRow = {
-			id: `wh_${randomBase62(16)}`,
-			account_id: input.accountId,
-			destination_url: url.href,
-			events: JSON.stringify(types),
-			instance_id: instanceId,
+		const secret = newSecret();
+		const row = this.newRow({
+			accountId: input.accountId,
+			destinationUrl: url.href,
+			events: types,
+			instanceId,
 			secret,
-			enabled: 1,
-			disabled_reason: null,
-			created_at: now,
-			updated_at: now,
-			managed_by: null,
 			format: 'gateway',
-			last_success_at: null,
-			last_failure_at: null,
-			last_failure_reason: null,
-			consecutive_failures: 0,
-		};
+			managedBy: null,
+		});
 		// Counted and inserted in one write transaction, so concurrent creations (API and CLI) cannot pass the limit.
 		this.repo.transaction(() => {
 			const used = this.repo.webhooks.count(input.accountId);
@@ -164,7 +168,7 @@ export class WebhookService {
 			if (used >= limit) throw new WebhookLimitError(limit, used);
 			this.repo.webhooks.insert(row);
 		});
-		return { webhook: toWebhook(row, 0), secret };
+		return { webhook: toWebhook(row, 0, row.created_at), secret };
 	}
 
 	/** Checks a destination URL the way `create` does (scheme, credentials, SSRF); throws InputError. */
@@ -176,14 +180,27 @@ export class WebhookService {
 
 	/** Creates a managed subscription; call `checkDestinationUrl` first. Runs in the caller's transaction. */
 	createManaged(input: ManagedWebhookInput): Webhook {
+		const row = this.newRow(input);
+		this.repo.webhooks.insert(row);
+		return toWebhook(row, 0, row.created_at);
+	}
+
+	private newRow(
+		input: Omit<ManagedWebhookInput, 'instanceId' | 'managedBy'> & {
+			instanceId: string | null;
+			managedBy: string | null;
+		},
+	): WebhookRow {
 		const now = this.clock.now();
-		const row: WebhookRow = {
+		return {
 			id: `wh_${randomBase62(16)}`,
 			account_id: input.accountId,
 			destination_url: input.destinationUrl,
 			events: JSON.stringify(input.events),
 			instance_id: input.instanceId,
 			secret: input.secret,
+			previous_secret: null,
+			previous_secret_expires_at: null,
 			enabled: 1,
 			disabled_reason: null,
 			created_at: now,
@@ -195,8 +212,29 @@ export class WebhookService {
 			last_failure_reason: null,
 			consecutive_failures: 0,
 		};
-		this.repo.webhooks.insert(row);
-		return toWebhook(row, 0);
+	}
+
+	/**
+	 * A new signing secret, returned here only. For `overlapSeconds` the old one keeps signing beside it in
+	 * `webhook-signature` (0: it stops at once); the seed's header is signed with the new one from now on. A
+	 * rotation during an overlap ends that overlap: only the secret being replaced overlaps.
+	 */
+	rotateSecret(id: string, overlapSeconds = DEFAULT_SECRET_OVERLAP_SECONDS): { webhook: Webhook; secret: string } {
+		const current = this.repo.webhooks.find(id);
+		if (!current) throw new InputError(`webhook ${id} does not exist`);
+		if (current.managed_by !== null) {
+			throw new InputError(`webhook ${id} is managed by ${current.managed_by}; rotate the secret through its owner`);
+		}
+		if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
+			throw new WebhookInputError({
+				overlap_seconds: `must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS}`,
+			});
+		}
+		const now = this.clock.now();
+		const secret = newSecret();
+		const previous = overlapSeconds > 0 ? { secret: current.secret, until: now + overlapSeconds * 1000 } : null;
+		this.repo.webhooks.rotateSecret(id, secret, previous, now);
+		return { webhook: this.get(id), secret };
 	}
 
 	/** Points a managed subscription elsewhere, or changes its shape or secret. Runs in the caller's transaction. */
@@ -214,7 +252,7 @@ export class WebhookService {
 	}
 
 	private withHealth(row: WebhookRow): Webhook {
-		return toWebhook(row, this.repo.deliveryLog.pendingCount(row.id));
+		return toWebhook(row, this.repo.deliveryLog.pendingCount(row.id), this.clock.now());
 	}
 
 	/** The webhook if it exists and (when accountId is given) belongs to that account. */

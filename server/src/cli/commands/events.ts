@@ -1,5 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { deliveryJson, inboundResultJson, operatorWebhookJson, webhookJson } from '../../events/presenters';
+import { DEFAULT_SECRET_OVERLAP_SECONDS, MAX_SECRET_OVERLAP_SECONDS } from '../../events/webhooks';
 import { InputError } from '../../input-error';
 import { jsonOption, wholeNumber, type CliContext } from '../context';
 import { record, table } from '../format';
@@ -10,6 +11,7 @@ export function eventCommands(program: Command, context: CliContext): void {
 	createWebhookCommand(webhooks, context);
 	listWebhooksCommand(webhooks, context);
 	webhookStateCommands(webhooks, context);
+	rotateSecretCommand(webhooks, context);
 	const deliveries = program
 		.command('deliveries')
 		.description('the outbox: signed event deliveries and their attempts');
@@ -98,6 +100,28 @@ function webhookStateCommands(webhooks: Command, { withGateway, emit }: CliConte
 			withGateway((gateway) => {
 				gateway.webhooks.delete(id);
 				emit(flags.json, { deleted: true, id }, 'deleted\n');
+			}),
+		);
+}
+
+function rotateSecretCommand(webhooks: Command, { withGateway, emit }: CliContext): void {
+	webhooks
+		.command('rotate-secret <id>')
+		.description('a new signing secret, printed once; the old one keeps signing beside it for the overlap')
+		.option(
+			'--overlap <seconds>',
+			`how long the old secret still signs (0 to ${MAX_SECRET_OVERLAP_SECONDS})`,
+			wholeNumber,
+			DEFAULT_SECRET_OVERLAP_SECONDS,
+		)
+		.addOption(jsonOption())
+		.action((id, flags) =>
+			withGateway((gateway) => {
+				const { webhook, secret } = gateway.webhooks.rotateSecret(id, flags.overlap);
+				const data = { ...webhookJson(webhook), account_id: webhook.accountId, signing_secret: secret };
+				const until = data.previous_secret_expires_at;
+				const note = until ? `The old secret still signs until ${until}.` : 'The old secret no longer signs.';
+				emit(flags.json, data, `${record(data)}\nThe new signing secret is shown only this once. ${note}\n`);
 			}),
 		);
 }
