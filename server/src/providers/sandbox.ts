@@ -39,7 +39,7 @@ export const sandboxInboundSchema = z.object({
 
 /**
  * The embedded provider: no WhatsApp account, nothing leaves the machine. Sends succeed with generated
- * ids unless a failure is injected; instances are always connected. README "The sandbox provider".
+ * ids unless a failure is injected; instances are always connected. docs/development.md, "The sandbox provider".
  */
 export class SandboxProvider implements Provider {
 	readonly name = 'sandbox' as const;
