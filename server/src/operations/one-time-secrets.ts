@@ -15,10 +15,10 @@ export function credentialsFile(dataDir: string): string {
  * and docker without `-t`, pm2, supervisord, nohup and a pipe into a file are not terminals either. On a
  * terminal a person started the gateway (`npm start`) and reads them once there.
  *
- * Why not systemd's INVOCATION_ID or JOURNAL_STREAM: a desktop terminal that systemd --user started
- * (GNOME's) passes both to every shell it opens, and JOURNAL_STREAM only means the journal when it names
- * stdout's own device and inode; a unit's stdout is never a terminal unless the unit asks for one
- * (`StandardOutput=tty`, a console that is not a log).
+ * Why not systemd's INVOCATION_ID or JOURNAL_STREAM: both are inherited by everything a unit starts (a
+ * terminal emulator run as a user service, and its shells), and JOURNAL_STREAM only means the journal when
+ * it names the stream's own device and inode (systemd.exec); a unit's stdout is never a terminal unless
+ * the unit asks for one (`StandardOutput=tty`, a console that is not a log).
  */
 export function stdoutIsTerminal(stdout: { isTTY?: boolean } = process.stdout): boolean {
 	return stdout.isTTY === true;
