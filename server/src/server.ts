@@ -1,14 +1,20 @@
 import http from 'node:http';
 import type { Config } from './config';
-import { ensureOperatorToken } from './accounts/operator-token';
-import { bootstrapIfEmpty, DEMO_INSTANCE_NAME, type BootstrapResult } from './bootstrap';
+import { DEMO_INSTANCE_NAME, setUpStartSecrets, type StartSecrets } from './bootstrap';
 import { dataDirExposure } from './db/private-files';
 import { lockDataDir, type DataDirLock } from './db/lock';
 import { capConnections } from './connections';
 import { Gateway } from './gateway';
 import { createServerLogger, type Logger } from './logger';
-import { bootstrapBanner, restartBanner } from './operations/banner';
+import { bootstrapBanner, operatorTokenBanner, restartBanner, secretsFileNotice } from './operations/banner';
 import { startHousekeepingTimer } from './operations/housekeeping';
+import {
+	leftoverCredentialsFile,
+	secretsOutlet,
+	stdoutIsTerminal,
+	type OneTimeSecrets,
+	type ShowSecrets,
+} from './operations/one-time-secrets';
 
 export interface RunningServer {
 	gateway: Gateway;
@@ -17,33 +23,41 @@ export interface RunningServer {
 	stop(): Promise<void>;
 }
 
-/** What booting produced: a gateway listening, and what the banner shows of this start. */
+/** What booting produced: a gateway listening at `baseUrl`, and the secrets this start created and showed. */
 interface Booted {
 	gateway: Gateway;
 	server: http.Server;
-	bootstrap: BootstrapResult | undefined;
-	operatorToken: string | undefined;
+	baseUrl: string;
+	secrets: StartSecrets;
+}
+
+export interface StartOptions {
+	logger?: Logger;
+	/** Stdout (the banner); a test's collector. */
+	print?: (text: string) => void;
+	/** Whether `print` writes to a terminal, where one-time secrets may be shown; default: stdout's. */
+	terminal?: boolean;
+	handleSignals?: boolean;
 }
 
 /**
- * Locks the data folder, opens the database, bootstraps an empty one, recovers what a crash interrupted,
- * listens, and stops cleanly on SIGTERM/SIGINT. A failed start releases everything it took.
+ * Locks the data folder, opens the database, recovers what a crash interrupted, listens, then sets up an
+ * empty database and shows its secrets once, and stops cleanly on SIGTERM/SIGINT. A failed start releases
+ * everything it took.
  */
-export async function startServer(
-	config: Config,
-	options: { logger?: Logger; print?: (text: string) => void; handleSignals?: boolean } = {},
-): Promise<RunningServer> {
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
 	const logger = options.logger ?? createServerLogger(config.logLevel, config.logFormat);
 	const print = options.print ?? ((text: string) => process.stdout.write(text));
+	const show = secretsOutlet({ terminal: options.terminal ?? stdoutIsTerminal(), print, dataDir: config.dataDir });
 	const lock = acquireDataDir(config, logger);
-	const booted = await bootOrRelease(config, logger, lock);
-	const { gateway, server } = booted;
+	const booted = await bootOrRelease(config, logger, lock, show);
+	const { gateway } = booted;
 	startWorkers(gateway, config, logger);
 	const url = announce(booted, config, logger, print);
 	const housekeeping = startHousekeepingTimer(() => gateway.housekeeping(config.retentionDays), logger);
 	const stop = stopOnce(() => shutDown(booted, lock, logger, housekeeping));
 	if (options.handleSignals) stopOnSignals(stop, logger);
-	return { gateway, server, url, stop };
+	return { gateway, server: booted.server, url, stop };
 }
 
 /** The data folder's lock (one gateway per folder), with a warning when others can read the folder. */
@@ -54,25 +68,33 @@ function acquireDataDir(config: Config, logger: Logger): DataDirLock {
 	return lock;
 }
 
-/** Boots; a failure closes what was opened and releases the lock before it is thrown. */
-async function bootOrRelease(config: Config, logger: Logger, lock: DataDirLock): Promise<Booted> {
+/**
+ * Opens the database, recovers interrupted sends and listens; only then, with the port held, creates the
+ * first start's account, key and operator token, committed once shown. A failure closes what was opened
+ * and releases the lock before it is thrown, so a busy port creates nothing that the next start could not show.
+ */
+async function bootOrRelease(config: Config, logger: Logger, lock: DataDirLock, show: ShowSecrets): Promise<Booted> {
 	let gateway: Gateway | undefined;
+	let server: http.Server | undefined;
 	try {
 		gateway = Gateway.fromConfig(config, logger);
-		return await boot(gateway, config, logger);
+		const recovered = gateway.messaging.recoverInterruptedSends();
+		if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
+		server = await listen(gateway, config);
+		const baseUrl = baseUrlOf(server, config);
+		const options = { timeZone: config.defaultTimeZone, adminToken: config.adminToken };
+		const secrets = setUpStartSecrets(gateway, options, (created) => show(oneTimeSecrets(created, baseUrl, config)));
+		return { gateway, server, baseUrl, secrets };
 	} catch (error) {
+		if (server?.listening) await new Promise((resolve) => server!.close(resolve));
 		gateway?.close();
 		lock.release();
 		throw error;
 	}
 }
 
-/** Bootstraps an empty database, makes sure of the operator token, recovers interrupted sends, and listens. */
-async function boot(gateway: Gateway, config: Config, logger: Logger): Promise<Booted> {
-	const bootstrap = bootstrapIfEmpty(gateway, { timeZone: config.defaultTimeZone });
-	const operatorToken = ensureOperatorToken(gateway.accounts, config.adminToken);
-	const recovered = gateway.messaging.recoverInterruptedSends();
-	if (recovered > 0) logger.warn({ recovered }, 'sends interrupted by the last stop were marked unknown');
+/** The HTTP server on the configured port; rejects (EADDRINUSE) when the port is taken. */
+async function listen(gateway: Gateway, config: Config): Promise<http.Server> {
 	const server = http.createServer(
 		{
 			headersTimeout: config.http.headersTimeoutMs,
@@ -88,7 +110,32 @@ async function boot(gateway: Gateway, config: Config, logger: Logger): Promise<B
 		server.once('error', reject);
 		server.listen(config.port, config.host, () => resolve());
 	});
-	return { gateway, server, bootstrap, operatorToken };
+	return server;
+}
+
+/** The public URL, with the port the server got when the configured one was 0. */
+function baseUrlOf(server: http.Server, config: Config): string {
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : config.port;
+	return config.publicUrl.replace(`:${config.port}`, `:${port}`);
+}
+
+/** The texts of what this start created: the set-up banner, or a generated operator token alone. */
+function oneTimeSecrets(created: StartSecrets, baseUrl: string, config: Config): OneTimeSecrets {
+	const { bootstrap, operatorToken } = created;
+	const facts = {
+		baseUrl,
+		dataDir: config.dataDir,
+		firstStart: bootstrap !== undefined,
+		apiKey: bootstrap !== undefined,
+		operatorToken: operatorToken !== undefined,
+	};
+	return {
+		text: bootstrap
+			? bootstrapBanner({ ...bootstrap, instanceName: DEMO_INSTANCE_NAME }, operatorToken, baseUrl)
+			: operatorTokenBanner(operatorToken!),
+		notice: (file) => secretsFileNotice(file, facts),
+	};
 }
 
 /** The sandbox's status reports and the webhook delivery worker; a warning while sandbox instances exist. */
@@ -105,15 +152,19 @@ function startWorkers(gateway: Gateway, config: Config, logger: Logger): void {
 	gateway.health.deliveryWorkerStarted();
 }
 
-/** Logs where the gateway listens and prints the banner (the set-up one on the first start); returns its URL. */
+/** Logs where the gateway listens and, after a restart, prints where it is; returns its URL. */
 function announce(booted: Booted, config: Config, logger: Logger, print: (text: string) => void): string {
-	const { server, bootstrap, operatorToken } = booted;
-	const address = server.address();
-	const port = typeof address === 'object' && address ? address.port : config.port;
+	const { server, baseUrl, secrets } = booted;
+	const port = (server.address() as { port: number }).port;
 	logger.info({ port, host: config.host, dataDir: config.dataDir }, 'gateway listening');
-	const baseUrl = config.publicUrl.replace(`:${config.port}`, `:${port}`);
-	if (bootstrap) print(bootstrapBanner({ ...bootstrap, instanceName: DEMO_INSTANCE_NAME }, operatorToken, baseUrl));
-	else print(restartBanner(baseUrl, operatorToken));
+	if (!secrets.bootstrap) print(restartBanner(baseUrl));
+	const leftover = secrets.bootstrap || secrets.operatorToken ? undefined : leftoverCredentialsFile(config.dataDir);
+	if (leftover) {
+		logger.warn(
+			{ file: leftover },
+			"the first start's credentials file is still in the data folder: keep its secrets somewhere safe and delete it",
+		);
+	}
 	return `http://localhost:${port}`;
 }
 

@@ -74,7 +74,11 @@ describe('first start', () => {
 	it('bootstraps an account, demo-support-line and a key, prints them once, and the key works', async () => {
 		const printed: string[] = [];
 		const config = loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir, GATEWAY_LOG_LEVEL: 'silent' });
-		const first = await startServer(config, { print: (text) => printed.push(text), logger: createLogger('silent') });
+		const first = await startServer(config, {
+			print: (text) => printed.push(text),
+			terminal: true,
+			logger: createLogger('silent'),
+		});
 		let apiKey: string;
 		try {
 			const banner = printed.join('');
@@ -113,7 +117,11 @@ describe('first start', () => {
 		expect(fs.readdirSync(dir)).toContain('gateway.db');
 
 		const again: string[] = [];
-		const second = await startServer(config, { print: (text) => again.push(text), logger: createLogger('silent') });
+		const second = await startServer(config, {
+			print: (text) => again.push(text),
+			terminal: true,
+			logger: createLogger('silent'),
+		});
 		await second.stop();
 		// A restart shows where the gateway is and how to get a key, never the first start's secrets again.
 		expect(again.join('')).toMatch(/WhatsApp Gateway is running at http:\/\/localhost:\d+\n/);
@@ -125,7 +133,11 @@ describe('first start', () => {
 		const printed: string[] = [];
 		const token = 'operator-token-0123456789abcdef';
 		const config = loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir, GATEWAY_ADMIN_TOKEN: token });
-		const running = await startServer(config, { print: (text) => printed.push(text), logger: createLogger('silent') });
+		const running = await startServer(config, {
+			print: (text) => printed.push(text),
+			terminal: true,
+			logger: createLogger('silent'),
+		});
 		try {
 			expect(printed.join('')).toContain('the value of GATEWAY_ADMIN_TOKEN');
 			expect(verifyAdminToken(running.gateway.accounts, token, token)).toBe(true);
@@ -179,6 +191,7 @@ describe('one gateway per data folder', () => {
 		const printed: string[] = [];
 		const running = await startServer(loadConfig({ PORT: '0', GATEWAY_DATA_DIR: dir }), {
 			print: (text) => printed.push(text),
+			terminal: true,
 			logger: createLogger('silent'),
 		});
 		try {
@@ -223,6 +236,8 @@ describe('process', () => {
 		const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 		child.kill('SIGTERM');
 		expect(await exit).toBe(0);
+		// Its stdout is a pipe, not a terminal: the first start's secrets went to a file, not to the log.
+		expect(stdout).not.toMatch(/wg_live_|wg_admin_/);
 		const logLines = stdout.split('\n').filter((line) => line.startsWith('{'));
 		const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
 		expect(messages).toEqual(

@@ -11,6 +11,14 @@ const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
  */
 export function ensureOperatorToken(accounts: AccountService, configured: string | undefined): string | undefined {
 	if (configured || accounts.getSetting(ADMIN_TOKEN_SETTING) !== undefined) return undefined;
+	return rotateOperatorToken(accounts);
+}
+
+/**
+ * A new generated operator token, returned to be shown once; the previous one stops working at once
+ * (GATEWAY_ADMIN_TOKEN, when set, is the operator token instead: the caller refuses then).
+ */
+export function rotateOperatorToken(accounts: AccountService): string {
 	const token = `wg_admin_${randomBase62(40)}`;
 	accounts.setSetting(ADMIN_TOKEN_SETTING, sha256(token));
 	return token;

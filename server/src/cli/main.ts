@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { stdoutIsTerminal } from '../operations/one-time-secrets';
 import { runCli } from './program';
 
 void runCli(process.argv.slice(2), {
@@ -6,6 +7,7 @@ void runCli(process.argv.slice(2), {
 	stderr: (text) => process.stderr.write(text),
 	env: process.env,
 	cwd: process.cwd(),
+	terminal: stdoutIsTerminal(),
 }).then(({ code, server }) => {
 	if (!server) process.exitCode = code;
 });

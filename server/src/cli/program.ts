@@ -8,6 +8,7 @@ import { accountCommands } from './commands/accounts';
 import { eventCommands } from './commands/events';
 import { instanceCommands } from './commands/instances';
 import { operationCommands } from './commands/operations';
+import { operatorTokenCommands } from './commands/operator-token';
 import { threecxCommands } from './commands/threecx';
 import type { CliContext } from './context';
 
@@ -16,6 +17,8 @@ export interface CliIo {
 	stderr: (text: string) => void;
 	env: NodeJS.ProcessEnv;
 	cwd: string;
+	/** Whether `stdout` is a terminal: only then does `serve` print one-time secrets (not set: it is not). */
+	terminal?: boolean;
 }
 
 export interface CliResult {
@@ -65,14 +68,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
 		if (dataDir) config = loadConfig({ ...io.env, GATEWAY_DATA_DIR: dataDir }, io.cwd);
 	});
 
-	program
-		.command('serve')
-		.description('start the gateway HTTP server')
-		.action(async () => {
-			server = await startServer(getConfig(), { print: io.stdout, handleSignals: true });
-		});
+	serveCommand(program, io, getConfig, (running) => (server = running));
 
 	accountCommands(program, context);
+	operatorTokenCommands(program, context);
 	instanceCommands(program, context);
 	eventCommands(program, context);
 	threecxCommands(program, context);
@@ -91,6 +90,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliResult> {
 		io.stderr(`whatsapp-gateway: ${oneLine(error)}\n`);
 		return { code: 1 };
 	}
+}
+
+/** `serve`: the gateway in this process, handed to `started` (the caller keeps it alive). */
+function serveCommand(program: Command, io: CliIo, getConfig: () => Config, started: (server: RunningServer) => void) {
+	program
+		.command('serve')
+		.description('start the gateway HTTP server')
+		.action(async () => {
+			// One-time secrets are printed only when stdout is a terminal (operations/one-time-secrets.ts).
+			const options = { print: io.stdout, terminal: io.terminal === true, handleSignals: true };
+			started(await startServer(getConfig(), options));
+		});
 }
 
 function oneLine(error: unknown): string {

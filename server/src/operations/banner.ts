@@ -36,18 +36,54 @@ export function bootstrapBanner(
 	return `${lines.join('\n')}\n`;
 }
 
+/** An operator token generated on a start that did not set up the database (the CLI made its first account). */
+export function operatorTokenBanner(operatorToken: string): string {
+	return `\nOperator token (shown once, keep it): ${operatorToken}\n\n`;
+}
+
+/** The CLI commands that replace lost first-start secrets, on this data folder. */
+function replacements(dataDir: string, what: { apiKey: boolean; operatorToken: boolean }): string[] {
+	const cli = `npx whatsapp-gateway --data-dir ${dataDir}`;
+	const lines: string[] = [];
+	if (what.apiKey) lines.push(`${cli} keys create --account 1     (a new API key)`);
+	if (what.operatorToken) lines.push(`${cli} operator-token rotate     (a new operator token)`);
+	return lines.map((line, index) => `${index === 0 ? '  Lost them?  ' : '              '}${line}`);
+}
+
+/**
+ * What stdout says when it is not a terminal (a service's log): where the secrets were written and how to
+ * replace them, never the secrets themselves (operations/one-time-secrets.ts).
+ */
+export function secretsFileNotice(
+	file: string,
+	facts: { baseUrl: string; dataDir: string; firstStart: boolean; apiKey: boolean; operatorToken: boolean },
+): string {
+	const secrets = [facts.apiKey && 'API key', facts.operatorToken && 'operator token'].filter(Boolean).join(' and ');
+	const lines = [
+		'',
+		facts.firstStart
+			? 'WhatsApp Gateway is set up for the first time.'
+			: 'WhatsApp Gateway generated an operator token.',
+		`  Its ${secrets} ${facts.apiKey && facts.operatorToken ? 'are' : 'is'} in ${file}`,
+		"  (readable by the gateway's user only). This output is not a terminal, so no secret is written to it.",
+		`  Read the file as that user (or with sudo), keep the secrets somewhere safe, then delete it.`,
+		...replacements(facts.dataDir, facts),
+		`  Gateway URL: ${facts.baseUrl}   Dashboard: ${facts.baseUrl}/login   Docs: ${facts.baseUrl}/docs`,
+		'',
+	];
+	return `${lines.join('\n')}\n`;
+}
+
 /**
  * What a restart prints (the first start prints the full set-up banner instead): where the gateway is,
- * and how to get a key, since the first start's key may be long gone. An operator token generated on
- * this start (a database made by the CLI before the first `serve`) is shown here, once.
+ * and how to get a key, since the first start's key may be long gone.
  */
-export function restartBanner(baseUrl: string, operatorToken: string | undefined): string {
+export function restartBanner(baseUrl: string): string {
 	const lines = [
 		'',
 		`WhatsApp Gateway is running at ${baseUrl}`,
 		`  Dashboard:  ${baseUrl}/login   Docs: ${baseUrl}/docs   Health: ${baseUrl}/healthz`,
 		'  New API key: npx whatsapp-gateway keys create --account 1   (accounts list shows the ids)',
 	];
-	if (operatorToken) lines.push('', `Operator token (shown once, keep it): ${operatorToken}`);
 	return `${lines.join('\n')}\n\n`;
 }
