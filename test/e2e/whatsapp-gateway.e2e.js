@@ -253,7 +253,10 @@ async function installIntoNodesFolder(tarball, n8nUserFolder) {
 	return nodesFolder;
 }
 
-/** A gateway on a fresh data folder; its first start prints the API key. */
+/**
+ * A gateway on a fresh data folder; its output is not a terminal, so its first start writes the API key to
+ * first-start-credentials.txt in the data folder (never to its log).
+ */
 async function startGateway(name) {
 	const dataDir = path.join(tmp, `${name}-data`);
 	fs.mkdirSync(dataDir);
@@ -270,10 +273,13 @@ async function startGateway(name) {
 	};
 	const proc = startProcess(name, process.execPath, [GATEWAY_BIN, 'serve'], env);
 	const { port, apiKey } = await waitFor(
-		`${name} to listen and print its API key`,
+		`${name} to listen and write its API key`,
 		30_000,
 		() => {
-			const key = /API key:\s+(wg_live_\S+)/.exec(proc.output);
+			const credentials = path.join(dataDir, 'first-start-credentials.txt');
+			const key = fs.existsSync(credentials)
+				? /API key:\s+(wg_live_\S+)/.exec(fs.readFileSync(credentials, 'utf8'))
+				: undefined;
 			const listening = proc.output
 				.split('\n')
 				.map((line) => {

@@ -25,7 +25,11 @@ async function start(dataDir: string): Promise<{ running: RunningServer; printed
 		GATEWAY_ADMIN_TOKEN: 'backup-test-operator-token-0123456789',
 		GATEWAY_SANDBOX_STATUS_DELAY_MS: '3600000',
 	});
-	const running = await startServer(config, { print: (text) => (printed += text), logger: createLogger('silent') });
+	const running = await startServer(config, {
+		print: (text) => (printed += text),
+		terminal: true,
+		logger: createLogger('silent'),
+	});
 	const { port } = running.server.address() as { port: number };
 	return { running, printed, url: `http://127.0.0.1:${port}` };
 }
