@@ -187,8 +187,7 @@ describe('deploy/whatsapp-gateway.service', () => {
 		});
 	});
 
-	it('the verification can fail: a misspelt key and a missing program are reported', () => {
-		if (!analyze) return;
+	withAnalyze('the verification can fail: a misspelt key and a missing program are reported', () => {
 		withChangedCopy(
 			(text) =>
 				text.replace('ProtectSystem=strict', 'ProtectSytem=strict').replace('/usr/bin/node ', '/usr/bin/no-such-node '),
@@ -230,26 +229,28 @@ describe('deploy/whatsapp-gateway.service', () => {
 		}
 	});
 
-	it('the security scoring can fail: a weaker copy is reported, and without hardening it is over the threshold', () => {
-		if (!analyze) return;
-		withChangedCopy(
-			(text) => text.replace('ProtectSystem=strict', 'ProtectSystem=full').replace(/^NoNewPrivileges=yes\n/m, ''),
-			(weaker) => {
-				const exposed = security(weaker, MAX_EXPOSURE)
-					.checks.filter((check) => !check.set)
-					.map((check) => check.name);
-				expect(exposed).toEqual(expect.arrayContaining(['ProtectSystem=', 'NoNewPrivileges=']));
-			},
-		);
-		withChangedCopy(
-			(text) => text.replace(/^# Hardening:[\s\S]*?^SystemCallFilter=~@privileged\n/m, ''),
-			(unhardened) => {
-				const result = security(unhardened, MAX_EXPOSURE);
-				expect(result.checks.length).toBeGreaterThan(50);
-				expect(result.status).not.toBe(0);
-			},
-		);
-	});
+	withAnalyze(
+		'the security scoring can fail: a weaker copy is reported, and without hardening it is over the threshold',
+		() => {
+			withChangedCopy(
+				(text) => text.replace('ProtectSystem=strict', 'ProtectSystem=full').replace(/^NoNewPrivileges=yes\n/m, ''),
+				(weaker) => {
+					const exposed = security(weaker, MAX_EXPOSURE)
+						.checks.filter((check) => !check.set)
+						.map((check) => check.name);
+					expect(exposed).toEqual(expect.arrayContaining(['ProtectSystem=', 'NoNewPrivileges=']));
+				},
+			);
+			withChangedCopy(
+				(text) => text.replace(/^# Hardening:[\s\S]*?^SystemCallFilter=~@privileged\n/m, ''),
+				(unhardened) => {
+					const result = security(unhardened, MAX_EXPOSURE);
+					expect(result.checks.length).toBeGreaterThan(50);
+					expect(result.status).not.toBe(0);
+				},
+			);
+		},
+	);
 });
 
 const BACKUP_UNIT = path.join(ROOT, 'deploy/whatsapp-gateway-backup.service');
