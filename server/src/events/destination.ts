@@ -19,6 +19,11 @@ export interface DestinationOptions {
 	allowPrivate: boolean;
 	/** What the URL is, in messages: "webhook destination" unless said otherwise ("media URL"). */
 	subject?: string;
+	/**
+	 * A host name that does not resolve here passes (with private addresses allowed only): for a URL another
+	 * system fetches, which may resolve it where the gateway cannot.
+	 */
+	allowUnresolved?: boolean;
 }
 
 const subjectOf = (options: DestinationOptions) => options.subject ?? 'webhook destination';
@@ -179,6 +184,7 @@ export async function checkDestination(
 			addresses = await (options.lookup ?? defaultLookup)(host);
 		} catch (error) {
 			if (!options.allowPrivate) throw new InputError(hostNotAllowed(host, options));
+			if (options.allowUnresolved) return;
 			const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 			throw new InputError(`${subjectOf(options)} ${host} could not be resolved (${code})`);
 		}

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { checkDestination, type DestinationOptions } from '../events/destination';
 import { ApiError } from '../http/errors';
 import { InputError } from '../input-error';
@@ -40,13 +39,11 @@ export async function checkMediaUrl(
 	} catch {
 		return undefined;
 	}
-	const options = { ...destinations, subject: 'media URL' };
 	try {
-		await checkDestination(url, options);
+		await checkDestination(url, { ...destinations, subject: 'media URL', allowUnresolved: true });
 	} catch (error) {
 		if (!(error instanceof InputError)) throw error;
-		const resolvable = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 || !/could not be resolved/.test(error.message);
-		if (resolvable || !destinations.allowPrivate) return { href: url.href, refusal: error.message };
+		return { href: url.href, refusal: error.message };
 	}
 	return { href: url.href, refusal: undefined };
 }
