@@ -280,8 +280,19 @@ async function stateDirectory(uid: number | undefined): Promise<string> {
 	return stateDir;
 }
 
-/** Run as root (CI's containers), the commands also run as an unprivileged user, as under the unit or sudo -u. */
-const UNPRIVILEGED = process.getuid?.() === 0 ? 65534 : undefined;
+/** Whether a user who is neither owner nor group can reach the checkout (every folder above it searchable). */
+function othersCanReach(folder: string): boolean {
+	for (let at = folder; ; at = path.dirname(at)) {
+		if ((fs.statSync(at).mode & 0o001) === 0) return false;
+		if (path.dirname(at) === at) return true;
+	}
+}
+
+/**
+ * Run as root (CI's containers), the commands also run as an unprivileged user, as under the unit or
+ * sudo -u, when that user can reach the checkout (a clone under a 0700 `mktemp -d` folder it cannot).
+ */
+const UNPRIVILEGED = process.getuid?.() === 0 && othersCanReach(ROOT) ? 65534 : undefined;
 
 describe('deploy/whatsapp-gateway-backup.service and .timer: the nightly backup', () => {
 	const backup = parseUnit(fs.readFileSync(BACKUP_UNIT, 'utf8'));
